@@ -1,0 +1,229 @@
+package hookd
+
+import (
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Signature schemes.
+const (
+	SchemeStandard   = "standard-webhooks" // webhook-id, webhook-timestamp, webhook-signature: v1,…
+	SchemeHMACSHA256 = "hmac-sha256"       // <prefix><hex HMAC-SHA256 of the body> in Header
+)
+
+// Payload forms.
+const (
+	PayloadEnvelope = "envelope" // {"type","timestamp","data"} (the default)
+	PayloadRaw      = "raw"      // data alone
+)
+
+// SignatureConfig chooses how deliveries to an endpoint are signed. The zero
+// value means Standard Webhooks.
+type SignatureConfig struct {
+	Scheme string // SchemeStandard (default) or SchemeHMACSHA256
+	Header string // header carrying an hmac-sha256 signature
+	Prefix string // prefix of an hmac-sha256 signature, such as "sha256="
+}
+
+// Secret is one signing secret of an endpoint. A rotated-out secret keeps
+// signing until ExpiresAt, so receivers can switch over.
+type Secret struct {
+	Value     string // "whsec_" + base64 of the key
+	CreatedAt time.Time
+	ExpiresAt time.Time // zero: does not expire
+}
+
+// Endpoint is a tenant's subscriber URL.
+type Endpoint struct {
+	ID             string
+	TenantID       string
+	URL            string
+	Description    string
+	EventTypes     []string // exact names, "prefix.*" wildcards, "*"; empty means all
+	Headers        map[string]string
+	Signature      SignatureConfig
+	Payload        string        // PayloadEnvelope ("" too) or PayloadRaw
+	Timeout        time.Duration // 0: the engine's default
+	RateLimit      float64       // requests per second; 0: unlimited
+	MaxConcurrency int           // attempts in flight; 0: the engine's default
+	RetrySchedule  []time.Duration
+	Enabled        bool
+	DisabledReason string
+	FailingSince   time.Time // start of the current run of failures; zero when healthy
+	Metadata       json.RawMessage
+	Secrets        []Secret // newest last
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Limits on endpoint fields.
+const (
+	MaxEndpointTimeout = 5 * time.Minute
+	MaxRetrySchedule   = 50
+	MaxRetryDelay      = 7 * 24 * time.Hour
+)
+
+// ActiveSecrets returns the secrets valid at now, newest first.
+func (e *Endpoint) ActiveSecrets(now time.Time) []string {
+	out := make([]string, 0, len(e.Secrets))
+	for i := len(e.Secrets) - 1; i >= 0; i-- {
+		s := e.Secrets[i]
+		if s.ExpiresAt.IsZero() || now.Before(s.ExpiresAt) {
+			out = append(out, s.Value)
+		}
+	}
+	return out
+}
+
+// Accepts reports whether the endpoint's filter admits eventType: an empty
+// filter or "*" admits all; "a.*" admits "a.b" and "a.b.c" but not "a".
+func (e *Endpoint) Accepts(eventType string) bool {
+	return MatchEventTypes(e.EventTypes, eventType)
+}
+
+// MatchEventTypes reports whether filter admits eventType (see Accepts).
+func MatchEventTypes(filter []string, eventType string) bool {
+	if len(filter) == 0 {
+		return true
+	}
+	for _, f := range filter {
+		if f == "*" || f == eventType {
+			return true
+		}
+		if prefix, ok := strings.CutSuffix(f, "*"); ok && strings.HasSuffix(prefix, ".") &&
+			strings.HasPrefix(eventType, prefix) && len(eventType) > len(prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReservedHeader reports whether name is a header hookd sets itself, which
+// an endpoint's custom headers may not override.
+func ReservedHeader(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "content-type", "user-agent", "host", "content-length", "transfer-encoding", "connection":
+		return true
+	}
+	return strings.HasPrefix(n, "webhook-")
+}
+
+// Validate checks the endpoint's fields. It does not apply the SSRF policy;
+// the caller that knows it checks the URL's address.
+func (e *Endpoint) Validate() error {
+	var fe fieldErrors
+	validateEndpointURL(&fe, e.URL)
+	for i, f := range e.EventTypes {
+		if !validFilter(f) {
+			fe.add("/event_types/"+strconv.Itoa(i), "must be an event type name, a prefix wildcard such as invoice.*, or *")
+		}
+	}
+	for name, v := range e.Headers {
+		p := "/headers/" + escapePointer(name)
+		switch {
+		case !validHeaderName(name):
+			fe.add(p, "is not a valid header name")
+		case ReservedHeader(name):
+			fe.add(p, "is reserved: hookd sets it")
+		case strings.ContainsAny(v, "\r\n\x00"):
+			fe.add(p, "must not contain line breaks")
+		}
+	}
+	e.validateSignature(&fe)
+	e.validateLimits(&fe)
+	if len(e.Metadata) > 0 && !isJSONObject(e.Metadata) {
+		fe.add("/metadata", "must be a JSON object")
+	}
+	return fe.err("endpoint")
+}
+
+func validateEndpointURL(fe *fieldErrors, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		fe.add("/url", "is required")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "":
+		fe.add("/url", "must be an absolute http or https URL")
+	case u.User != nil:
+		fe.add("/url", "must not carry credentials; use headers")
+	case u.Fragment != "":
+		fe.add("/url", "must not have a fragment")
+	case len(raw) > 2048:
+		fe.add("/url", "must be at most 2048 characters")
+	}
+}
+
+func (e *Endpoint) validateSignature(fe *fieldErrors) {
+	switch e.Signature.Scheme {
+	case "", SchemeStandard:
+		if e.Signature.Header != "" || e.Signature.Prefix != "" {
+			fe.add("/signature", "header and prefix apply to the hmac-sha256 scheme only")
+		}
+	case SchemeHMACSHA256:
+		if !validHeaderName(e.Signature.Header) {
+			fe.add("/signature/header", "must be a header name")
+		} else if ReservedHeader(e.Signature.Header) {
+			fe.add("/signature/header", "is reserved: hookd sets it")
+		}
+	default:
+		fe.add("/signature/scheme", "must be standard-webhooks or hmac-sha256")
+	}
+	switch e.Payload {
+	case "", PayloadEnvelope, PayloadRaw:
+	default:
+		fe.add("/payload", "must be envelope or raw")
+	}
+}
+
+func (e *Endpoint) validateLimits(fe *fieldErrors) {
+	if e.Timeout < 0 || e.Timeout > MaxEndpointTimeout {
+		fe.add("/timeout", "must be between 0 and %s", MaxEndpointTimeout)
+	}
+	if e.RateLimit < 0 || e.RateLimit > 1e6 {
+		fe.add("/rate_limit", "must be between 0 (unlimited) and 1000000 requests per second")
+	}
+	if e.MaxConcurrency < 0 || e.MaxConcurrency > 1000 {
+		fe.add("/max_concurrency", "must be between 0 (default) and 1000")
+	}
+	if len(e.RetrySchedule) > MaxRetrySchedule {
+		fe.add("/retry_schedule", "must have at most %d steps", MaxRetrySchedule)
+	}
+	for i, d := range e.RetrySchedule {
+		if d < 0 || d > MaxRetryDelay {
+			fe.add("/retry_schedule/"+strconv.Itoa(i), "must be between 0 and %s", MaxRetryDelay)
+		}
+	}
+}
+
+func validFilter(f string) bool {
+	if f == "*" {
+		return true
+	}
+	if prefix, ok := strings.CutSuffix(f, ".*"); ok {
+		return ValidEventTypeName(prefix)
+	}
+	return ValidEventTypeName(f)
+}
+
+// validHeaderName reports whether name is an RFC 9110 token.
+func validHeaderName(name string) bool {
+	if name == "" || len(name) > 256 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// escapePointer escapes a JSON Pointer reference token (RFC 6901).
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}

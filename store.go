@@ -1,0 +1,309 @@
+package hookd
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the durable state of hookd. Implementations: store/sqlite (the
+// embedded default) and store/postgres (several nodes on one database).
+// Both pass store/storetest.
+//
+// All methods are safe for concurrent use. Lookups of a missing row return
+// an error with code ENOTFOUND; writes that collide with an existing row
+// return ECONFLICT. Every write is durable (committed and synced) when the
+// method returns nil.
+type Store interface {
+	TenantStore
+	EventTypeStore
+	EndpointStore
+	EventStore
+	LeaseStore
+	SourceStore
+	APIKeyStore
+
+	// ChangeSeq returns a number that grows whenever a tenant, event type,
+	// endpoint or source changes, so that nodes can cheaply notice changes
+	// made through another node and reload their caches.
+	ChangeSeq(ctx context.Context) (int64, error)
+
+	// Purge deletes what is older than the given times: events whose
+	// deliveries have all ended (succeeded or dead) with their deliveries and
+	// attempts, inbound requests, and idempotency keys. A zero time skips
+	// that kind. It returns how many rows it deleted.
+	Purge(ctx context.Context, p Purge) (int64, error)
+
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+	// Close releases the store. It does not wait for callers in flight.
+	Close() error
+}
+
+// Purge says what Store.Purge deletes.
+type Purge struct {
+	EventsBefore   time.Time
+	RequestsBefore time.Time
+	KeysBefore     time.Time
+}
+
+// Page selects one page of a listing. Listings are newest first. Cursor is
+// the NextCursor of the previous page, "" for the first.
+type Page struct {
+	Limit  int // 0 means DefaultPageLimit; above MaxPageLimit is clamped
+	Cursor string
+}
+
+// Pagination limits.
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 250
+)
+
+// Size returns the effective limit.
+func (p Page) Size() int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultPageLimit
+	case p.Limit > MaxPageLimit:
+		return MaxPageLimit
+	}
+	return p.Limit
+}
+
+// TenantStore keeps tenants.
+type TenantStore interface {
+	// PutTenant creates the tenant or replaces its metadata, and reports
+	// whether it was created. CreatedAt and UpdatedAt are set on t.
+	PutTenant(ctx context.Context, t *Tenant) (created bool, err error)
+	GetTenant(ctx context.Context, id string) (*Tenant, error)
+	// ListTenants lists tenants by id, in descending order.
+	ListTenants(ctx context.Context, p Page) ([]*Tenant, string, error)
+	// DeleteTenant deletes the tenant with its endpoints, events,
+	// deliveries and attempts. The default tenant cannot be deleted
+	// (EINVALID).
+	DeleteTenant(ctx context.Context, id string) error
+}
+
+// EventTypeStore keeps the event catalog.
+type EventTypeStore interface {
+	// CreateEventType fails with ECONFLICT when the name exists.
+	CreateEventType(ctx context.Context, t *EventType) error
+	// PutEventType creates or replaces an event type (used for the types
+	// declared in configuration).
+	PutEventType(ctx context.Context, t *EventType) error
+	GetEventType(ctx context.Context, name string) (*EventType, error)
+	// ListEventTypes lists every event type by name, ascending.
+	ListEventTypes(ctx context.Context) ([]*EventType, error)
+	UpdateEventType(ctx context.Context, t *EventType) error
+	DeleteEventType(ctx context.Context, name string) error
+}
+
+// EndpointStore keeps endpoints with their secrets.
+type EndpointStore interface {
+	// CreateEndpoint fails with ENOTFOUND when the tenant does not exist.
+	CreateEndpoint(ctx context.Context, e *Endpoint) error
+	GetEndpoint(ctx context.Context, tenantID, id string) (*Endpoint, error)
+	// ListEndpoints lists a tenant's endpoints, newest first.
+	ListEndpoints(ctx context.Context, tenantID string, p Page) ([]*Endpoint, string, error)
+	// AllEndpoints returns every endpoint of every tenant, for the engine's
+	// routing cache.
+	AllEndpoints(ctx context.Context) ([]*Endpoint, error)
+	// UpdateEndpoint replaces every field but ID, TenantID and CreatedAt,
+	// and sets UpdatedAt.
+	UpdateEndpoint(ctx context.Context, e *Endpoint) error
+	DeleteEndpoint(ctx context.Context, tenantID, id string) error
+}
+
+// EventStore keeps events, deliveries, attempts and idempotency keys.
+type EventStore interface {
+	// Commit writes the batch in one transaction: it is all written or,
+	// with an error, none of it. A write whose idempotency key is held by a
+	// live record (created after Batch.KeysAfter) is skipped and marked
+	// Duplicate; the rest is written.
+	Commit(ctx context.Context, b *Batch) error
+
+	GetEvent(ctx context.Context, tenantID, id string) (*Event, error)
+	ListEvents(ctx context.Context, f EventFilter) ([]*Event, string, error)
+	GetDelivery(ctx context.Context, id string) (*Delivery, error)
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
+	ListAttempts(ctx context.Context, f AttemptFilter) ([]*Attempt, string, error)
+	// GetIdempotencyKey returns the live key, or ENOTFOUND when there is
+	// none created after notBefore.
+	GetIdempotencyKey(ctx context.Context, scope, key string, notBefore time.Time) (*IdempotencyKey, error)
+}
+
+// LeaseStore hands deliveries to the nodes that send them. A node owns a
+// delivery while LeaseOwner is its id and LeaseUntil is in the future.
+type LeaseStore interface {
+	// ClaimDeliveries leases up to c.Limit deliveries that are due (pending
+	// or failed with NextAttemptAt <= c.Now) and free (no owner, or a lease
+	// that lapsed before c.Now) to c.Owner until c.Until, oldest due first.
+	// Two concurrent claims never return the same delivery.
+	ClaimDeliveries(ctx context.Context, c Claim) ([]*Claimed, error)
+	// RenewLeases extends the leases c.Owner still holds among ids to
+	// until, and returns the ids it renewed.
+	RenewLeases(ctx context.Context, owner string, ids []string, until time.Time) ([]string, error)
+	// ReleaseLeases frees the leases owner holds among ids, leaving their
+	// state as it is, so that any node may claim them when due.
+	ReleaseLeases(ctx context.Context, owner string, ids []string) error
+	// Requeue makes the failed and dead deliveries that f selects due now,
+	// leased to owner until until, and returns them with their events.
+	Requeue(ctx context.Context, f RequeueFilter, owner string, now, until time.Time) ([]*Claimed, error)
+}
+
+// SourceStore keeps inbound sources and their request logs.
+type SourceStore interface {
+	// CreateSource fails with ECONFLICT when the id exists.
+	CreateSource(ctx context.Context, s *Source) error
+	// PutSource creates or replaces a source (used for configured ones).
+	PutSource(ctx context.Context, s *Source) error
+	GetSource(ctx context.Context, id string) (*Source, error)
+	ListSources(ctx context.Context) ([]*Source, error)
+	UpdateSource(ctx context.Context, s *Source) error
+	DeleteSource(ctx context.Context, id string) error
+
+	GetRequest(ctx context.Context, sourceID, id string) (*Request, error)
+	ListRequests(ctx context.Context, f RequestFilter) ([]*Request, string, error)
+	// PruneRejected deletes all but the newest keep rejected requests of a
+	// source, and returns how many it deleted.
+	PruneRejected(ctx context.Context, sourceID string, keep int) (int64, error)
+}
+
+// APIKeyStore keeps API keys, hashed.
+type APIKeyStore interface {
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// APIKeyByHash returns the key with that hash, or ENOTFOUND.
+	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	ListAPIKeys(ctx context.Context) ([]*APIKey, error)
+	DeleteAPIKey(ctx context.Context, id string) error
+}
+
+// APIKey is a credential for the REST API. Only its SHA-256 hash is kept.
+type APIKey struct {
+	ID        string
+	Name      string
+	Hash      []byte // SHA-256 of the key
+	Prefix    string // the first characters of the key, to recognise it
+	CreatedAt time.Time
+}
+
+// Batch is one transaction's worth of writes, gathered by a group commit.
+type Batch struct {
+	// KeysAfter: idempotency keys created at or before it have lapsed and
+	// may be taken again.
+	KeysAfter time.Time
+
+	Events   []*EventWrite
+	Requests []*RequestWrite
+	Attempts []*Attempt
+	Updates  []*DeliveryUpdate
+}
+
+// Len returns the number of writes in the batch.
+func (b *Batch) Len() int {
+	return len(b.Events) + len(b.Requests) + len(b.Attempts) + len(b.Updates)
+}
+
+// EventWrite is a new event with its deliveries.
+type EventWrite struct {
+	Event      *Event
+	Deliveries []*Delivery
+	// Key, when set, is taken atomically with the event; if a live record
+	// holds it, nothing of this write is stored and Commit sets Duplicate.
+	Key       *IdempotencyKey
+	Duplicate bool
+}
+
+// RequestWrite is an inbound request with the events it gives rise to
+// (forwards and republished events), stored together.
+type RequestWrite struct {
+	Request   *Request
+	Events    []*EventWrite // their own Keys are ignored
+	Key       *IdempotencyKey
+	Duplicate bool
+}
+
+// IdempotencyKey records who first used a key within a scope: a publish key
+// ("evt:" + tenant) or a source's de-duplication key ("src:" + source).
+type IdempotencyKey struct {
+	Scope       string
+	Key         string
+	RefID       string // the event or request that took it
+	Fingerprint []byte // a hash of the first request, to compare repeats
+	CreatedAt   time.Time
+}
+
+// DeliveryUpdate records the outcome of an attempt, or another change of a
+// delivery's state, by the node that holds its lease. It applies only while
+// Owner still holds the lease, so that a node that lost its lease cannot
+// overwrite the state written by the node that took it over.
+type DeliveryUpdate struct {
+	ID            string
+	Owner         string
+	Status        string
+	Attempts      int
+	NextAttemptAt time.Time
+	LastAttemptAt time.Time
+	// Release frees the lease; otherwise the lease runs until LeaseUntil.
+	Release    bool
+	LeaseUntil time.Time
+}
+
+// Claim says what ClaimDeliveries takes.
+type Claim struct {
+	Owner string
+	Now   time.Time
+	Until time.Time
+	Limit int
+}
+
+// Claimed is a leased delivery with its event.
+type Claimed struct {
+	Delivery *Delivery
+	Event    *Event
+}
+
+// EventFilter selects events of a tenant.
+type EventFilter struct {
+	TenantID string
+	Types    []string  // any of these; empty: all
+	After    time.Time // created at or after; zero: no bound
+	Before   time.Time // created before; zero: no bound
+	Page
+}
+
+// DeliveryFilter selects deliveries. Empty fields do not filter.
+type DeliveryFilter struct {
+	TenantID   string
+	EventID    string
+	EndpointID string
+	Status     string
+	Page
+}
+
+// AttemptFilter selects attempts. Empty fields do not filter.
+type AttemptFilter struct {
+	TenantID   string
+	EventID    string
+	EndpointID string
+	DeliveryID string
+	Page
+}
+
+// RequeueFilter selects failed and dead deliveries to send again. TenantID
+// is required; EndpointID or EventID narrows; Since bounds the deliveries'
+// creation time.
+type RequeueFilter struct {
+	TenantID   string
+	EndpointID string
+	EventID    string
+	Since      time.Time
+}
+
+// RequestFilter selects inbound requests of a source.
+type RequestFilter struct {
+	SourceID string
+	Accepted *bool // nil: both
+	Status   int   // 0: any
+	Page
+}
