@@ -16,8 +16,12 @@ const secretTag = "whsec_"
 // bytes (192 bits), the Standard Webhooks minimum, and 32 base64 characters.
 const secretBytes = 24
 
-// shownPrefixLen is how many characters of key material SecretPrefix shows.
-const shownPrefixLen = 4
+// SecretPrefix shows shownPrefixLen characters of key material, and none
+// when there are fewer than minShownLen: a real secret has 32 or more.
+const (
+	shownPrefixLen = 4
+	minShownLen    = 16
+)
 
 // GenerateSecret returns a new endpoint secret: "whsec_" followed by the
 // standard (padded) base64 encoding of 24 bytes from crypto/rand.
@@ -75,7 +79,7 @@ func SecretPrefix(s string) string {
 	if strings.HasPrefix(s, secretTag) {
 		tag, s = secretTag, s[len(secretTag):]
 	}
-	if utf8.RuneCountInString(s) < 4*shownPrefixLen {
+	if utf8.RuneCountInString(s) < minShownLen {
 		return tag
 	}
 	end := 0

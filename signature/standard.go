@@ -22,8 +22,8 @@ const (
 // accepts: HMAC-SHA256, base64.
 const sigVersion = "v1"
 
-// sigLen is the length of a base64-encoded HMAC-SHA256 (44 characters).
-var sigLen = base64.StdEncoding.EncodedLen(sha256.Size)
+// sigLen is the length of a padded base64 HMAC-SHA256: 44 characters.
+const sigLen = (sha256.Size + 2) / 3 * 4
 
 // maxPooledContent bounds the scratch buffer a pooled macState keeps, so a
 // single huge message id does not pin memory for the process's lifetime.
@@ -43,8 +43,8 @@ type macState struct {
 	macs    []hash.Hash
 	content []byte
 	sum     [sha256.Size]byte
-	enc     [44]byte // base64 of sum
-	cand    [44]byte // a received signature, copied for hmac.Equal
+	enc     [sigLen]byte // base64 of sum
+	cand    [sigLen]byte // a received signature, copied for hmac.Equal
 }
 
 // newKeyset decodes every secret once; op names the caller in errors.
