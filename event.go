@@ -67,6 +67,14 @@ type Event struct {
 	CreatedAt time.Time
 	// IdempotencyKey is the producer's key, if one was given.
 	IdempotencyKey string
+	// Method is the HTTP method of its deliveries; "" means POST.
+	Method string
+	// ContentType of Payload; "" means application/json. Forwarded inbound
+	// requests keep their own.
+	ContentType string
+	// Headers are sent with every delivery of the event, after the
+	// endpoint's own (forwarded inbound requests carry some of theirs).
+	Headers map[string]string
 }
 
 // TimestampLayout is how event timestamps are written in payloads:

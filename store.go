@@ -111,7 +111,21 @@ type EndpointStore interface {
 	// UpdateEndpoint replaces every field but ID, TenantID and CreatedAt,
 	// and sets UpdatedAt.
 	UpdateEndpoint(ctx context.Context, e *Endpoint) error
+	// SetEndpointHealth writes the fields the engine owns, leaving the
+	// others as they are, so it cannot undo a concurrent update made
+	// through the API.
+	SetEndpointHealth(ctx context.Context, tenantID, id string, h EndpointHealth) error
 	DeleteEndpoint(ctx context.Context, tenantID, id string) error
+}
+
+// EndpointHealth is the engine's view of an endpoint.
+type EndpointHealth struct {
+	// FailingSince is the start of the current run of failures; zero when
+	// the last attempt succeeded.
+	FailingSince time.Time
+	// Disable turns the endpoint off with DisabledReason.
+	Disable        bool
+	DisabledReason string
 }
 
 // EventStore keeps events, deliveries, attempts and idempotency keys.

@@ -1,0 +1,120 @@
+package delivery
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config configures an Engine. The zero value of each field means its
+// documented default.
+type Config struct {
+	// NodeID names this node in leases. Default: a new random id, which is
+	// right for a process that restarts with a new identity.
+	NodeID string
+	// Logger receives the engine's logs. Default: slog.Default().
+	Logger *slog.Logger
+	// Registry receives the engine's metrics. Default: none.
+	Registry prometheus.Registerer
+	// Client sends attempts. Default: a client over NewTransport with a
+	// guard that blocks internal addresses, redirects not followed. Set it
+	// only to another guarded client.
+	Client *http.Client
+	// Guard checks endpoint URLs when they are created. Default: NewGuard(nil).
+	Guard *Guard
+	// Schedule is the delay before each retry. Default: DefaultSchedule.
+	Schedule []time.Duration
+	// Jitter spreads retries by ±this fraction. Default 0.2; negative: none.
+	Jitter float64
+	// Timeout of one attempt, when the endpoint sets none. Default 30s.
+	Timeout time.Duration
+	// Lease is how long a node holds a delivery before another may take it
+	// over; renewed while the delivery is held. Default 30s.
+	Lease time.Duration
+	// Workers is the number of attempts in flight on this node. Default 256.
+	Workers int
+	// MaxConcurrency is an endpoint's attempts in flight when the endpoint
+	// sets none. Default 16.
+	MaxConcurrency int
+	// DisableAfter disables an endpoint that has failed without a success
+	// for this long. Default 120h (5 days).
+	DisableAfter time.Duration
+	// MaxHeld bounds the deliveries held in memory; beyond it new ones are
+	// stored unleased and claimed later. Default 100000.
+	MaxHeld int
+	// PollInterval is how often the claimer looks for due deliveries and
+	// the router for changes made through other nodes. Default 1s.
+	PollInterval time.Duration
+	// ClaimBatch is the most deliveries one claim takes. Default 1000.
+	ClaimBatch int
+	// QueueSize bounds the writes waiting for the group commit. Default 8192.
+	QueueSize int
+	// QueueBytes bounds the payload bytes waiting for the group commit.
+	// Default 64 MiB.
+	QueueBytes int64
+	// BatchSize is the most writes in one transaction. Default 2048.
+	BatchSize int
+	// EnqueueWait is how long a publish waits for room in a full queue
+	// before it is refused with EUNAVAILABLE. Default 100ms.
+	EnqueueWait time.Duration
+	// IdempotencyTTL is how long an idempotency key is kept. Default 24h.
+	IdempotencyTTL time.Duration
+	// UserAgent of attempts. Default "hookd".
+	UserAgent string
+	// NowFunc is the clock. Default time.Now.
+	NowFunc func() time.Time
+	// RandFunc returns a float in [0, 1) for jitter. Default math/rand/v2.
+	RandFunc func() float64
+}
+
+func (c Config) withDefaults() Config {
+	setDefault(&c.Timeout, 30*time.Second)
+	setDefault(&c.Lease, 30*time.Second)
+	setDefault(&c.Workers, 256)
+	setDefault(&c.MaxConcurrency, 16)
+	setDefault(&c.DisableAfter, 120*time.Hour)
+	setDefault(&c.MaxHeld, 100000)
+	setDefault(&c.PollInterval, time.Second)
+	setDefault(&c.ClaimBatch, 1000)
+	setDefault(&c.QueueSize, 8192)
+	setDefault(&c.QueueBytes, 64<<20)
+	setDefault(&c.BatchSize, 2048)
+	setDefault(&c.EnqueueWait, 100*time.Millisecond)
+	setDefault(&c.IdempotencyTTL, 24*time.Hour)
+	setDefault(&c.UserAgent, "hookd")
+	setDefault(&c.Jitter, 0.2)
+	if c.Jitter < 0 {
+		c.Jitter = 0
+	}
+	if len(c.Schedule) == 0 {
+		c.Schedule = DefaultSchedule
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.NowFunc == nil {
+		c.NowFunc = time.Now
+	}
+	if c.RandFunc == nil {
+		c.RandFunc = defaultRand
+	}
+	if c.Guard == nil {
+		c.Guard = NewGuard(nil)
+	}
+	if c.Client == nil {
+		c.Client = &http.Client{
+			Transport:     NewTransport(c.Guard, TransportOptions{}),
+			CheckRedirect: CheckRedirect(false, 0),
+		}
+	}
+	return c
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}

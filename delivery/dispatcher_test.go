@@ -1,0 +1,148 @@
+package delivery
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+func newTestTask(endpoint, id string) *task {
+	return &task{dlv: &hookd.Delivery{ID: id, EndpointID: endpoint}, ev: &hookd.Event{ID: "evt_" + id}}
+}
+
+func TestDispatcherConcurrencyPerLane(t *testing.T) {
+	t.Parallel()
+	d := newDispatcher(func(id string) (int, float64) {
+		if id == "slow" {
+			return 2, 0
+		}
+		return 4, 0
+	}, time.Now)
+	for i := range 10 {
+		d.submit(newTestTask("slow", "s"+string(rune('a'+i))))
+	}
+	d.submit(newTestTask("fast", "f1"), newTestTask("fast", "f2"))
+	// Only two of the slow lane's ten are runnable; the fast lane's two
+	// are not stuck behind the other eight.
+	got := map[string]int{}
+	for range 4 {
+		tk := d.take()
+		got[tk.dlv.EndpointID]++
+	}
+	if got["slow"] != 2 || got["fast"] != 2 {
+		t.Fatalf("runnable by lane = %v, want slow 2, fast 2", got)
+	}
+	if n := d.depth(); n != 8 {
+		t.Fatalf("depth = %d, want 8 queued", n)
+	}
+}
+
+func TestDispatcherDoneAdmitsNext(t *testing.T) {
+	t.Parallel()
+	d := newDispatcher(func(string) (int, float64) { return 1, 0 }, time.Now)
+	d.submit(newTestTask("a", "1"), newTestTask("a", "2"))
+	first := d.take()
+	if first.dlv.ID != "1" {
+		t.Fatalf("first = %s, want FIFO order", first.dlv.ID)
+	}
+	if d.depth() != 1 {
+		t.Fatalf("second must wait while the first is in flight")
+	}
+	d.done(first, true)
+	if second := d.take(); second.dlv.ID != "2" {
+		t.Fatalf("second = %s", second.dlv.ID)
+	}
+}
+
+func TestDispatcherCircuitOpensAfterFailures(t *testing.T) {
+	t.Parallel()
+	d := newDispatcher(func(string) (int, float64) { return 8, 0 }, time.Now)
+	for i := range circuitThreshold {
+		d.submit(newTestTask("a", "x"+string(rune('a'+i))))
+	}
+	var tasks []*task
+	for range circuitThreshold {
+		tasks = append(tasks, d.take())
+	}
+	for _, tk := range tasks {
+		d.done(tk, false)
+	}
+	for i := range 3 {
+		d.submit(newTestTask("a", "y"+string(rune('a'+i))))
+	}
+	probe := d.take()
+	if n := queued(d); n != 2 {
+		t.Fatalf("open circuit must admit one probe at a time, %d queued", n)
+	}
+	d.done(probe, true) // success closes the circuit
+	if n := queued(d); n != 0 {
+		t.Fatalf("closed circuit must admit the rest, %d queued", n)
+	}
+}
+
+func TestDispatcherRateLimit(t *testing.T) {
+	t.Parallel()
+	d := newDispatcher(func(string) (int, float64) { return 100, 20 }, time.Now) // 20/s, burst 2
+	go d.runTimers()
+	defer d.close()
+	for i := range 6 {
+		d.submit(newTestTask("a", string(rune('a'+i))))
+	}
+	if n := queued(d); n != 4 {
+		t.Fatalf("burst of 2 admitted at once, %d queued, want 4", n)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 6 {
+			tk := d.take()
+			d.done(tk, true)
+		}
+	}()
+	waitFor(t, 5*time.Second, func() bool { return d.depth() == 0 })
+	wg.Wait()
+}
+
+func TestDispatcherLaterAndClose(t *testing.T) {
+	t.Parallel()
+	d := newDispatcher(func(string) (int, float64) { return 1, 0 }, time.Now)
+	go d.runTimers()
+	d.later(newTestTask("a", "soon"), 20*time.Millisecond)
+	d.later(newTestTask("a", "far"), time.Hour)
+	if tk := d.take(); tk.dlv.ID != "soon" {
+		t.Fatalf("took %s, want the due one", tk.dlv.ID)
+	}
+	left := d.close()
+	if len(left) != 1 || left[0].dlv.ID != "far" {
+		t.Fatalf("close returned %d tasks, want the pending far one", len(left))
+	}
+	if d.take() != nil {
+		t.Fatal("take after close must return nil")
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// queued counts the tasks waiting in lanes, not yet admitted.
+func queued(d *dispatcher) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, ln := range d.lanes {
+		n += len(ln.queue)
+	}
+	return n
+}

@@ -1,0 +1,221 @@
+// Package delivery is hookd's delivery engine: it stores published events
+// with one delivery per subscribed endpoint through a group commit, sends
+// them from memory through per-endpoint lanes and a bounded pool of
+// workers, signs every attempt, retries on a schedule, records every
+// attempt, and takes over the deliveries of nodes that stopped.
+//
+// Outbound requests go through an SSRF guard (Guard) that blocks internal
+// addresses at dial time.
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// Engine implements hookd.Engine. Build it with New, run it with Start,
+// stop it with Close. Its methods are safe for concurrent use.
+type Engine struct {
+	cfg     Config
+	store   hookd.Store
+	writer  *writer
+	disp    *dispatcher
+	router  *router
+	sender  *sender
+	policy  *retryPolicy
+	metrics *metrics
+
+	heldMu sync.Mutex
+	held   map[string]*holding // deliveries leased to this node, by id
+
+	keysMu sync.Mutex
+	keys   map[string]struct{} // idempotency keys being committed
+
+	gate       sync.RWMutex // publishes hold it shared; Close takes it
+	closed     bool
+	stop       chan struct{}
+	writerStop chan struct{}
+	loops      sync.WaitGroup
+	workers    sync.WaitGroup
+	attemptCtx context.Context
+	cancel     context.CancelFunc
+	started    atomic.Bool
+
+	// ValidateFunc, when set before Start, checks published data (the
+	// catalog's schemas). It returns an EINVALID error with field pointers
+	// under /data to refuse the event.
+	ValidateFunc func(ctx context.Context, eventType string, data []byte) error
+}
+
+var _ hookd.Engine = (*Engine)(nil)
+
+// holding is a delivery leased to this node.
+type holding struct {
+	t     *task
+	until time.Time
+}
+
+// New returns an engine over store. It sends nothing until Start.
+func New(store hookd.Store, cfg Config) *Engine {
+	cfg = cfg.withDefaults()
+	if cfg.NodeID == "" {
+		cfg.NodeID = hookd.NewID("node_")
+	}
+	e := &Engine{
+		cfg:        cfg,
+		store:      store,
+		held:       make(map[string]*holding),
+		keys:       make(map[string]struct{}),
+		stop:       make(chan struct{}),
+		writerStop: make(chan struct{}),
+		policy:     &retryPolicy{schedule: cfg.Schedule, jitter: cfg.Jitter, randFunc: cfg.RandFunc},
+		sender:     &sender{client: cfg.Client, userAgent: cfg.UserAgent, nowFunc: cfg.NowFunc},
+	}
+	e.router = &router{store: store, cfg: &e.cfg}
+	e.disp = newDispatcher(e.limits, time.Now) // timers run on real time, whatever the clock says
+	e.metrics = newMetrics(cfg.Registry,
+		func() float64 { return float64(e.disp.depth()) },
+		func() float64 { return float64(e.heldCount()) })
+	e.writer = newWriter(store, &e.cfg, e.metrics)
+	e.attemptCtx, e.cancel = context.WithCancel(context.Background())
+	return e
+}
+
+// NodeID returns the id this node leases deliveries under.
+func (e *Engine) NodeID() string { return e.cfg.NodeID }
+
+// Guard returns the SSRF guard, to check endpoint URLs at creation.
+func (e *Engine) Guard() *Guard { return e.cfg.Guard }
+
+// Start loads the routes and starts the writer, the workers, the claimer
+// and the lease renewer. Deliveries left by a previous run are claimed at
+// once when their leases allow.
+func (e *Engine) Start(ctx context.Context) error {
+	if !e.started.CompareAndSwap(false, true) {
+		return fmt.Errorf("delivery engine already started")
+	}
+	if _, err := e.router.reload(ctx); err != nil {
+		return err
+	}
+	go e.writer.run(e.writerStop)
+	for range e.cfg.Workers {
+		e.workers.Add(1)
+		go func() {
+			defer e.workers.Done()
+			e.work()
+		}()
+	}
+	e.goLoop(e.disp.runTimers)
+	e.goLoop(e.claimLoop)
+	e.goLoop(e.renewLoop)
+	return nil
+}
+
+func (e *Engine) goLoop(f func()) {
+	e.loops.Add(1)
+	go func() {
+		defer e.loops.Done()
+		f()
+	}()
+}
+
+// Close stops taking work, lets attempts in flight finish, commits their
+// results, and releases every lease it still holds so that another node,
+// or the next start, takes the deliveries over at once. If ctx ends first,
+// attempts in flight are abandoned (their deliveries are released and sent
+// again later, with the same webhook-id).
+func (e *Engine) Close(ctx context.Context) error {
+	e.gate.Lock()
+	already := e.closed
+	e.closed = true
+	e.gate.Unlock()
+	if already || !e.started.Load() {
+		return nil
+	}
+	close(e.stop)
+	e.disp.close()
+	done := make(chan struct{})
+	go func() { e.workers.Wait(); e.loops.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		e.cancel()
+		<-done
+	}
+	close(e.writerStop)
+	<-e.writer.stopped
+	e.cancel()
+	return e.releaseAll()
+}
+
+// releaseAll frees the leases of every delivery still held.
+func (e *Engine) releaseAll() error {
+	e.heldMu.Lock()
+	ids := make([]string, 0, len(e.held))
+	for id := range e.held {
+		ids = append(ids, id)
+	}
+	clear(e.held)
+	e.heldMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		if err := e.store.ReleaseLeases(ctx, e.cfg.NodeID, ids[:n]); err != nil {
+			return fmt.Errorf("release leases: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// Invalidate implements hookd.Engine.
+func (e *Engine) Invalidate() { e.router.invalidate() }
+
+// limits returns an endpoint's concurrency and rate, for its lane.
+func (e *Engine) limits(endpointID string) (int, float64) {
+	if tg := e.router.target(endpointID); tg != nil {
+		return tg.conc, tg.ep.RateLimit
+	}
+	return e.cfg.MaxConcurrency, 0
+}
+
+// hold records deliveries as leased to this node and hands them to the
+// dispatcher.
+func (e *Engine) hold(tasks []*task) {
+	if len(tasks) == 0 {
+		return
+	}
+	e.heldMu.Lock()
+	for _, t := range tasks {
+		e.held[t.dlv.ID] = &holding{t: t, until: t.leaseUntil}
+	}
+	e.heldMu.Unlock()
+	e.disp.submit(tasks...)
+}
+
+func (e *Engine) unhold(id string) {
+	e.heldMu.Lock()
+	delete(e.held, id)
+	e.heldMu.Unlock()
+}
+
+func (e *Engine) heldCount() int {
+	e.heldMu.Lock()
+	defer e.heldMu.Unlock()
+	return len(e.held)
+}
+
+// holdingLost reports whether this node lost the delivery's lease, which
+// the renewer finds out.
+func (e *Engine) holdingLost(id string) bool {
+	e.heldMu.Lock()
+	defer e.heldMu.Unlock()
+	_, ok := e.held[id]
+	return !ok
+}

@@ -1,0 +1,261 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"regexp"
+
+	"github.com/hookd/hookd"
+)
+
+var keyPattern = regexp.MustCompile(`^[A-Za-z0-9_:-]{1,64}$`)
+
+// Publish implements hookd.Engine.
+func (e *Engine) Publish(ctx context.Context, p *hookd.Publish) (*hookd.PublishResult, error) {
+	e.gate.RLock()
+	defer e.gate.RUnlock()
+	if e.closed {
+		return nil, hookd.Errorf(hookd.EUNAVAILABLE, "hookd is shutting down")
+	}
+	data, err := e.checkPublish(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	fp := fingerprint(p, data)
+	if p.IdempotencyKey == "" {
+		return e.publish(ctx, p, data, nil)
+	}
+	scope := "evt:" + p.TenantID
+	release, err := e.reserveKey(scope, p.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if res, err := e.earlier(ctx, scope, p, fp); res != nil || !hookd.IsNotFound(err) {
+		return res, err
+	}
+	key := &hookd.IdempotencyKey{Scope: scope, Key: p.IdempotencyKey, Fingerprint: fp}
+	res, err := e.publish(ctx, p, data, key)
+	if errors.Is(err, errDuplicate) { // another node took the key meanwhile
+		return e.earlier(ctx, scope, p, fp)
+	}
+	return res, err
+}
+
+// errDuplicate says a commit found the idempotency key taken.
+var errDuplicate = errors.New("idempotency key taken")
+
+// checkPublish validates the request and returns its compact data.
+func (e *Engine) checkPublish(ctx context.Context, p *hookd.Publish) ([]byte, error) {
+	if !hookd.ValidTenantID(p.TenantID) {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "tenant %q not found", p.TenantID)
+	}
+	if !hookd.ValidEventTypeName(p.Type) {
+		return nil, hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/type",
+			Message: "must be a dotted event type name such as invoice.paid"})
+	}
+	if p.IdempotencyKey != "" && !keyPattern.MatchString(p.IdempotencyKey) {
+		return nil, hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/id",
+			Message: "must match ^[A-Za-z0-9_:-]{1,64}$"})
+	}
+	data, err := hookd.CompactData(p.Data)
+	if err != nil {
+		return nil, err
+	}
+	if e.ValidateFunc != nil {
+		if err := e.ValidateFunc(ctx, p.Type, data); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.router.tenantExists(ctx, p.TenantID); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// fingerprint identifies a publish request's content, to tell a repeat
+// from a different request under the same key.
+func fingerprint(p *hookd.Publish, data []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte(p.Type))
+	h.Write([]byte{0})
+	h.Write([]byte(p.EndpointID))
+	h.Write([]byte{0})
+	h.Write(data)
+	return h.Sum(nil)
+}
+
+// reserveKey marks a key as being committed on this node.
+func (e *Engine) reserveKey(scope, key string) (func(), error) {
+	k := scope + "\x00" + key
+	e.keysMu.Lock()
+	defer e.keysMu.Unlock()
+	if _, busy := e.keys[k]; busy {
+		return nil, hookd.Errorf(hookd.ECONFLICT, "a request with idempotency key %q is still being processed", key)
+	}
+	e.keys[k] = struct{}{}
+	return func() {
+		e.keysMu.Lock()
+		delete(e.keys, k)
+		e.keysMu.Unlock()
+	}, nil
+}
+
+// earlier returns the result of the earlier publish that holds the key,
+// EMISMATCH when its content differs, or ENOTFOUND when there is none.
+func (e *Engine) earlier(ctx context.Context, scope string, p *hookd.Publish, fp []byte) (*hookd.PublishResult, error) {
+	k, err := e.store.GetIdempotencyKey(ctx, scope, p.IdempotencyKey, e.cfg.NowFunc().Add(-e.cfg.IdempotencyTTL))
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(k.Fingerprint, fp) {
+		return nil, &hookd.Error{Code: hookd.EMISMATCH,
+			Message: "idempotency key " + p.IdempotencyKey + " was used with a different request"}
+	}
+	ev, err := e.store.GetEvent(ctx, p.TenantID, k.RefID)
+	if err != nil {
+		return nil, err
+	}
+	return &hookd.PublishResult{Event: ev, Duplicate: true}, nil
+}
+
+// publish stores the event with its deliveries and dispatches them.
+func (e *Engine) publish(ctx context.Context, p *hookd.Publish, data []byte, key *hookd.IdempotencyKey) (*hookd.PublishResult, error) {
+	targets, err := e.targetsFor(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	ev := e.newEvent(p.TenantID, p.Type, data)
+	ev.IdempotencyKey = p.IdempotencyKey
+	if key != nil {
+		key.RefID, key.CreatedAt = ev.ID, ev.CreatedAt
+	}
+	ew, tasks := e.eventWrite(ev, targets)
+	ew.Key = key
+	if err := e.writer.submit(ctx, &writeOp{event: ew, bytes: int64(len(ev.Payload))}, e.cfg.EnqueueWait); err != nil {
+		if hookd.ErrorCode(err) == hookd.EUNAVAILABLE {
+			e.metrics.refused.Inc()
+		}
+		return nil, err
+	}
+	if ew.Duplicate {
+		return nil, errDuplicate
+	}
+	e.metrics.published.Inc()
+	e.hold(tasks)
+	return &hookd.PublishResult{Event: ev, Deliveries: len(ew.Deliveries)}, nil
+}
+
+// targetsFor returns the endpoints an event goes to.
+func (e *Engine) targetsFor(ctx context.Context, p *hookd.Publish) ([]*target, error) {
+	r, err := e.router.routes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.EndpointID == "" {
+		return r.match(p.TenantID, p.Type), nil
+	}
+	tg := r.byID[p.EndpointID]
+	if tg == nil || tg.ep.TenantID != p.TenantID {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "endpoint %q not found", p.EndpointID)
+	}
+	return []*target{tg}, nil
+}
+
+func (e *Engine) newEvent(tenant, typ string, data []byte) *hookd.Event {
+	now := e.cfg.NowFunc().UTC().Truncate(1e6)
+	payload, start := hookd.RenderPayload(typ, now, data)
+	return &hookd.Event{
+		ID:        hookd.NewID(hookd.PrefixEvent),
+		TenantID:  tenant,
+		Type:      typ,
+		Payload:   payload,
+		Data:      payload[start : start+len(data)],
+		CreatedAt: now,
+	}
+}
+
+// eventWrite makes one delivery per target. While this node has room they
+// are leased to it and dispatched from memory after the commit; beyond
+// that they are stored free, for the claimer to take when there is room.
+func (e *Engine) eventWrite(ev *hookd.Event, targets []*target) (*hookd.EventWrite, []*task) {
+	ew := &hookd.EventWrite{Event: ev, Deliveries: make([]*hookd.Delivery, 0, len(targets))}
+	lease := e.heldCount()+len(targets) <= e.cfg.MaxHeld
+	until := ev.CreatedAt.Add(e.cfg.Lease)
+	var tasks []*task
+	for _, tg := range targets {
+		d := &hookd.Delivery{
+			ID:            hookd.NewID(hookd.PrefixDelivery),
+			EventID:       ev.ID,
+			EndpointID:    tg.ep.ID,
+			TenantID:      ev.TenantID,
+			Status:        hookd.StatusPending,
+			NextAttemptAt: ev.CreatedAt,
+			CreatedAt:     ev.CreatedAt,
+			UpdatedAt:     ev.CreatedAt,
+		}
+		if lease {
+			d.LeaseOwner, d.LeaseUntil = e.cfg.NodeID, until
+			tasks = append(tasks, &task{dlv: d, ev: ev, leaseUntil: until})
+		}
+		ew.Deliveries = append(ew.Deliveries, d)
+	}
+	return ew, tasks
+}
+
+// SendTest implements hookd.Engine.
+func (e *Engine) SendTest(ctx context.Context, tenantID, endpointID string) (*hookd.PublishResult, error) {
+	ep, err := e.store.GetEndpoint(ctx, tenantID, endpointID)
+	if err != nil {
+		return nil, err
+	}
+	if !ep.Enabled {
+		return nil, hookd.Invalid("endpoint is disabled", hookd.FieldError{Pointer: "/enabled", Message: "enable the endpoint to test it"})
+	}
+	e.router.invalidate()
+	data, _ := json.Marshal(map[string]string{"endpoint_id": ep.ID, "message": "hookd test event"})
+	return e.Publish(ctx, &hookd.Publish{TenantID: tenantID, Type: hookd.TestEventType, Data: data, EndpointID: ep.ID})
+}
+
+// Requeue implements hookd.Engine.
+func (e *Engine) Requeue(ctx context.Context, f hookd.RequeueFilter) (int, error) {
+	now := e.cfg.NowFunc()
+	claimed, err := e.store.Requeue(ctx, f, e.cfg.NodeID, now, now.Add(e.cfg.Lease))
+	if err != nil {
+		return 0, err
+	}
+	e.hold(e.tasksOf(claimed))
+	return len(claimed), nil
+}
+
+// Receive implements hookd.Engine.
+func (e *Engine) Receive(ctx context.Context, w *hookd.RequestWrite) error {
+	e.gate.RLock()
+	defer e.gate.RUnlock()
+	if e.closed {
+		return hookd.Errorf(hookd.EUNAVAILABLE, "hookd is shutting down")
+	}
+	size := int64(len(w.Request.Body))
+	for _, ew := range w.Events {
+		size += int64(len(ew.Event.Payload))
+	}
+	if err := e.writer.submit(ctx, &writeOp{request: w, bytes: size}, e.cfg.EnqueueWait); err != nil {
+		return err
+	}
+	if w.Duplicate {
+		return nil
+	}
+	var tasks []*task
+	for _, ew := range w.Events {
+		for _, d := range ew.Deliveries {
+			if d.LeaseOwner == e.cfg.NodeID {
+				tasks = append(tasks, &task{dlv: d, ev: ew.Event, leaseUntil: d.LeaseUntil})
+			}
+		}
+	}
+	e.hold(tasks)
+	return nil
+}

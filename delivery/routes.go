@@ -1,0 +1,192 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/signature"
+)
+
+// target is an endpoint compiled for sending: what the sender needs, ready
+// to use. Targets are immutable; a change to the endpoint builds a new one.
+type target struct {
+	ep       *hookd.Endpoint
+	header   http.Header // custom headers, canonical keys
+	conc     int
+	timeout  time.Duration
+	schedule []time.Duration
+
+	signerMu sync.Mutex
+	signer   *signature.Signer
+	signerTo time.Time // when the signer's set of secrets next changes
+	hmacKey  []byte    // key of the hmac-sha256 scheme: the newest secret's bytes
+
+	failingSince atomic.Int64 // unix ns; 0 when healthy; starts as ep.FailingSince
+	disabling    atomic.Bool  // the engine is disabling the endpoint
+}
+
+func newTarget(ep *hookd.Endpoint, cfg *Config) *target {
+	t := &target{ep: ep, header: make(http.Header, len(ep.Headers))}
+	for k, v := range ep.Headers {
+		t.header.Set(k, v)
+	}
+	t.conc = ep.MaxConcurrency
+	if t.conc <= 0 {
+		t.conc = cfg.MaxConcurrency
+	}
+	t.timeout = ep.Timeout
+	if t.timeout <= 0 {
+		t.timeout = cfg.Timeout
+	}
+	t.schedule = ep.RetrySchedule
+	if len(t.schedule) == 0 {
+		t.schedule = cfg.Schedule
+	}
+	if n := len(ep.Secrets); n > 0 {
+		t.hmacKey = []byte(ep.Secrets[n-1].Value)
+	}
+	if !ep.FailingSince.IsZero() {
+		t.failingSince.Store(ep.FailingSince.UnixNano())
+	}
+	return t
+}
+
+// standardSigner returns a signer for the secrets active at now, rebuilt
+// when a rotated-out secret expires.
+func (t *target) standardSigner(now time.Time) (*signature.Signer, error) {
+	t.signerMu.Lock()
+	defer t.signerMu.Unlock()
+	if t.signer != nil && (t.signerTo.IsZero() || now.Before(t.signerTo)) {
+		return t.signer, nil
+	}
+	active := t.ep.ActiveSecrets(now)
+	if len(active) == 0 {
+		return nil, fmt.Errorf("endpoint %s has no active secret", t.ep.ID)
+	}
+	s, err := signature.NewSigner(active...)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %s: %w", t.ep.ID, err)
+	}
+	t.signer, t.signerTo = s, time.Time{}
+	for _, sec := range t.ep.Secrets {
+		if !sec.ExpiresAt.IsZero() && sec.ExpiresAt.After(now) && (t.signerTo.IsZero() || sec.ExpiresAt.Before(t.signerTo)) {
+			t.signerTo = sec.ExpiresAt
+		}
+	}
+	return s, nil
+}
+
+// routes is a snapshot of every endpoint, for matching published events
+// and for sending. It is replaced whole when endpoints change.
+type routes struct {
+	seq      int64
+	byID     map[string]*target
+	byTenant map[string][]*target
+	matches  sync.Map // tenant + "\x00" + type → []*target
+}
+
+func (r *routes) match(tenant, typ string) []*target {
+	key := tenant + "\x00" + typ
+	if v, ok := r.matches.Load(key); ok {
+		return v.([]*target)
+	}
+	var out []*target
+	for _, t := range r.byTenant[tenant] {
+		if t.ep.Enabled && t.ep.Accepts(typ) {
+			out = append(out, t)
+		}
+	}
+	r.matches.Store(key, out)
+	return out
+}
+
+// router keeps the current routes, reloading them when told to or when the
+// store's change sequence moves (a change made through another node).
+type router struct {
+	store hookd.Store
+	cfg   *Config
+	cur   atomic.Pointer[routes]
+	dirty atomic.Bool
+	mu    sync.Mutex // serializes reloads
+
+	tenants sync.Map // ids of tenants known to exist
+}
+
+func (r *router) routes(ctx context.Context) (*routes, error) {
+	if cur := r.cur.Load(); cur != nil && !r.dirty.Load() {
+		return cur, nil
+	}
+	return r.reload(ctx)
+}
+
+// reload builds new routes from the store, unless nothing changed since
+// the current ones were built.
+func (r *router) reload(ctx context.Context) (*routes, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dirty.Store(false)
+	seq, err := r.store.ChangeSeq(ctx)
+	if err != nil {
+		r.dirty.Store(true)
+		return nil, fmt.Errorf("load routes: %w", err)
+	}
+	cur := r.cur.Load()
+	if cur != nil && seq == cur.seq {
+		return cur, nil
+	}
+	eps, err := r.store.AllEndpoints(ctx)
+	if err != nil {
+		r.dirty.Store(true)
+		return nil, fmt.Errorf("load routes: %w", err)
+	}
+	next := &routes{seq: seq, byID: make(map[string]*target, len(eps)), byTenant: make(map[string][]*target)}
+	for _, ep := range eps {
+		t := newTarget(ep, r.cfg)
+		if old := r.oldTarget(cur, ep.ID); old != nil && old.ep.UpdatedAt.Equal(ep.UpdatedAt) {
+			t = old // keep its signer and health
+		}
+		next.byID[ep.ID] = t
+		next.byTenant[ep.TenantID] = append(next.byTenant[ep.TenantID], t)
+	}
+	r.tenants.Clear()
+	r.cur.Store(next)
+	return next, nil
+}
+
+func (r *router) oldTarget(cur *routes, id string) *target {
+	if cur == nil {
+		return nil
+	}
+	return cur.byID[id]
+}
+
+// invalidate makes the next lookup reload the routes.
+func (r *router) invalidate() {
+	r.dirty.Store(true)
+}
+
+// target returns the endpoint's current target, or nil when it is gone.
+func (r *router) target(id string) *target {
+	cur := r.cur.Load()
+	if cur == nil {
+		return nil
+	}
+	return cur.byID[id]
+}
+
+// tenantExists reports whether the tenant exists, remembering the yes.
+func (r *router) tenantExists(ctx context.Context, id string) error {
+	if _, ok := r.tenants.Load(id); ok {
+		return nil
+	}
+	if _, err := r.store.GetTenant(ctx, id); err != nil {
+		return err
+	}
+	r.tenants.Store(id, struct{}{})
+	return nil
+}

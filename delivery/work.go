@@ -1,0 +1,173 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// work runs one worker: it takes runnable tasks and sends them until the
+// dispatcher closes.
+func (e *Engine) work() {
+	for t := e.disp.take(); t != nil; t = e.disp.take() {
+		e.attempt(t)
+	}
+}
+
+// attempt sends one task and settles its outcome.
+func (e *Engine) attempt(t *task) {
+	if e.holdingLost(t.dlv.ID) { // another node took the lease over
+		e.disp.done(t, true)
+		return
+	}
+	tg := e.router.target(t.dlv.EndpointID)
+	if tg == nil || !tg.ep.Enabled {
+		e.bury(t)
+		return
+	}
+	res := e.sender.send(e.attemptCtx, t, tg)
+	if e.attemptCtx.Err() != nil {
+		// Shutting down past the deadline: the attempt was cut short by
+		// hookd, not the receiver. Record nothing; Close releases the
+		// lease and the delivery is sent again.
+		e.disp.done(t, true)
+		return
+	}
+	e.settle(t, tg, res)
+}
+
+// bury ends a delivery whose endpoint is gone or disabled.
+func (e *Engine) bury(t *task) {
+	now := e.cfg.NowFunc()
+	e.writer.record(&resultOp{update: &hookd.DeliveryUpdate{
+		ID: t.dlv.ID, Owner: e.cfg.NodeID, Status: hookd.StatusDead,
+		Attempts: t.dlv.Attempts, NextAttemptAt: now, LastAttemptAt: t.dlv.LastAttemptAt, Release: true,
+	}})
+	e.unhold(t.dlv.ID)
+	e.disp.done(t, true)
+}
+
+// settle records an attempt and moves its delivery to its next state.
+func (e *Engine) settle(t *task, tg *target, res attemptResult) {
+	a := res.attempt
+	now := e.cfg.NowFunc()
+	d := t.dlv
+	d.Attempts, d.LastAttemptAt = a.Number, a.StartedAt
+	upd := &hookd.DeliveryUpdate{ID: d.ID, Owner: e.cfg.NodeID, Attempts: d.Attempts, LastAttemptAt: a.StartedAt, NextAttemptAt: now}
+	oc := outcomeRetry
+	if a.Error == "" {
+		oc = classify(a.ResponseStatus)
+	}
+	var near bool
+	var delay time.Duration
+	switch oc {
+	case outcomeSucceeded:
+		upd.Status, upd.Release = hookd.StatusSucceeded, true
+		e.metrics.attemptsOK.Inc()
+		e.metrics.latency.Observe(now.Sub(t.ev.CreatedAt).Seconds())
+	case outcomeGone:
+		upd.Status, upd.Release = hookd.StatusDead, true
+		e.metrics.attemptsBad.Inc()
+	default:
+		e.metrics.attemptsBad.Inc()
+		delay, near = e.scheduleRetry(upd, tg, res, now)
+	}
+	d.Status, d.NextAttemptAt = upd.Status, upd.NextAttemptAt
+	e.writer.record(&resultOp{attempt: a, update: upd})
+	e.disp.done(t, oc == outcomeSucceeded)
+	if near {
+		e.disp.later(t, delay)
+	} else {
+		e.unhold(d.ID)
+	}
+	e.track(tg, oc, now)
+}
+
+// scheduleRetry fills in the next state of a failed delivery, and reports
+// whether this node keeps it in memory for a near retry, after the
+// returned delay. Far retries release the lease: any node claims them when
+// due.
+func (e *Engine) scheduleRetry(upd *hookd.DeliveryUpdate, tg *target, res attemptResult, now time.Time) (time.Duration, bool) {
+	delay, ok := e.policy.next(tg.schedule, upd.Attempts, res.retryAfter)
+	if !ok {
+		upd.Status, upd.Release = hookd.StatusDead, true
+		return 0, false
+	}
+	upd.Status, upd.NextAttemptAt = hookd.StatusFailed, now.Add(delay)
+	if delay >= e.cfg.Lease || e.heldCount() > e.cfg.MaxHeld {
+		upd.Release = true
+		return 0, false
+	}
+	upd.LeaseUntil = upd.NextAttemptAt.Add(e.cfg.Lease)
+	e.heldMu.Lock()
+	if h := e.held[upd.ID]; h != nil {
+		h.until = upd.LeaseUntil
+	}
+	e.heldMu.Unlock()
+	return delay, true
+}
+
+// track keeps an endpoint's health: the start of its current run of
+// failures, persisted on change, and disabling after 410 Gone or after
+// failing for DisableAfter.
+func (e *Engine) track(tg *target, oc outcome, now time.Time) {
+	switch oc {
+	case outcomeSucceeded:
+		if tg.failingSince.Swap(0) != 0 {
+			go e.saveHealth(tg, hookd.EndpointHealth{})
+		}
+	case outcomeGone:
+		e.disable(tg, "the endpoint answered 410 Gone", now)
+	default:
+		since := tg.failingSince.Load()
+		if since == 0 && tg.failingSince.CompareAndSwap(0, now.UnixNano()) {
+			go e.saveHealth(tg, hookd.EndpointHealth{FailingSince: now})
+		} else if since != 0 && now.Sub(time.Unix(0, since)) >= e.cfg.DisableAfter {
+			e.disable(tg, "the endpoint failed without success since "+time.Unix(0, since).UTC().Format(time.RFC3339), now)
+		}
+	}
+}
+
+// disable turns the endpoint off once and tells its tenant with an
+// endpoint.disabled event.
+func (e *Engine) disable(tg *target, reason string, now time.Time) {
+	if !tg.disabling.CompareAndSwap(false, true) {
+		return
+	}
+	e.metrics.disabled.Inc()
+	go func() {
+		since := time.Unix(0, tg.failingSince.Load())
+		if tg.failingSince.Load() == 0 {
+			since = time.Time{}
+		}
+		ok := e.saveHealth(tg, hookd.EndpointHealth{FailingSince: since, Disable: true, DisabledReason: reason})
+		if !ok {
+			tg.disabling.Store(false)
+			return
+		}
+		e.router.invalidate()
+		data, _ := json.Marshal(map[string]any{
+			"endpoint_id": tg.ep.ID, "url": tg.ep.URL, "reason": reason, "disabled_at": now.UTC().Format(hookd.TimestampLayout),
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := e.Publish(ctx, &hookd.Publish{TenantID: tg.ep.TenantID, Type: hookd.EndpointDisabledEventType, Data: data}); err != nil {
+			e.cfg.Logger.Error("publish endpoint.disabled", "endpoint", tg.ep.ID, "err", err)
+		}
+	}()
+}
+
+// saveHealth stores the endpoint's health, and reports success.
+func (e *Engine) saveHealth(tg *target, h hookd.EndpointHealth) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.store.SetEndpointHealth(ctx, tg.ep.TenantID, tg.ep.ID, h); err != nil {
+		if !hookd.IsNotFound(err) {
+			e.cfg.Logger.Error("save endpoint health", "endpoint", tg.ep.ID, "err", err)
+		}
+		return false
+	}
+	return true
+}

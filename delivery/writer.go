@@ -1,0 +1,199 @@
+package delivery
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+// writer is the group commit: one goroutine gathers new events, inbound
+// requests, attempt results and delivery updates into batches and commits
+// each batch in one transaction. A publisher waits for the commit of the
+// batch that carries its event; that is how every 2xx means "durable" while
+// the store sees a few large transactions instead of many small ones.
+type writer struct {
+	store   hookd.Store
+	log     *slog.Logger
+	metrics *metrics
+	nowFunc func() time.Time
+	keyTTL  time.Duration
+
+	writes   chan *writeOp     // new events and requests; bounded, never blocks a caller
+	results  chan *resultOp    // attempt outcomes; bounded, senders wait for room
+	queued   atomic.Int64      // payload bytes waiting in writes
+	maxBytes int64             // budget for queued, beyond which writes are refused
+	maxBatch int               // writes per transaction
+	stopped  chan struct{}     // closed when the loop has exited
+	retries  map[*resultOp]int // results carried over after a failed commit
+}
+
+// writeOp is a caller waiting for its writes to be committed.
+type writeOp struct {
+	event   *hookd.EventWrite
+	request *hookd.RequestWrite
+	bytes   int64
+	done    chan error
+}
+
+// resultOp is an attempt and the delivery state it leads to.
+type resultOp struct {
+	attempt *hookd.Attempt
+	update  *hookd.DeliveryUpdate
+}
+
+// maxResultRetries bounds how often results are carried into a new batch
+// after failed commits. Dropping them then is safe: the delivery keeps its
+// lease in the store, and once the lease lapses it is claimed and sent again.
+const maxResultRetries = 3
+
+func newWriter(store hookd.Store, cfg *Config, m *metrics) *writer {
+	return &writer{
+		store:    store,
+		log:      cfg.Logger,
+		metrics:  m,
+		nowFunc:  cfg.NowFunc,
+		keyTTL:   cfg.IdempotencyTTL,
+		writes:   make(chan *writeOp, cfg.QueueSize),
+		results:  make(chan *resultOp, cfg.QueueSize),
+		maxBytes: cfg.QueueBytes,
+		maxBatch: cfg.BatchSize,
+		stopped:  make(chan struct{}),
+		retries:  make(map[*resultOp]int),
+	}
+}
+
+// submit queues op and waits for its commit. When the queue is full, or
+// holds more payload bytes than its budget, for longer than wait, it
+// returns EUNAVAILABLE and nothing is written.
+func (w *writer) submit(ctx context.Context, op *writeOp, wait time.Duration) error {
+	if w.queued.Add(op.bytes) > w.maxBytes && op.bytes > 0 {
+		w.queued.Add(-op.bytes)
+		return hookd.Errorf(hookd.EUNAVAILABLE, "hookd is saturated; retry later")
+	}
+	op.done = make(chan error, 1)
+	select {
+	case w.writes <- op:
+	default:
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case w.writes <- op:
+		case <-t.C:
+			w.queued.Add(-op.bytes)
+			return hookd.Errorf(hookd.EUNAVAILABLE, "hookd is saturated; retry later")
+		case <-ctx.Done():
+			w.queued.Add(-op.bytes)
+			return ctx.Err()
+		}
+	}
+	// Once queued, the write happens whatever the caller does: wait for it
+	// so that the answer tells the truth.
+	return <-op.done
+}
+
+// record queues an attempt result, waiting for room.
+func (w *writer) record(r *resultOp) { w.results <- r }
+
+// run commits batches until stop is closed and everything queued by then
+// has been committed.
+func (w *writer) run(stop <-chan struct{}) {
+	defer close(w.stopped)
+	var carry []*resultOp
+	for {
+		b, ops, res, ok := w.gather(stop, carry)
+		if !ok {
+			return
+		}
+		carry = w.commit(b, ops, res)
+	}
+}
+
+// gather blocks for the first write, then takes whatever else is queued,
+// up to the batch size. It returns ok=false once stopped and drained.
+func (w *writer) gather(stop <-chan struct{}, carry []*resultOp) (*hookd.Batch, []*writeOp, []*resultOp, bool) {
+	var ops []*writeOp
+	res := carry
+	if len(res) == 0 {
+		select {
+		case op := <-w.writes:
+			ops = append(ops, op)
+		case r := <-w.results:
+			res = append(res, r)
+		case <-stop:
+			if len(w.writes) == 0 && len(w.results) == 0 {
+				return nil, nil, nil, false
+			}
+		}
+	}
+	for len(ops)+len(res) < w.maxBatch {
+		select {
+		case op := <-w.writes:
+			ops = append(ops, op)
+			continue
+		case r := <-w.results:
+			res = append(res, r)
+			continue
+		default:
+		}
+		break
+	}
+	return w.batch(ops, res), ops, res, true
+}
+
+func (w *writer) batch(ops []*writeOp, res []*resultOp) *hookd.Batch {
+	b := &hookd.Batch{KeysAfter: w.nowFunc().Add(-w.keyTTL)}
+	for _, op := range ops {
+		if op.event != nil {
+			b.Events = append(b.Events, op.event)
+		}
+		if op.request != nil {
+			b.Requests = append(b.Requests, op.request)
+		}
+	}
+	for _, r := range res {
+		if r.attempt != nil {
+			b.Attempts = append(b.Attempts, r.attempt)
+		}
+		if r.update != nil {
+			b.Updates = append(b.Updates, r.update)
+		}
+	}
+	return b
+}
+
+// commit writes one batch, answers its callers, and returns the results
+// to carry into the next batch when the commit failed.
+func (w *writer) commit(b *hookd.Batch, ops []*writeOp, res []*resultOp) []*resultOp {
+	if b.Len() == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	start := time.Now()
+	err := w.store.Commit(ctx, b)
+	cancel()
+	w.metrics.observeBatch(b.Len(), time.Since(start))
+	for _, op := range ops {
+		w.queued.Add(-op.bytes)
+		op.done <- err
+	}
+	if err == nil {
+		clear(w.retries)
+		return nil
+	}
+	w.log.Error("commit batch", "err", err, "events", len(b.Events), "results", len(res))
+	var carry []*resultOp
+	for _, r := range res {
+		if w.retries[r]++; w.retries[r] < maxResultRetries {
+			carry = append(carry, r)
+		} else {
+			delete(w.retries, r)
+		}
+	}
+	if len(carry) > 0 {
+		time.Sleep(100 * time.Millisecond) // let a transient fault pass
+	}
+	return carry
+}
