@@ -102,7 +102,7 @@ func TestDispatcherRateLimit(t *testing.T) {
 			d.done(tk, true)
 		}
 	}()
-	waitFor(t, 5*time.Second, func() bool { return d.depth() == 0 })
+	waitUntil(t, 5*time.Second, func() bool { return d.depth() == 0 })
 	wg.Wait()
 }
 
@@ -124,8 +124,8 @@ func TestDispatcherLaterAndClose(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, cond func() bool) {
+// waitUntil polls cond until it holds or the deadline passes.
+func waitUntil(t *testing.T, within time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {

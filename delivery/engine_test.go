@@ -40,7 +40,7 @@ type receiver struct {
 	count  atomic.Int64
 }
 
-func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter) int) *receiver {
+func newReceiver(t testing.TB, answer func(n int, w http.ResponseWriter) int) *receiver {
 	t.Helper()
 	rc := &receiver{answer: answer}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -68,12 +68,12 @@ func (rc *receiver) requests() []received {
 
 // env is an engine over a fresh SQLite store.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  *sqlite.Store
 	engine *delivery.Engine
 }
 
-func newEnv(t *testing.T, cfg delivery.Config) *env {
+func newEnv(t testing.TB, cfg delivery.Config) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir()+"/hookd.db", sqlite.Options{})
@@ -146,7 +146,7 @@ func (e *env) waitStatus(ev *hookd.Event, ep *hookd.Endpoint, status string) *ho
 	return last
 }
 
-func waitFor(t *testing.T, within time.Duration, cond func() bool) {
+func waitFor(t testing.TB, within time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {
