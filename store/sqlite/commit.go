@@ -1,0 +1,352 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+const (
+	eventCols = `id, tenant_id, type, payload, data_start, data_len, data, idempotency_key, method, content_type,
+	headers, created_at`
+	deliveryCols = `id, event_id, endpoint_id, tenant_id, status, attempts, next_attempt_at, last_attempt_at,
+	lease_owner, lease_until, created_at, updated_at`
+	attemptCols = `id, delivery_id, event_id, endpoint_id, tenant_id, number, started_at, latency, url,
+	request_headers, response_status, response_body, error`
+	requestCols = `id, source_id, received_at, method, path, query, headers, body, remote_ip, status,
+	accepted, code, reason, verified, dedupe_key, duplicate_of`
+	keyCols = `scope, key, ref_id, fingerprint, created_at`
+)
+
+// writeStmts are the statements of the hot write path, prepared once on
+// the write connection and bound to each transaction.
+type writeStmts struct {
+	event, delivery, attempt, request, key, update *sql.Stmt
+}
+
+func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&w.event, `INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.delivery, `INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.attempt, `INSERT INTO attempts (` + attemptCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.request, `INSERT INTO requests (` + requestCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		// A lapsed key (created at or before ?6) is taken over; a live one
+		// is left alone, and RowsAffected tells which happened.
+		{&w.key, `INSERT INTO idempotency_keys (` + keyCols + `) VALUES (?1, ?2, ?3, ?4, ?5)
+			ON CONFLICT (scope, key) DO UPDATE SET ref_id = excluded.ref_id,
+				fingerprint = excluded.fingerprint, created_at = excluded.created_at
+			WHERE idempotency_keys.created_at <= ?6`},
+		// Applies only while ?8 holds the lease; a zero ?6 keeps the
+		// lease's end as it is.
+		{&w.update, `UPDATE deliveries SET status = ?1, attempts = ?2, next_attempt_at = ?3, last_attempt_at = ?4,
+				lease_owner = CASE WHEN ?5 THEN NULL ELSE lease_owner END,
+				lease_until = CASE WHEN ?5 THEN 0 WHEN ?6 = 0 THEN lease_until ELSE ?6 END,
+				updated_at = ?7
+			WHERE id = ?9 AND lease_owner = ?8`},
+	} {
+		st, err := db.PrepareContext(ctx, p.query)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*p.dst = st
+	}
+	return nil
+}
+
+func (w *writeStmts) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{w.event, w.delivery, w.attempt, w.request, w.key, w.update} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Commit writes the batch in one transaction. Empty IDs get new ones; zero
+// CreatedAt (and StartedAt, ReceivedAt) times become now; a delivery's
+// empty EventID, TenantID and Status default to its event's and pending.
+// Duplicate flags are set only when the batch committed.
+func (s *Store) Commit(ctx context.Context, b *hookd.Batch) error {
+	c := &committer{
+		ctx:       ctx,
+		now:       s.now(),
+		keysAfter: micros(b.KeysAfter),
+		taken:     make(map[[2]string]bool),
+		evDup:     make([]bool, len(b.Events)),
+		rqDup:     make([]bool, len(b.Requests)),
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		c.bind(tx, &s.stmts)
+		return c.run(b)
+	})
+	if err != nil {
+		return fmt.Errorf("commit batch: %w", err)
+	}
+	for i, w := range b.Events {
+		w.Duplicate = c.evDup[i]
+	}
+	for i, w := range b.Requests {
+		w.Duplicate = c.rqDup[i]
+	}
+	return nil
+}
+
+// committer writes one batch within one transaction.
+type committer struct {
+	ctx       context.Context
+	now       time.Time
+	keysAfter int64
+	taken     map[[2]string]bool // keys taken earlier in this batch
+	evDup     []bool
+	rqDup     []bool
+	st        writeStmts // bound to the transaction
+}
+
+func (c *committer) bind(tx *sql.Tx, st *writeStmts) {
+	c.st = writeStmts{
+		event:    tx.StmtContext(c.ctx, st.event),
+		delivery: tx.StmtContext(c.ctx, st.delivery),
+		attempt:  tx.StmtContext(c.ctx, st.attempt),
+		request:  tx.StmtContext(c.ctx, st.request),
+		key:      tx.StmtContext(c.ctx, st.key),
+		update:   tx.StmtContext(c.ctx, st.update),
+	}
+}
+
+func (c *committer) run(b *hookd.Batch) error {
+	for i, w := range b.Events {
+		if w == nil || w.Event == nil {
+			return hookd.Errorf(hookd.EINVALID, "event write %d has no event", i)
+		}
+		c.defaultEvent(w.Event)
+		if w.Key != nil {
+			ok, err := c.takeKey(w.Key, w.Event.ID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				c.evDup[i] = true
+				continue
+			}
+		}
+		if err := c.writeEvent(w); err != nil {
+			return err
+		}
+	}
+	for i, w := range b.Requests {
+		dup, err := c.writeRequest(w)
+		if err != nil {
+			return err
+		}
+		c.rqDup[i] = dup
+	}
+	for _, a := range b.Attempts {
+		if err := c.writeAttempt(a); err != nil {
+			return err
+		}
+	}
+	for _, u := range b.Updates {
+		if err := c.writeUpdate(u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *committer) defaultEvent(e *hookd.Event) {
+	if e.ID == "" {
+		e.ID = hookd.NewID(hookd.PrefixEvent)
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = c.now
+	}
+}
+
+// takeKey takes an idempotency key for refID, and reports false when a
+// live record holds it. The key's RefID and CreatedAt default to refID and
+// now, and are set on k only when it was taken.
+func (c *committer) takeKey(k *hookd.IdempotencyKey, refID string) (bool, error) {
+	id := [2]string{k.Scope, k.Key}
+	if c.taken[id] {
+		return false, nil
+	}
+	ref, created := k.RefID, k.CreatedAt
+	if ref == "" {
+		ref = refID
+	}
+	if created.IsZero() {
+		created = c.now
+	}
+	res, err := c.st.key.ExecContext(c.ctx, k.Scope, k.Key, ref, blob(k.Fingerprint), micros(created), c.keysAfter)
+	if err != nil {
+		return false, fmt.Errorf("take idempotency key: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return false, err
+	}
+	c.taken[id] = true
+	k.RefID, k.CreatedAt = ref, created
+	return true, nil
+}
+
+func (c *committer) writeEvent(w *hookd.EventWrite) error {
+	e := w.Event
+	start, n, apart := dataSpan(e.Payload, e.Data)
+	payload := e.Payload
+	if payload == nil {
+		payload = []byte{}
+	}
+	headers, err := encodeMap(e.Headers)
+	if err != nil {
+		return fmt.Errorf("event %s: headers: %w", e.ID, err)
+	}
+	_, err = c.st.event.ExecContext(c.ctx, e.ID, e.TenantID, e.Type, payload, start, n, blob(apart),
+		e.IdempotencyKey, e.Method, e.ContentType, headers, micros(e.CreatedAt))
+	if err != nil {
+		return conflict(fmt.Errorf("insert event %s: %w", e.ID, err), "event %q exists", e.ID)
+	}
+	for _, d := range w.Deliveries {
+		if err := c.writeDelivery(e, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dataSpan locates data within payload. Data is normally the payload's
+// tail before the closing brace (the envelope) or the whole payload (raw);
+// data found nowhere in payload is returned to be stored apart.
+func dataSpan(payload, data []byte) (start, n int, apart []byte) {
+	if len(data) == 0 {
+		return 0, 0, nil
+	}
+	if i := len(payload) - 1 - len(data); i >= 0 && bytes.Equal(payload[i:i+len(data)], data) {
+		return i, len(data), nil
+	}
+	if i := bytes.LastIndex(payload, data); i >= 0 {
+		return i, len(data), nil
+	}
+	return 0, 0, data
+}
+
+func (c *committer) writeDelivery(e *hookd.Event, d *hookd.Delivery) error {
+	if d.ID == "" {
+		d.ID = hookd.NewID(hookd.PrefixDelivery)
+	}
+	if d.EventID == "" {
+		d.EventID = e.ID
+	}
+	if d.TenantID == "" {
+		d.TenantID = e.TenantID
+	}
+	if d.Status == "" {
+		d.Status = hookd.StatusPending
+	}
+	if !hookd.ValidDeliveryStatus(d.Status) {
+		return hookd.Errorf(hookd.EINVALID, "delivery %s: invalid status %q", d.ID, d.Status)
+	}
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = c.now
+	}
+	if d.UpdatedAt.IsZero() {
+		d.UpdatedAt = d.CreatedAt
+	}
+	_, err := c.st.delivery.ExecContext(c.ctx, d.ID, d.EventID, d.EndpointID, d.TenantID, d.Status, d.Attempts,
+		micros(d.NextAttemptAt), micros(d.LastAttemptAt), nullString(d.LeaseOwner), leaseUntil(d.LeaseOwner, d.LeaseUntil),
+		micros(d.CreatedAt), micros(d.UpdatedAt))
+	if err != nil {
+		return conflict(fmt.Errorf("insert delivery %s: %w", d.ID, err), "delivery %q exists", d.ID)
+	}
+	return nil
+}
+
+// leaseUntil is the stored end of a lease: 0 for a free delivery, so that
+// the claim index can order by max(next_attempt_at, lease_until).
+func leaseUntil(owner string, until time.Time) int64 {
+	if owner == "" {
+		return 0
+	}
+	return micros(until)
+}
+
+// writeRequest writes an inbound request with its events, and reports
+// whether its key was held (nothing written).
+func (c *committer) writeRequest(w *hookd.RequestWrite) (bool, error) {
+	if w == nil || w.Request == nil {
+		return false, hookd.Errorf(hookd.EINVALID, "request write has no request")
+	}
+	r := w.Request
+	if r.ID == "" {
+		r.ID = hookd.NewID(hookd.PrefixRequest)
+	}
+	if r.ReceivedAt.IsZero() {
+		r.ReceivedAt = c.now
+	}
+	if w.Key != nil {
+		ok, err := c.takeKey(w.Key, r.ID)
+		if err != nil || !ok {
+			return !ok, err
+		}
+	}
+	headers, err := encodeMap(r.Headers)
+	if err != nil {
+		return false, fmt.Errorf("request %s: headers: %w", r.ID, err)
+	}
+	_, err = c.st.request.ExecContext(c.ctx, r.ID, r.SourceID, micros(r.ReceivedAt), r.Method, r.Path, r.Query,
+		headers, blob(r.Body), r.RemoteIP, r.Status, boolInt(r.Accepted), r.Code, r.Reason, r.Verified,
+		r.DedupeKey, r.DuplicateOf)
+	if err != nil {
+		return false, conflict(fmt.Errorf("insert request %s: %w", r.ID, err), "request %q exists", r.ID)
+	}
+	for i, ew := range w.Events {
+		if ew == nil || ew.Event == nil {
+			return false, hookd.Errorf(hookd.EINVALID, "request %s: event write %d has no event", r.ID, i)
+		}
+		c.defaultEvent(ew.Event)
+		if err := c.writeEvent(ew); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+func (c *committer) writeAttempt(a *hookd.Attempt) error {
+	if a.ID == "" {
+		a.ID = hookd.NewID(hookd.PrefixAttempt)
+	}
+	if a.StartedAt.IsZero() {
+		a.StartedAt = c.now
+	}
+	headers, err := encodeMap(a.RequestHeaders)
+	if err != nil {
+		return fmt.Errorf("attempt %s: headers: %w", a.ID, err)
+	}
+	_, err = c.st.attempt.ExecContext(c.ctx, a.ID, a.DeliveryID, a.EventID, a.EndpointID, a.TenantID, a.Number,
+		micros(a.StartedAt), int64(a.Latency), a.URL, headers, a.ResponseStatus, blob(a.ResponseBody), a.Error)
+	if err != nil {
+		return conflict(fmt.Errorf("insert attempt %s: %w", a.ID, err), "attempt %q exists", a.ID)
+	}
+	return nil
+}
+
+func (c *committer) writeUpdate(u *hookd.DeliveryUpdate) error {
+	if !hookd.ValidDeliveryStatus(u.Status) {
+		return hookd.Errorf(hookd.EINVALID, "delivery update %s: invalid status %q", u.ID, u.Status)
+	}
+	_, err := c.st.update.ExecContext(c.ctx, u.Status, u.Attempts, micros(u.NextAttemptAt), micros(u.LastAttemptAt),
+		u.Release, micros(u.LeaseUntil), micros(c.now), u.Owner, u.ID)
+	if err != nil {
+		return fmt.Errorf("update delivery %s: %w", u.ID, err)
+	}
+	return nil
+}
