@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,9 +30,6 @@ type handlerOptions struct {
 	API http.Handler
 	// Registry is served on GET /metrics.
 	Registry *prometheus.Registry
-	// MaxInflight bounds the API requests served at once; more are
-	// answered 503 with Retry-After.
-	MaxInflight int
 	// MetricsAuth, when set, guards GET /metrics.
 	MetricsAuth func(http.Handler) http.Handler
 	Logger      *slog.Logger
@@ -58,7 +52,7 @@ func newHandler(o handlerOptions) http.Handler {
 	}
 	mux.Handle("GET /metrics", metrics)
 	if o.API != nil {
-		mux.Handle("/v1/", limitInflight(o.MaxInflight, o.API))
+		mux.Handle("/v1/", o.API) // it bounds its own requests in flight
 	}
 	return mux
 }
@@ -97,43 +91,6 @@ func readyz(store pinger, logger *slog.Logger) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-}
-
-// limitInflight serves at most n requests at once; the others are answered
-// at once with 503 and Retry-After rather than queued, so that a saturated
-// server sheds load instead of growing without bound.
-func limitInflight(n int, next http.Handler) http.Handler {
-	sem := make(chan struct{}, n)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case sem <- struct{}{}:
-			defer func() { <-sem }()
-			next.ServeHTTP(w, r)
-		default:
-			w.Header().Set("Retry-After", "1")
-			writeProblem(w, http.StatusServiceUnavailable, hookd.EUNAVAILABLE, "too many requests in flight; retry later")
-		}
-	})
-}
-
-// requireBearer admits requests carrying "Authorization: Bearer key". It
-// fails closed: with an empty key every request is refused. The key is
-// compared in constant time, through its hash so that its length does not
-// leak either.
-func requireBearer(key string) func(http.Handler) http.Handler {
-	want := sha256.Sum256([]byte(key))
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			got := sha256.Sum256([]byte(token))
-			if !ok || key == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="hookd"`)
-				writeProblem(w, http.StatusUnauthorized, hookd.EUNAUTHORIZED, "a valid API key is required")
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
 }
 
 // problem is an RFC 9457 problem document.

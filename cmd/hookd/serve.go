@@ -8,14 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/httpapi"
 )
 
 // serveFlags are the configuration keys that "hookd serve" takes as flags,
@@ -97,20 +98,52 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) (err error
 	}()
 	registry := newRegistry()
 
-	// The delivery engine starts here, from store, cfg.Delivery, cfg.SSRF,
-	// cfg.NodeID and registry, and stops (deferred) before the store
-	// closes; the REST API handler built on it replaces api.
-	var api http.Handler
+	engine, err := newEngine(cfg, store, registry, logger)
+	if err != nil {
+		return err
+	}
+	if err := engine.Start(ctx); err != nil {
+		return fmt.Errorf("start delivery engine: %w", err)
+	}
+	defer func() {
+		// The engine stops before the store closes: it commits the results
+		// of attempts in flight and releases its leases.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(cfg.Server.ShutdownTimeout))
+		defer cancel()
+		if cerr := engine.Close(sctx); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("stop delivery engine: %w", cerr))
+		}
+	}()
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	defer stopPurge()
+	go purgeLoop(purgeCtx, store, cfg.Retention, logger)
 
-	opts := handlerOptions{
+	newKey, err := httpapi.EnsureAPIKey(ctx, store, cfg.APIKey)
+	if err != nil {
+		return fmt.Errorf("api key: %w", err)
+	}
+	if newKey != "" {
+		// Printed once, straight to stderr and never through the logger:
+		// only its hash is stored.
+		fmt.Fprintf(stderr, "\nNo API key was configured, so hookd created one. It is shown only now:\n\n    %s\n\n", newKey)
+	}
+	api := httpapi.New(httpapi.Config{
 		Store:       store,
-		API:         api,
-		Registry:    registry,
-		MaxInflight: cfg.Server.MaxInflight,
+		Engine:      engine,
 		Logger:      logger,
+		URLCheck:    engine.Guard().CheckURL,
+		MaxBody:     int64(cfg.Delivery.MaxBody),
+		MaxInFlight: cfg.Server.MaxInflight,
+		Registry:    registry,
+	})
+	opts := handlerOptions{
+		Store:    store,
+		API:      api.Handler(),
+		Registry: registry,
+		Logger:   logger,
 	}
 	if cfg.Metrics.RequireKey {
-		opts.MetricsAuth = requireBearer(cfg.APIKey)
+		opts.MetricsAuth = api.Authenticate
 	}
 	return runHTTP(ctx, cfg, newHandler(opts), logger)
 }

@@ -26,44 +26,51 @@ const (
 // writeStmts are the statements of the hot write path, prepared once on
 // the write connection and bound to each transaction.
 type writeStmts struct {
-	event, delivery, attempt, request, key, update *sql.Stmt
+	events, deliveries, attempts, requests *inserter
+	key, update                            *sql.Stmt
 }
 
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+	var err error
 	for _, p := range []struct {
-		dst   **sql.Stmt
-		query string
+		dst         **inserter
+		table, cols string
 	}{
-		{&w.event, `INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&w.delivery, `INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&w.attempt, `INSERT INTO attempts (` + attemptCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&w.request, `INSERT INTO requests (` + requestCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		// A lapsed key (created at or before ?6) is taken over; a live one
-		// is left alone, and RowsAffected tells which happened.
-		{&w.key, `INSERT INTO idempotency_keys (` + keyCols + `) VALUES (?1, ?2, ?3, ?4, ?5)
-			ON CONFLICT (scope, key) DO UPDATE SET ref_id = excluded.ref_id,
-				fingerprint = excluded.fingerprint, created_at = excluded.created_at
-			WHERE idempotency_keys.created_at <= ?6`},
-		// Applies only while ?8 holds the lease; a zero ?6 keeps the
-		// lease's end as it is.
-		{&w.update, `UPDATE deliveries SET status = ?1, attempts = ?2, next_attempt_at = ?3, last_attempt_at = ?4,
-				lease_owner = CASE WHEN ?5 THEN NULL ELSE lease_owner END,
-				lease_until = CASE WHEN ?5 THEN 0 WHEN ?6 = 0 THEN lease_until ELSE ?6 END,
-				updated_at = ?7
-			WHERE id = ?9 AND lease_owner = ?8`},
+		{&w.events, "events", eventCols},
+		{&w.deliveries, "deliveries", deliveryCols},
+		{&w.attempts, "attempts", attemptCols},
+		{&w.requests, "requests", requestCols},
 	} {
-		st, err := db.PrepareContext(ctx, p.query)
-		if err != nil {
-			return fmt.Errorf("prepare: %w", err)
+		if *p.dst, err = newInserter(ctx, db, p.table, p.cols); err != nil {
+			return err
 		}
-		*p.dst = st
+	}
+	// A lapsed key (created at or before ?6) is taken over; a live one is
+	// left alone, and RowsAffected tells which happened.
+	w.key, err = db.PrepareContext(ctx, `INSERT INTO idempotency_keys (`+keyCols+`) VALUES (?1, ?2, ?3, ?4, ?5)
+		ON CONFLICT (scope, key) DO UPDATE SET ref_id = excluded.ref_id,
+			fingerprint = excluded.fingerprint, created_at = excluded.created_at
+		WHERE idempotency_keys.created_at <= ?6`)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	// Applies only while ?8 holds the lease; a zero ?6 keeps the lease's
+	// end as it is.
+	w.update, err = db.PrepareContext(ctx, `UPDATE deliveries SET status = ?1, attempts = ?2,
+			next_attempt_at = ?3, last_attempt_at = ?4,
+			lease_owner = CASE WHEN ?5 THEN NULL ELSE lease_owner END,
+			lease_until = CASE WHEN ?5 THEN 0 WHEN ?6 = 0 THEN lease_until ELSE ?6 END,
+			updated_at = ?7
+		WHERE id = ?9 AND lease_owner = ?8`)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
 	}
 	return nil
 }
 
 func (w *writeStmts) close() error {
-	var errs []error
-	for _, st := range []*sql.Stmt{w.event, w.delivery, w.attempt, w.request, w.key, w.update} {
+	errs := []error{w.events.close(), w.deliveries.close(), w.attempts.close(), w.requests.close()}
+	for _, st := range []*sql.Stmt{w.key, w.update} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -85,8 +92,14 @@ func (s *Store) Commit(ctx context.Context, b *hookd.Batch) error {
 		rqDup:     make([]bool, len(b.Requests)),
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		c.bind(tx, &s.stmts)
-		return c.run(b)
+		c.tx, c.st = tx, &s.stmts
+		if err := c.run(b); err != nil {
+			return err
+		}
+		if err := c.flush(); err != nil {
+			return err
+		}
+		return c.update(b.Updates)
 	})
 	if err != nil {
 		return fmt.Errorf("commit batch: %w", err)
@@ -100,26 +113,39 @@ func (s *Store) Commit(ctx context.Context, b *hookd.Batch) error {
 	return nil
 }
 
-// committer writes one batch within one transaction.
+// committer writes one batch within one transaction. New rows are
+// gathered as bind arguments and inserted together by flush, events first
+// so that their deliveries' foreign keys hold.
 type committer struct {
 	ctx       context.Context
+	tx        *sql.Tx
+	st        *writeStmts
 	now       time.Time
 	keysAfter int64
 	taken     map[[2]string]bool // keys taken earlier in this batch
 	evDup     []bool
 	rqDup     []bool
-	st        writeStmts // bound to the transaction
+
+	events, deliveries, attempts, requests []any
 }
 
-func (c *committer) bind(tx *sql.Tx, st *writeStmts) {
-	c.st = writeStmts{
-		event:    tx.StmtContext(c.ctx, st.event),
-		delivery: tx.StmtContext(c.ctx, st.delivery),
-		attempt:  tx.StmtContext(c.ctx, st.attempt),
-		request:  tx.StmtContext(c.ctx, st.request),
-		key:      tx.StmtContext(c.ctx, st.key),
-		update:   tx.StmtContext(c.ctx, st.update),
+// flush inserts the gathered rows.
+func (c *committer) flush() error {
+	for _, f := range []struct {
+		what string
+		in   *inserter
+		args []any
+	}{
+		{"events", c.st.events, c.events},
+		{"deliveries", c.st.deliveries, c.deliveries},
+		{"requests", c.st.requests, c.requests},
+		{"attempts", c.st.attempts, c.attempts},
+	} {
+		if err := f.in.exec(c.ctx, c.tx, f.args); err != nil {
+			return conflict(fmt.Errorf("insert %s: %w", f.what, err), "one of the %s exists", f.what)
+		}
 	}
+	return nil
 }
 
 func (c *committer) run(b *hookd.Batch) error {
@@ -154,11 +180,6 @@ func (c *committer) run(b *hookd.Batch) error {
 			return err
 		}
 	}
-	for _, u := range b.Updates {
-		if err := c.writeUpdate(u); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -186,7 +207,7 @@ func (c *committer) takeKey(k *hookd.IdempotencyKey, refID string) (bool, error)
 	if created.IsZero() {
 		created = c.now
 	}
-	res, err := c.st.key.ExecContext(c.ctx, k.Scope, k.Key, ref, blob(k.Fingerprint), micros(created), c.keysAfter)
+	res, err := c.tx.StmtContext(c.ctx, c.st.key).ExecContext(c.ctx, k.Scope, k.Key, ref, blob(k.Fingerprint), micros(created), c.keysAfter)
 	if err != nil {
 		return false, fmt.Errorf("take idempotency key: %w", err)
 	}
@@ -210,11 +231,8 @@ func (c *committer) writeEvent(w *hookd.EventWrite) error {
 	if err != nil {
 		return fmt.Errorf("event %s: headers: %w", e.ID, err)
 	}
-	_, err = c.st.event.ExecContext(c.ctx, e.ID, e.TenantID, e.Type, payload, start, n, blob(apart),
+	c.events = append(c.events, e.ID, e.TenantID, e.Type, payload, start, n, blob(apart),
 		e.IdempotencyKey, e.Method, e.ContentType, headers, micros(e.CreatedAt))
-	if err != nil {
-		return conflict(fmt.Errorf("insert event %s: %w", e.ID, err), "event %q exists", e.ID)
-	}
 	for _, d := range w.Deliveries {
 		if err := c.writeDelivery(e, d); err != nil {
 			return err
@@ -261,12 +279,9 @@ func (c *committer) writeDelivery(e *hookd.Event, d *hookd.Delivery) error {
 	if d.UpdatedAt.IsZero() {
 		d.UpdatedAt = d.CreatedAt
 	}
-	_, err := c.st.delivery.ExecContext(c.ctx, d.ID, d.EventID, d.EndpointID, d.TenantID, d.Status, d.Attempts,
+	c.deliveries = append(c.deliveries, d.ID, d.EventID, d.EndpointID, d.TenantID, d.Status, d.Attempts,
 		micros(d.NextAttemptAt), micros(d.LastAttemptAt), nullString(d.LeaseOwner), leaseUntil(d.LeaseOwner, d.LeaseUntil),
 		micros(d.CreatedAt), micros(d.UpdatedAt))
-	if err != nil {
-		return conflict(fmt.Errorf("insert delivery %s: %w", d.ID, err), "delivery %q exists", d.ID)
-	}
 	return nil
 }
 
@@ -302,12 +317,9 @@ func (c *committer) writeRequest(w *hookd.RequestWrite) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("request %s: headers: %w", r.ID, err)
 	}
-	_, err = c.st.request.ExecContext(c.ctx, r.ID, r.SourceID, micros(r.ReceivedAt), r.Method, r.Path, r.Query,
+	c.requests = append(c.requests, r.ID, r.SourceID, micros(r.ReceivedAt), r.Method, r.Path, r.Query,
 		headers, blob(r.Body), r.RemoteIP, r.Status, boolInt(r.Accepted), r.Code, r.Reason, r.Verified,
 		r.DedupeKey, r.DuplicateOf)
-	if err != nil {
-		return false, conflict(fmt.Errorf("insert request %s: %w", r.ID, err), "request %q exists", r.ID)
-	}
 	for i, ew := range w.Events {
 		if ew == nil || ew.Event == nil {
 			return false, hookd.Errorf(hookd.EINVALID, "request %s: event write %d has no event", r.ID, i)
@@ -331,22 +343,27 @@ func (c *committer) writeAttempt(a *hookd.Attempt) error {
 	if err != nil {
 		return fmt.Errorf("attempt %s: headers: %w", a.ID, err)
 	}
-	_, err = c.st.attempt.ExecContext(c.ctx, a.ID, a.DeliveryID, a.EventID, a.EndpointID, a.TenantID, a.Number,
+	c.attempts = append(c.attempts, a.ID, a.DeliveryID, a.EventID, a.EndpointID, a.TenantID, a.Number,
 		micros(a.StartedAt), int64(a.Latency), a.URL, headers, a.ResponseStatus, blob(a.ResponseBody), a.Error)
-	if err != nil {
-		return conflict(fmt.Errorf("insert attempt %s: %w", a.ID, err), "attempt %q exists", a.ID)
-	}
 	return nil
 }
 
-func (c *committer) writeUpdate(u *hookd.DeliveryUpdate) error {
-	if !hookd.ValidDeliveryStatus(u.Status) {
-		return hookd.Errorf(hookd.EINVALID, "delivery update %s: invalid status %q", u.ID, u.Status)
+// update applies the delivery updates, each only while its Owner holds
+// the lease.
+func (c *committer) update(us []*hookd.DeliveryUpdate) error {
+	if len(us) == 0 {
+		return nil
 	}
-	_, err := c.st.update.ExecContext(c.ctx, u.Status, u.Attempts, micros(u.NextAttemptAt), micros(u.LastAttemptAt),
-		u.Release, micros(u.LeaseUntil), micros(c.now), u.Owner, u.ID)
-	if err != nil {
-		return fmt.Errorf("update delivery %s: %w", u.ID, err)
+	st := c.tx.StmtContext(c.ctx, c.st.update)
+	for _, u := range us {
+		if !hookd.ValidDeliveryStatus(u.Status) {
+			return hookd.Errorf(hookd.EINVALID, "delivery update %s: invalid status %q", u.ID, u.Status)
+		}
+		_, err := st.ExecContext(c.ctx, u.Status, u.Attempts, micros(u.NextAttemptAt), micros(u.LastAttemptAt),
+			u.Release, micros(u.LeaseUntil), micros(c.now), u.Owner, u.ID)
+		if err != nil {
+			return fmt.Errorf("update delivery %s: %w", u.ID, err)
+		}
 	}
 	return nil
 }

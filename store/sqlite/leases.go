@@ -20,7 +20,7 @@ const chunk = 500
 const claimSQL = `UPDATE deliveries SET lease_owner = ?1, lease_until = ?2, updated_at = ?3
 	WHERE id IN (
 		SELECT id FROM deliveries
-		WHERE status IN ('pending', 'failed') AND next_attempt_at <= ?3
+		WHERE status IN ('pending', 'failed') AND max(next_attempt_at, lease_until) <= ?3
 		ORDER BY max(next_attempt_at, lease_until), id
 		LIMIT ?4)
 	RETURNING ` + deliveryCols

@@ -152,6 +152,9 @@ func (s *Store) dsn(read bool) string {
 		"_pragma=synchronous(FULL)",
 		"_pragma=foreign_keys(1)",
 		"_pragma=temp_store(MEMORY)",
+		// Truncate the WAL back to 64 MiB after a checkpoint, so that a
+		// burst does not leave a large file behind.
+		"_pragma=journal_size_limit(67108864)",
 		"_pragma=cache_size(-" + strconv.Itoa(cache) + ")",
 	}
 	if read {

@@ -87,6 +87,7 @@ func testCommitRoundTrip(t *testing.T, open Opener) {
 
 func testCommitAtomic(t *testing.T, open Opener) {
 	f := setup(t, open)
+	f.createSource("src")
 	_, ds := f.publish(hookd.DefaultTenant, f.now, "ep_1")
 
 	ev := f.newEvent(hookd.DefaultTenant, "invoice.paid")
@@ -175,6 +176,7 @@ func testDeliveryUpdates(t *testing.T, open Opener) {
 
 func testRequestWrite(t *testing.T, open Opener) {
 	f := setup(t, open)
+	f.createSource("github", "other-source")
 	req := newRequest(t, "github", f.now, true, 202)
 	fwd := f.newEvent(hookd.DefaultTenant, "github.push")
 	fwd.ContentType, fwd.Method = "application/x-www-form-urlencoded", "PUT"

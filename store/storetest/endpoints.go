@@ -13,19 +13,7 @@ import (
 )
 
 func testEndpoints(t *testing.T, open Opener) {
-	t.Run("CreateGet", func(t *testing.T) {
-		f := setup(t, open)
-		e := newEndpoint(t, hookd.DefaultTenant)
-		want := *e
-		require.NoError(t, f.s.CreateEndpoint(f.ctx, e))
-		require.False(t, e.CreatedAt.IsZero(), "CreatedAt set")
-		assert.True(t, e.UpdatedAt.Equal(e.CreatedAt))
-		got, err := f.s.GetEndpoint(f.ctx, hookd.DefaultTenant, e.ID)
-		require.NoError(t, err)
-		want.CreatedAt, want.UpdatedAt = e.CreatedAt, e.UpdatedAt
-		requireSame(t, &want, got)
-		requireSame(t, e.Secrets, got.Secrets, "secrets with ExpiresAt")
-	})
+	t.Run("CreateGet", func(t *testing.T) { testEndpointCreateGet(t, open) })
 	t.Run("CreateMinimal", func(t *testing.T) {
 		f := setup(t, open)
 		e := &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint), TenantID: hookd.DefaultTenant, URL: "https://example.com/"}
@@ -199,4 +187,18 @@ func testEndpointHealth(t *testing.T, open Opener) {
 	requireCode(t, f.s.SetEndpointHealth(f.ctx, e.TenantID, hookd.NewID(hookd.PrefixEndpoint), hookd.EndpointHealth{}), hookd.ENOTFOUND)
 	f.putTenant("other")
 	requireCode(t, f.s.SetEndpointHealth(f.ctx, "other", e.ID, hookd.EndpointHealth{}), hookd.ENOTFOUND)
+}
+
+func testEndpointCreateGet(t *testing.T, open Opener) {
+	f := setup(t, open)
+	e := newEndpoint(t, hookd.DefaultTenant)
+	want := *e
+	require.NoError(t, f.s.CreateEndpoint(f.ctx, e))
+	require.False(t, e.CreatedAt.IsZero(), "CreatedAt set")
+	assert.True(t, e.UpdatedAt.Equal(e.CreatedAt))
+	got, err := f.s.GetEndpoint(f.ctx, hookd.DefaultTenant, e.ID)
+	require.NoError(t, err)
+	want.CreatedAt, want.UpdatedAt = e.CreatedAt, e.UpdatedAt
+	requireSame(t, &want, got)
+	requireSame(t, e.Secrets, got.Secrets, "secrets with ExpiresAt")
 }

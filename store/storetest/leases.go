@@ -37,46 +37,8 @@ func testLeases(t *testing.T, open Opener) {
 		assert.Empty(t, f.claim("d", f.now, 2))
 		assert.Empty(t, f.claim("d", f.now, 0), "limit 0 claims nothing")
 	})
-	t.Run("ExpiredLeaseTakenOver", func(t *testing.T) {
-		f := setup(t, open)
-		_, ds := f.publish(hookd.DefaultTenant, f.now, "ep_1")
-		require.Len(t, f.claim("a", f.now, 10), 1)
-		assert.Empty(t, f.claim("b", f.at(59*time.Second), 10), "a live lease is not claimed")
-		cl := f.claim("b", f.at(time.Minute), 10)
-		require.Len(t, cl, 1, "a lease that lapsed is claimed")
-		assert.Equal(t, "b", cl[0].Delivery.LeaseOwner)
-
-		f.commit(&hookd.Batch{Updates: []*hookd.DeliveryUpdate{{ID: ds[0].ID, Owner: "a",
-			Status: hookd.StatusSucceeded, Attempts: 1, LastAttemptAt: f.now, Release: true}}})
-		got, err := f.s.GetDelivery(f.ctx, ds[0].ID)
-		require.NoError(t, err)
-		assert.Equal(t, hookd.StatusPending, got.Status, "the node that lost the lease cannot write")
-		assert.Equal(t, "b", got.LeaseOwner)
-	})
-	t.Run("Renew", func(t *testing.T) {
-		f := setup(t, open)
-		_, ds := f.publish(hookd.DefaultTenant, f.now, "ep_1", "ep_2", "ep_3")
-		cl := f.claim("a", f.now, 2)
-		require.Len(t, cl, 2)
-		held := claimedIDs(cl)
-		free := ds[2].ID
-		for _, d := range ds[:2] {
-			require.Contains(t, held, d.ID)
-		}
-		renewed, err := f.s.RenewLeases(f.ctx, "a", []string{held[0], free, held[1], hookd.NewID(hookd.PrefixDelivery)}, f.at(5*time.Minute))
-		require.NoError(t, err)
-		assert.ElementsMatch(t, held, renewed, "only the leases a holds")
-		none, err := f.s.RenewLeases(f.ctx, "b", held, f.at(time.Hour))
-		require.NoError(t, err)
-		assert.Empty(t, none, "another owner renews nothing")
-
-		cl = f.claim("b", f.at(2*time.Minute), 10)
-		assert.Equal(t, []string{free}, claimedIDs(cl), "renewed leases are not claimed")
-		got, err := f.s.GetDelivery(f.ctx, held[0])
-		require.NoError(t, err)
-		assert.Equal(t, "a", got.LeaseOwner)
-		assert.True(t, got.LeaseUntil.Equal(f.at(5*time.Minute)), "lease until %v", got.LeaseUntil)
-	})
+	t.Run("ExpiredLeaseTakenOver", func(t *testing.T) { testExpiredLeaseTakenOver(t, open) })
+	t.Run("Renew", func(t *testing.T) { testRenew(t, open) })
 	t.Run("Release", func(t *testing.T) {
 		f := setup(t, open)
 		_, ds := f.publish(hookd.DefaultTenant, f.now, "ep_1", "ep_2")
@@ -215,4 +177,46 @@ func testRequeueNarrowed(t *testing.T, open Opener) {
 	assert.Empty(t, requeue(hookd.RequeueFilter{EventID: evNew.ID}), "already requeued")
 	assert.ElementsMatch(t, []string{ep2[hookd.StatusFailed].ID, ep2[hookd.StatusDead].ID},
 		requeue(hookd.RequeueFilter{}), "the rest of the tenant")
+}
+
+func testExpiredLeaseTakenOver(t *testing.T, open Opener) {
+	f := setup(t, open)
+	_, ds := f.publish(hookd.DefaultTenant, f.now, "ep_1")
+	require.Len(t, f.claim("a", f.now, 10), 1)
+	assert.Empty(t, f.claim("b", f.at(59*time.Second), 10), "a live lease is not claimed")
+	cl := f.claim("b", f.at(time.Minute), 10)
+	require.Len(t, cl, 1, "a lease that lapsed is claimed")
+	assert.Equal(t, "b", cl[0].Delivery.LeaseOwner)
+
+	f.commit(&hookd.Batch{Updates: []*hookd.DeliveryUpdate{{ID: ds[0].ID, Owner: "a",
+		Status: hookd.StatusSucceeded, Attempts: 1, LastAttemptAt: f.now, Release: true}}})
+	got, err := f.s.GetDelivery(f.ctx, ds[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, hookd.StatusPending, got.Status, "the node that lost the lease cannot write")
+	assert.Equal(t, "b", got.LeaseOwner)
+}
+
+func testRenew(t *testing.T, open Opener) {
+	f := setup(t, open)
+	_, ds := f.publish(hookd.DefaultTenant, f.now, "ep_1", "ep_2", "ep_3")
+	cl := f.claim("a", f.now, 2)
+	require.Len(t, cl, 2)
+	held := claimedIDs(cl)
+	free := ds[2].ID
+	for _, d := range ds[:2] {
+		require.Contains(t, held, d.ID)
+	}
+	renewed, err := f.s.RenewLeases(f.ctx, "a", []string{held[0], free, held[1], hookd.NewID(hookd.PrefixDelivery)}, f.at(5*time.Minute))
+	require.NoError(t, err)
+	assert.ElementsMatch(t, held, renewed, "only the leases a holds")
+	none, err := f.s.RenewLeases(f.ctx, "b", held, f.at(time.Hour))
+	require.NoError(t, err)
+	assert.Empty(t, none, "another owner renews nothing")
+
+	cl = f.claim("b", f.at(2*time.Minute), 10)
+	assert.Equal(t, []string{free}, claimedIDs(cl), "renewed leases are not claimed")
+	got, err := f.s.GetDelivery(f.ctx, held[0])
+	require.NoError(t, err)
+	assert.Equal(t, "a", got.LeaseOwner)
+	assert.True(t, got.LeaseUntil.Equal(f.at(5*time.Minute)), "lease until %v", got.LeaseUntil)
 }

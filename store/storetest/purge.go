@@ -24,6 +24,7 @@ func (f *fixture) seedPurge() *purgeFixture {
 	t := f.t
 	old, young := f.at(-48*time.Hour), f.at(-time.Hour)
 	p := &purgeFixture{}
+	f.createSource("gh")
 	mk := func(created time.Time, statuses ...string) (*hookd.EventWrite, []*hookd.Delivery) {
 		ev := newEventAt(t, hookd.DefaultTenant, "invoice.paid", created)
 		var ds []*hookd.Delivery

@@ -73,6 +73,7 @@ func testRequests(t *testing.T, open Opener) {
 
 func testListRequests(t *testing.T, open Opener) {
 	f := setup(t, open)
+	f.createSource("gh", "other")
 	var reqs []*hookd.Request
 	b := &hookd.Batch{}
 	for i, st := range []int{202, 401, 202, 400, 401, 200} {
@@ -114,6 +115,7 @@ func testListRequests(t *testing.T, open Opener) {
 
 func testPruneRejected(t *testing.T, open Opener) {
 	f := setup(t, open)
+	f.createSource("gh", "other")
 	var rejected, accepted []string
 	b := &hookd.Batch{}
 	for i := range 8 {

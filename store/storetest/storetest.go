@@ -239,6 +239,14 @@ func newSource(t *testing.T, id string) *hookd.Source {
 	}
 }
 
+// createSource stores a new source for each id.
+func (f *fixture) createSource(ids ...string) {
+	f.t.Helper()
+	for _, id := range ids {
+		require.NoError(f.t, f.s.CreateSource(f.ctx, newSource(f.t, id)))
+	}
+}
+
 // newRequest returns an inbound request of source with every field set.
 func newRequest(t *testing.T, source string, received time.Time, accepted bool, status int) *hookd.Request {
 	t.Helper()

@@ -24,56 +24,14 @@ func testTenants(t *testing.T, open Opener) {
 		assert.Equal(t, []string{hookd.DefaultTenant}, ids(ts, func(t *hookd.Tenant) string { return t.ID }))
 		assert.Empty(t, next)
 	})
-	t.Run("PutCreatesThenReplaces", func(t *testing.T) {
-		f := setup(t, open)
-		tn := newTenant(t, "acme")
-		created, err := f.s.PutTenant(f.ctx, tn)
-		require.NoError(t, err)
-		assert.True(t, created)
-		require.False(t, tn.CreatedAt.IsZero())
-		assert.Equal(t, tn.CreatedAt, tn.UpdatedAt)
-		got, err := f.s.GetTenant(f.ctx, "acme")
-		require.NoError(t, err)
-		requireSame(t, tn, got)
-
-		again := &hookd.Tenant{ID: "acme", Metadata: json.RawMessage(`{"plan":"free"}`)}
-		created, err = f.s.PutTenant(f.ctx, again)
-		require.NoError(t, err)
-		assert.False(t, created)
-		assert.True(t, again.CreatedAt.Equal(tn.CreatedAt), "CreatedAt kept")
-		assert.False(t, again.UpdatedAt.Before(tn.UpdatedAt))
-		got, err = f.s.GetTenant(f.ctx, "acme")
-		require.NoError(t, err)
-		requireSame(t, again, got)
-		assert.JSONEq(t, `{"plan":"free"}`, string(got.Metadata), "metadata replaced, not merged")
-
-		cleared := &hookd.Tenant{ID: "acme"}
-		_, err = f.s.PutTenant(f.ctx, cleared)
-		require.NoError(t, err)
-		got, err = f.s.GetTenant(f.ctx, "acme")
-		require.NoError(t, err)
-		assert.Empty(t, got.Metadata)
-	})
+	t.Run("PutCreatesThenReplaces", func(t *testing.T) { testTenantPutCreatesThenReplaces(t, open) })
 	t.Run("GetMissing", func(t *testing.T) {
 		f := setup(t, open)
 		_, err := f.s.GetTenant(f.ctx, "nope")
 		requireCode(t, err, hookd.ENOTFOUND)
 	})
 	t.Run("ListPages", func(t *testing.T) { testListTenants(t, open) })
-	t.Run("ListClampsLimit", func(t *testing.T) {
-		f := setup(t, open)
-		for i := range hookd.MaxPageLimit + 1 {
-			f.putTenant(fmt.Sprintf("t%03d", i))
-		}
-		ts, next, err := f.s.ListTenants(f.ctx, hookd.Page{Limit: 1000})
-		require.NoError(t, err)
-		assert.Len(t, ts, hookd.MaxPageLimit)
-		assert.NotEmpty(t, next)
-		ts, next, err = f.s.ListTenants(f.ctx, hookd.Page{Limit: 1000, Cursor: next})
-		require.NoError(t, err)
-		assert.Len(t, ts, 2, "the rest: one tenant and default")
-		assert.Empty(t, next)
-	})
+	t.Run("ListClampsLimit", func(t *testing.T) { testTenantListClampsLimit(t, open) })
 	t.Run("BadCursor", func(t *testing.T) {
 		f := setup(t, open)
 		_, _, err := f.s.ListTenants(f.ctx, hookd.Page{Cursor: "!!not a cursor!!"})
@@ -163,18 +121,7 @@ func testDeleteTenant(t *testing.T, open Opener) {
 }
 
 func testEventTypes(t *testing.T, open Opener) {
-	t.Run("CreateGet", func(t *testing.T) {
-		f := setup(t, open)
-		et := newEventType(t, "invoice.paid")
-		require.NoError(t, f.s.CreateEventType(f.ctx, et))
-		require.False(t, et.CreatedAt.IsZero())
-		got, err := f.s.GetEventType(f.ctx, "invoice.paid")
-		require.NoError(t, err)
-		requireSame(t, et, got)
-		requireCode(t, f.s.CreateEventType(f.ctx, newEventType(t, "invoice.paid")), hookd.ECONFLICT)
-		_, err = f.s.GetEventType(f.ctx, "invoice.unknown")
-		requireCode(t, err, hookd.ENOTFOUND)
-	})
+	t.Run("CreateGet", func(t *testing.T) { testEventTypeCreateGet(t, open) })
 	t.Run("MinimalFields", func(t *testing.T) {
 		f := setup(t, open)
 		et := &hookd.EventType{Name: "ping"}
@@ -185,21 +132,7 @@ func testEventTypes(t *testing.T, open Opener) {
 		assert.Nil(t, got.Schema)
 		assert.Empty(t, got.Examples)
 	})
-	t.Run("PutUpserts", func(t *testing.T) {
-		f := setup(t, open)
-		et := newEventType(t, "order.created")
-		require.NoError(t, f.s.PutEventType(f.ctx, et))
-		first := et.CreatedAt
-		require.False(t, first.IsZero())
-		et2 := &hookd.EventType{Name: "order.created", Description: "changed", Method: "PATCH"}
-		require.NoError(t, f.s.PutEventType(f.ctx, et2))
-		assert.True(t, et2.CreatedAt.Equal(first), "CreatedAt kept by a replace")
-		got, err := f.s.GetEventType(f.ctx, "order.created")
-		require.NoError(t, err)
-		requireSame(t, et2, got)
-		assert.False(t, got.Deprecated)
-		assert.Nil(t, got.Schema, "replaced, not merged")
-	})
+	t.Run("PutUpserts", func(t *testing.T) { testEventTypePutUpserts(t, open) })
 	t.Run("ListByName", func(t *testing.T) {
 		f := setup(t, open)
 		for _, n := range []string{"b.two", "a.one", "c.three", "a.zero"} {
@@ -211,20 +144,7 @@ func testEventTypes(t *testing.T, open Opener) {
 			ids(ts, func(t *hookd.EventType) string { return t.Name }))
 		requireSame(t, newEventType(t, "a.one").Schema, ts[0].Schema)
 	})
-	t.Run("Update", func(t *testing.T) {
-		f := setup(t, open)
-		et := newEventType(t, "user.deleted")
-		require.NoError(t, f.s.CreateEventType(f.ctx, et))
-		upd := &hookd.EventType{Name: "user.deleted", Description: "new", Group: "users",
-			Examples: []json.RawMessage{json.RawMessage(`"x"`)}, Method: "POST"}
-		require.NoError(t, f.s.UpdateEventType(f.ctx, upd))
-		assert.True(t, upd.CreatedAt.Equal(et.CreatedAt))
-		assert.False(t, upd.UpdatedAt.Before(et.UpdatedAt))
-		got, err := f.s.GetEventType(f.ctx, "user.deleted")
-		require.NoError(t, err)
-		requireSame(t, upd, got)
-		requireCode(t, f.s.UpdateEventType(f.ctx, &hookd.EventType{Name: "nope"}), hookd.ENOTFOUND)
-	})
+	t.Run("Update", func(t *testing.T) { testEventTypeUpdate(t, open) })
 	t.Run("Delete", func(t *testing.T) {
 		f := setup(t, open)
 		require.NoError(t, f.s.CreateEventType(f.ctx, newEventType(t, "x.y")))
@@ -270,4 +190,94 @@ func testChangeSeq(t *testing.T, open Opener) {
 		require.Greater(t, cur, last, "ChangeSeq grows after %s", st.name)
 		last = cur
 	}
+}
+
+func testTenantPutCreatesThenReplaces(t *testing.T, open Opener) {
+	f := setup(t, open)
+	tn := newTenant(t, "acme")
+	created, err := f.s.PutTenant(f.ctx, tn)
+	require.NoError(t, err)
+	assert.True(t, created)
+	require.False(t, tn.CreatedAt.IsZero())
+	assert.Equal(t, tn.CreatedAt, tn.UpdatedAt)
+	got, err := f.s.GetTenant(f.ctx, "acme")
+	require.NoError(t, err)
+	requireSame(t, tn, got)
+
+	again := &hookd.Tenant{ID: "acme", Metadata: json.RawMessage(`{"plan":"free"}`)}
+	created, err = f.s.PutTenant(f.ctx, again)
+	require.NoError(t, err)
+	assert.False(t, created)
+	assert.True(t, again.CreatedAt.Equal(tn.CreatedAt), "CreatedAt kept")
+	assert.False(t, again.UpdatedAt.Before(tn.UpdatedAt))
+	got, err = f.s.GetTenant(f.ctx, "acme")
+	require.NoError(t, err)
+	requireSame(t, again, got)
+	assert.JSONEq(t, `{"plan":"free"}`, string(got.Metadata), "metadata replaced, not merged")
+
+	cleared := &hookd.Tenant{ID: "acme"}
+	_, err = f.s.PutTenant(f.ctx, cleared)
+	require.NoError(t, err)
+	got, err = f.s.GetTenant(f.ctx, "acme")
+	require.NoError(t, err)
+	assert.Empty(t, got.Metadata)
+}
+
+func testTenantListClampsLimit(t *testing.T, open Opener) {
+	f := setup(t, open)
+	for i := range hookd.MaxPageLimit + 1 {
+		f.putTenant(fmt.Sprintf("t%03d", i))
+	}
+	ts, next, err := f.s.ListTenants(f.ctx, hookd.Page{Limit: 1000})
+	require.NoError(t, err)
+	assert.Len(t, ts, hookd.MaxPageLimit)
+	assert.NotEmpty(t, next)
+	ts, next, err = f.s.ListTenants(f.ctx, hookd.Page{Limit: 1000, Cursor: next})
+	require.NoError(t, err)
+	assert.Len(t, ts, 2, "the rest: one tenant and default")
+	assert.Empty(t, next)
+}
+
+func testEventTypeCreateGet(t *testing.T, open Opener) {
+	f := setup(t, open)
+	et := newEventType(t, "invoice.paid")
+	require.NoError(t, f.s.CreateEventType(f.ctx, et))
+	require.False(t, et.CreatedAt.IsZero())
+	got, err := f.s.GetEventType(f.ctx, "invoice.paid")
+	require.NoError(t, err)
+	requireSame(t, et, got)
+	requireCode(t, f.s.CreateEventType(f.ctx, newEventType(t, "invoice.paid")), hookd.ECONFLICT)
+	_, err = f.s.GetEventType(f.ctx, "invoice.unknown")
+	requireCode(t, err, hookd.ENOTFOUND)
+}
+
+func testEventTypePutUpserts(t *testing.T, open Opener) {
+	f := setup(t, open)
+	et := newEventType(t, "order.created")
+	require.NoError(t, f.s.PutEventType(f.ctx, et))
+	first := et.CreatedAt
+	require.False(t, first.IsZero())
+	et2 := &hookd.EventType{Name: "order.created", Description: "changed", Method: "PATCH"}
+	require.NoError(t, f.s.PutEventType(f.ctx, et2))
+	assert.True(t, et2.CreatedAt.Equal(first), "CreatedAt kept by a replace")
+	got, err := f.s.GetEventType(f.ctx, "order.created")
+	require.NoError(t, err)
+	requireSame(t, et2, got)
+	assert.False(t, got.Deprecated)
+	assert.Nil(t, got.Schema, "replaced, not merged")
+}
+
+func testEventTypeUpdate(t *testing.T, open Opener) {
+	f := setup(t, open)
+	et := newEventType(t, "user.deleted")
+	require.NoError(t, f.s.CreateEventType(f.ctx, et))
+	upd := &hookd.EventType{Name: "user.deleted", Description: "new", Group: "users",
+		Examples: []json.RawMessage{json.RawMessage(`"x"`)}, Method: "POST"}
+	require.NoError(t, f.s.UpdateEventType(f.ctx, upd))
+	assert.True(t, upd.CreatedAt.Equal(et.CreatedAt))
+	assert.False(t, upd.UpdatedAt.Before(et.UpdatedAt))
+	got, err := f.s.GetEventType(f.ctx, "user.deleted")
+	require.NoError(t, err)
+	requireSame(t, upd, got)
+	requireCode(t, f.s.UpdateEventType(f.ctx, &hookd.EventType{Name: "nope"}), hookd.ENOTFOUND)
 }

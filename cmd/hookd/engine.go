@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/delivery"
+)
+
+// newEngine builds the delivery engine from the configuration.
+func newEngine(cfg *config.Config, store hookd.Store, reg prometheus.Registerer, logger *slog.Logger) (*delivery.Engine, error) {
+	allow, err := cfg.SSRF.AllowPrefixes()
+	if err != nil {
+		return nil, fmt.Errorf("ssrf.allow: %w", err)
+	}
+	proxy, err := cfg.SSRF.ProxyURL()
+	if err != nil {
+		return nil, fmt.Errorf("ssrf.proxy: %w", err)
+	}
+	guard := delivery.NewGuard(allow)
+	d := cfg.Delivery
+	client := &http.Client{
+		Transport:     delivery.NewTransport(guard, delivery.TransportOptions{Proxy: proxy, MaxIdleConnsPerHost: d.MaxConcurrency}),
+		CheckRedirect: delivery.CheckRedirect(false, 0),
+	}
+	schedule := make([]time.Duration, len(d.RetrySchedule))
+	for i, s := range d.RetrySchedule {
+		schedule[i] = time.Duration(s)
+	}
+	return delivery.New(store, delivery.Config{
+		NodeID:         cfg.NodeID,
+		Logger:         logger,
+		Registry:       reg,
+		Client:         client,
+		Guard:          guard,
+		Schedule:       schedule,
+		Timeout:        time.Duration(d.Timeout),
+		Lease:          time.Duration(d.Lease),
+		Workers:        d.Workers,
+		MaxConcurrency: d.MaxConcurrency,
+		DisableAfter:   time.Duration(d.DisableAfter),
+		UserAgent:      "hookd/" + versionString(),
+	}), nil
+}
+
+// purgeLoop deletes what outlived its retention, hourly, until ctx ends.
+func purgeLoop(ctx context.Context, store hookd.Store, r config.Retention, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		n, err := store.Purge(ctx, hookd.Purge{
+			EventsBefore:   now.Add(-time.Duration(r.Events)),
+			RequestsBefore: now.Add(-time.Duration(r.Requests)),
+			KeysBefore:     now.Add(-24 * time.Hour),
+		})
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Error("purge old records", "err", err)
+		case n > 0:
+			logger.Info("purged old records", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

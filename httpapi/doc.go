@@ -1,0 +1,34 @@
+// Package httpapi is hookd's REST API: an http.Handler serving everything
+// under /v1/ (event types, tenants, endpoints, events, sources), and a typed
+// Go client that shares its wire types.
+//
+// The server speaks JSON, authenticates every request with an API key
+// (Authorization: Bearer), and answers every error, routing errors included,
+// as RFC 9457 problem+json carrying hookd's error code (see Problem). Only
+// this package maps hookd error codes to HTTP statuses (statusOf).
+//
+// Conventions fixed here:
+//
+//   - Validation pointers (errors[].pointer) are JSON Pointers into the
+//     request as sent: "/url" for a body field, "/query/limit" for a query
+//     parameter, "/path/tenant" for a path segment and
+//     "/headers/idempotency-key" for a header. Every well-formed request that
+//     breaks a rule, in the body, the query or the path, is 422; JSON that
+//     cannot be parsed is 400.
+//   - Listings take ?limit= (1..250, default 50; above 250 is clamped) and
+//     ?cursor= and answer {"data": [...], "next_cursor": "…" | null}.
+//     Endpoints, events, attempts and requests are listed newest first;
+//     tenants by id descending; event types and sources by name and id
+//     ascending (their store lists them whole; the server pages them).
+//   - PATCH is a JSON Merge Patch (RFC 7396) applied to the resource's
+//     current JSON; null removes an optional field.
+//   - Idempotency-Key on POST /v1/tenants/{tenant}/events is the event's
+//     idempotency key, kept durably by the engine. On every other POST it is
+//     remembered in memory for 24 hours, per API key and path, in a bounded
+//     LRU (10 000 keys): a repeat with the same body replays the first 2xx
+//     response, another body is 422, a repeat while the first runs is 409.
+//     Those keys do not survive a restart and are not shared between nodes.
+//   - A body is read only up to Config.MaxBody (413 beyond). A body with a
+//     Content-Type other than application/json (or */*+json) is 415; a body
+//     without a Content-Type is read as JSON.
+package httpapi

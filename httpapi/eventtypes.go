@@ -1,0 +1,144 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/hookd/hookd"
+)
+
+func (s *Server) eventTypeRoutes() {
+	s.handle("POST /v1/event-types", s.idempotent(s.createEventType))
+	s.handle("GET /v1/event-types", s.listEventTypes)
+	s.handle("GET /v1/event-types/{name}", s.getEventType)
+	s.handle("PATCH /v1/event-types/{name}", s.patchEventType)
+	s.handle("DELETE /v1/event-types/{name}", s.deleteEventType)
+}
+
+func eventTypeOut(t *hookd.EventType) EventType {
+	method := t.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	examples := t.Examples
+	if examples == nil {
+		examples = []json.RawMessage{}
+	}
+	return EventType{Name: t.Name, Description: t.Description, Group: t.Group, Schema: t.Schema,
+		Examples: examples, Deprecated: t.Deprecated, Method: method, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+}
+
+func eventTypeIn(in *EventTypeInput) *hookd.EventType {
+	return &hookd.EventType{Name: in.Name, Description: in.Description, Group: in.Group,
+		Schema: nullToNil(in.Schema), Examples: in.Examples, Deprecated: in.Deprecated, Method: in.Method}
+}
+
+// eventTypeDoc is the patchable JSON of an event type.
+func eventTypeDoc(t *hookd.EventType) EventTypeInput {
+	return EventTypeInput{Name: t.Name, Description: t.Description, Group: t.Group, Schema: t.Schema,
+		Examples: t.Examples, Deprecated: t.Deprecated, Method: t.Method}
+}
+
+func eventTypePath(name string) string { return "/v1/event-types/" + url.PathEscape(name) }
+
+func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
+	var in EventTypeInput
+	if err := decodeBody(r, &in, true); err != nil {
+		return err
+	}
+	t := eventTypeIn(&in)
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if err := s.store.CreateEventType(r.Context(), t); err != nil {
+		return err
+	}
+	s.engine.Invalidate()
+	return created(w, eventTypePath(t.Name), eventTypeOut(t))
+}
+
+func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	all, err := s.store.ListEventTypes(r.Context())
+	if err != nil {
+		return err
+	}
+	ts, next, err := pageByName(all, func(t *hookd.EventType) string { return t.Name }, p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, mapList(ts, next, eventTypeOut))
+}
+
+func (s *Server) getEventType(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.store.GetEventType(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, eventTypeOut(t))
+}
+
+// patchEventType applies a merge patch; the name cannot change.
+func (s *Server) patchEventType(w http.ResponseWriter, r *http.Request) error {
+	cur, err := s.store.GetEventType(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	var in EventTypeInput
+	if err := applyPatch(r, eventTypeDoc(cur), &in); err != nil {
+		return err
+	}
+	if in.Name != cur.Name {
+		return invalid("/name", "cannot be changed")
+	}
+	t := eventTypeIn(&in)
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if err := s.store.UpdateEventType(r.Context(), t); err != nil {
+		return err
+	}
+	s.engine.Invalidate()
+	return writeJSON(w, http.StatusOK, eventTypeOut(t))
+}
+
+func (s *Server) deleteEventType(w http.ResponseWriter, r *http.Request) error {
+	if err := s.store.DeleteEventType(r.Context(), r.PathValue("name")); err != nil {
+		return err
+	}
+	s.engine.Invalidate()
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// applyPatch applies the request's JSON Merge Patch to current's JSON and
+// decodes the result into dst, which is then validated like a creation.
+func applyPatch(r *http.Request, current, dst any) error {
+	patch, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if patch == nil {
+		return errorf(hookd.EMALFORMED, "a JSON merge patch body is required")
+	}
+	if _, err := parseJSON(patch); err != nil {
+		return err
+	}
+	if _, isObj, _ := objectMembers(patch); !isObj {
+		return invalid("", "must be a JSON object (a JSON Merge Patch)")
+	}
+	doc, err := json.Marshal(current)
+	if err != nil {
+		return fmt.Errorf("encode resource to patch: %w", err)
+	}
+	merged, err := mergePatch(doc, patch)
+	if err != nil {
+		return fmt.Errorf("apply merge patch: %w", err)
+	}
+	return decodeJSON(merged, dst)
+}

@@ -1,0 +1,278 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hookd/hookd"
+)
+
+// Config configures a Server. The zero value of each optional field means
+// its documented default.
+type Config struct {
+	// Store keeps the API's resources. Required.
+	Store hookd.Store
+	// Engine publishes, tests and re-queues events. Required.
+	Engine hookd.Engine
+	// Logger receives internal errors (never API keys or secrets).
+	// Default: slog.Default().
+	Logger *slog.Logger
+	// URLCheck, when set, vets every endpoint URL that is created or
+	// changed (the SSRF guard's literal-address check). It returns an
+	// EINVALID *hookd.Error pointing at /url; any other error is shown as
+	// a 422 on /url too. Default: none.
+	URLCheck func(rawURL string) error
+	// MaxBody caps a request body; a larger one is 413. Default 1 MiB.
+	MaxBody int64
+	// MaxInFlight caps the requests served at once; beyond it the server
+	// answers 503 with Retry-After at once. Default 4096.
+	MaxInFlight int
+	// NowFunc is the clock. Default time.Now.
+	NowFunc func() time.Time
+	// Registry, when set, receives request metrics labelled by route
+	// pattern and status. Default: none.
+	Registry prometheus.Registerer
+}
+
+// Defaults.
+const (
+	DefaultMaxBody     = 1 << 20
+	DefaultMaxInFlight = 4096
+)
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = DefaultMaxBody
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.NowFunc == nil {
+		c.NowFunc = time.Now
+	}
+	return c
+}
+
+// Server is the REST API. Build it with New; it is safe for concurrent
+// use.
+type Server struct {
+	cfg     Config
+	store   hookd.Store
+	engine  hookd.Engine
+	logger  *slog.Logger
+	sem     chan struct{}
+	keys    *keyCache
+	idem    *idemCache
+	metrics *metrics
+	mux     *http.ServeMux
+	routes  []string
+	handler http.Handler
+}
+
+// New returns a server over cfg.Store and cfg.Engine, which must be set.
+func New(cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:     cfg,
+		store:   cfg.Store,
+		engine:  cfg.Engine,
+		logger:  cfg.Logger,
+		sem:     make(chan struct{}, cfg.MaxInFlight),
+		keys:    newKeyCache(keyCacheSize, keyCacheTTL),
+		idem:    newIdemCache(idemCacheSize, idemTTL),
+		metrics: newMetrics(cfg.Registry),
+		mux:     http.NewServeMux(),
+	}
+	s.eventTypeRoutes()
+	s.tenantRoutes()
+	s.endpointRoutes()
+	s.eventRoutes()
+	s.sourceRoutes()
+	s.handler = s.observe(s.limit(http.HandlerFunc(s.serveV1)))
+	return s
+}
+
+// Handler returns the handler of everything under /v1/. Other paths are
+// 404: mount it beside the handlers of /healthz, /metrics and the rest.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Routes returns the route patterns the server serves, such as
+// "GET /v1/tenants/{tenant}", in registration order: for checking the
+// OpenAPI document against them.
+func (s *Server) Routes() []string { return slices.Clone(s.routes) }
+
+func (s *Server) now() time.Time { return s.cfg.NowFunc() }
+
+// handlerFunc is a route handler; an error it returns is answered as
+// problem+json, provided it wrote nothing yet.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(pattern string, h handlerFunc) {
+	s.routes = append(s.routes, pattern)
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// reqInfo is what the middleware learns about a request as it goes down,
+// for the layers above it (metrics, logs, idempotency scope).
+type reqInfo struct {
+	pattern string // the matched route, "" before routing or when none matched
+	keyID   string // the API key's id once authenticated
+}
+
+type reqInfoKey struct{}
+
+func infoOf(r *http.Request) *reqInfo {
+	ri, _ := r.Context().Value(reqInfoKey{}).(*reqInfo)
+	if ri == nil {
+		return &reqInfo{}
+	}
+	return ri
+}
+
+// routeOf names the request's route for logs and metrics, with bounded
+// cardinality.
+func routeOf(r *http.Request) string {
+	if p := infoOf(r).pattern; p != "" {
+		return p
+	}
+	return "unmatched"
+}
+
+// observe records metrics and turns a panic into a 500 problem.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri))
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				if !sw.wrote {
+					s.writeError(sw, r, fmt.Errorf("panic: %v", v))
+				} else {
+					s.logger.ErrorContext(r.Context(), "panic after response started", "route", routeOf(r), "panic", v)
+				}
+			}
+			s.metrics.observe(routeOf(r), sw.status(), time.Since(start))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// limit answers 503 at once when MaxInFlight requests are being served.
+func (s *Server) limit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.sem <- struct{}{}:
+			defer func() { <-s.sem }()
+			next.ServeHTTP(w, r)
+		default:
+			s.writeError(w, r, errorf(hookd.EUNAVAILABLE, "the server is saturated: retry later"))
+		}
+	})
+}
+
+// serveV1 authenticates, caps the body and routes.
+func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/v1" && !strings.HasPrefix(r.URL.Path, "/v1/") {
+		s.writeError(w, r, errorf(hookd.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
+		return
+	}
+	keyID, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	infoOf(r).keyID = keyID
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	s.route(w, r)
+}
+
+// route serves r through the mux, answering its 404 and 405 as problems.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		infoOf(r).pattern = pattern
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := newRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		s.writeError(w, r, errorf(hookd.EMETHOD, "method %s is not allowed on %s; allowed: %s",
+			r.Method, r.URL.Path, rec.header.Get("Allow")))
+		return
+	}
+	s.writeError(w, r, errorf(hookd.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
+}
+
+// writeJSON answers v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes())
+	return nil
+}
+
+// created answers 201 with v and a Location.
+func created(w http.ResponseWriter, location string, v any) error {
+	w.Header().Set("Location", location)
+	return writeJSON(w, http.StatusCreated, v)
+}
+
+// statusWriter remembers the status written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.code, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) status() int {
+	if !w.wrote {
+		return http.StatusOK
+	}
+	return w.code
+}

@@ -1,0 +1,67 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// bulkSizes are the row counts of an inserter's statements, largest first:
+// rows go in as many 64-row statements as fit, and the rest in at most six
+// smaller ones, which saves most of the cost of a statement per row.
+var bulkSizes = [...]int{64, 32, 16, 8, 4, 2, 1}
+
+// inserter inserts rows into one table with multi-row INSERTs prepared once
+// on the write connection.
+type inserter struct {
+	cols  int
+	stmts [len(bulkSizes)]*sql.Stmt
+}
+
+func newInserter(ctx context.Context, db *sql.DB, table, cols string) (*inserter, error) {
+	in := &inserter{cols: strings.Count(cols, ",") + 1}
+	row := "(" + placeholders(in.cols) + ")"
+	for i, n := range bulkSizes {
+		query := "INSERT INTO " + table + " (" + cols + ") VALUES " + strings.Repeat(row+", ", n-1) + row
+		st, err := db.PrepareContext(ctx, query)
+		if err != nil {
+			_ = in.close()
+			return nil, fmt.Errorf("prepare insert into %s: %w", table, err)
+		}
+		in.stmts[i] = st
+	}
+	return in, nil
+}
+
+// exec inserts the rows whose values args holds, in.cols per row, within tx.
+func (in *inserter) exec(ctx context.Context, tx *sql.Tx, args []any) error {
+	for i, n := range bulkSizes {
+		size := n * in.cols
+		if len(args) < size {
+			continue
+		}
+		st := tx.StmtContext(ctx, in.stmts[i])
+		for len(args) >= size {
+			if _, err := st.ExecContext(ctx, args[:size]...); err != nil {
+				return err
+			}
+			args = args[size:]
+		}
+	}
+	return nil
+}
+
+func (in *inserter) close() error {
+	if in == nil {
+		return nil
+	}
+	var errs []error
+	for _, st := range in.stmts {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
