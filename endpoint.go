@@ -55,8 +55,12 @@ type Endpoint struct {
 	FailingSince   time.Time // start of the current run of failures; zero when healthy
 	Metadata       json.RawMessage
 	Secrets        []Secret // newest last
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// AllowPrivate lets deliveries reach internal addresses. Only operator
+	// configuration (a source's forward destination) sets it; tenant
+	// endpoints never have it, and the store does not keep it.
+	AllowPrivate bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Limits on endpoint fields.

@@ -25,10 +25,12 @@ type Engine interface {
 	// and returns how many it queued.
 	Requeue(ctx context.Context, f RequeueFilter) (int, error)
 
-	// Receive stores an inbound request with the events it gives rise to,
-	// durably, then delivers those events. A write whose key is held is
-	// marked Duplicate and not stored.
-	Receive(ctx context.Context, w *RequestWrite) error
+	// Receive stores an inbound request, with the forwards and events it
+	// gives rise to, in one durable write, then delivers them. When in.Key
+	// is held by an earlier request, nothing is stored and in.Duplicate is
+	// set. Publishes are matched to endpoints like Publish does, without
+	// idempotency keys; an invalid publish fails the whole call.
+	Receive(ctx context.Context, in *Inbound) error
 
 	// Invalidate tells the engine that endpoints or event types changed,
 	// so that it reloads its routing cache before the next publish.
@@ -60,3 +62,45 @@ const TestEventType = "webhook.test"
 // EndpointDisabledEventType is the operational event published to a
 // tenant's endpoints when hookd disables one of them.
 const EndpointDisabledEventType = "endpoint.disabled"
+
+// Inbound is an accepted inbound request and what it is routed to.
+type Inbound struct {
+	Request *Request
+	// Key de-duplicates the request ("src:" + source id scope).
+	Key *IdempotencyKey
+	// Forwards are deliveries of the request to operator-configured
+	// destinations, resolved by the engine's forward resolver.
+	Forwards []Forward
+	// Publishes are outbound events made from the request.
+	Publishes []*Publish
+	// Duplicate is set by Receive when Key was already held.
+	Duplicate bool
+	// EventIDs are set by Receive: the ids of the events it created, one
+	// per forward then one per publish.
+	EventIDs []string
+}
+
+// Forward sends an inbound request's body on to a destination.
+type Forward struct {
+	// TargetID names the destination; the engine resolves it to an
+	// Endpoint (not stored, not a tenant's) through its forward resolver.
+	TargetID    string
+	Body        []byte
+	ContentType string
+	Headers     map[string]string // original headers passed on (allowlisted)
+}
+
+// CheckFunc validates published data against the event catalog and
+// returns the HTTP method deliveries of the type use ("" for POST). It
+// returns an EINVALID error with pointers under /data, or /type for a type
+// the catalog refuses.
+type CheckFunc func(ctx context.Context, eventType string, data []byte) (method string, err error)
+
+// DueNotifier is implemented by stores that can tell a node early that
+// deliveries may have become claimable (PostgreSQL LISTEN/NOTIFY). Nodes
+// still poll; a notification only shortens the wait.
+type DueNotifier interface {
+	// DueNotify returns a channel that receives when another node released
+	// or stored unleased deliveries. It is closed when the store closes.
+	DueNotify() <-chan struct{}
+}

@@ -2,6 +2,8 @@ package delivery
 
 import (
 	"log/slog"
+
+	"github.com/hookd/hookd"
 	"net/http"
 	"time"
 
@@ -22,8 +24,19 @@ type Config struct {
 	// guard that blocks internal addresses, redirects not followed. Set it
 	// only to another guarded client.
 	Client *http.Client
+	// PrivateClient sends attempts to targets with AllowPrivate (forward
+	// destinations the operator configured). Default: like Client, with a
+	// guard that allows every address.
+	PrivateClient *http.Client
 	// Guard checks endpoint URLs when they are created. Default: NewGuard(nil).
 	Guard *Guard
+	// Forwards resolves the id of a forward destination to the endpoint
+	// deliveries to it use; nil when there is no such destination (its
+	// deliveries then end as dead). Default: no forward destinations.
+	Forwards func(id string) *hookd.Endpoint
+	// Check validates published data against the catalog and gives the
+	// delivery method of its type. Default: any JSON, POST.
+	Check hookd.CheckFunc
 	// Schedule is the delay before each retry. Default: DefaultSchedule.
 	Schedule []time.Duration
 	// Jitter spreads retries by ±this fraction. Default 0.2; negative: none.
@@ -106,6 +119,12 @@ func (c Config) withDefaults() Config {
 	if c.Client == nil {
 		c.Client = &http.Client{
 			Transport:     NewTransport(c.Guard, TransportOptions{}),
+			CheckRedirect: CheckRedirect(false, 0),
+		}
+	}
+	if c.PrivateClient == nil {
+		c.PrivateClient = &http.Client{
+			Transport:     NewTransport(AllowAll(), TransportOptions{}),
 			CheckRedirect: CheckRedirect(false, 0),
 		}
 	}

@@ -45,11 +45,6 @@ type Engine struct {
 	attemptCtx context.Context
 	cancel     context.CancelFunc
 	started    atomic.Bool
-
-	// ValidateFunc, when set before Start, checks published data (the
-	// catalog's schemas). It returns an EINVALID error with field pointers
-	// under /data to refuse the event.
-	ValidateFunc func(ctx context.Context, eventType string, data []byte) error
 }
 
 var _ hookd.Engine = (*Engine)(nil)
@@ -74,7 +69,7 @@ func New(store hookd.Store, cfg Config) *Engine {
 		stop:       make(chan struct{}),
 		writerStop: make(chan struct{}),
 		policy:     &retryPolicy{schedule: cfg.Schedule, jitter: cfg.Jitter, randFunc: cfg.RandFunc},
-		sender:     &sender{client: cfg.Client, userAgent: cfg.UserAgent, nowFunc: cfg.NowFunc},
+		sender:     &sender{client: cfg.Client, private: cfg.PrivateClient, userAgent: cfg.UserAgent, nowFunc: cfg.NowFunc},
 	}
 	e.router = &router{store: store, cfg: &e.cfg}
 	e.disp = newDispatcher(e.limits, time.Now) // timers run on real time, whatever the clock says

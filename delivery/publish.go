@@ -20,13 +20,13 @@ func (e *Engine) Publish(ctx context.Context, p *hookd.Publish) (*hookd.PublishR
 	if e.closed {
 		return nil, hookd.Errorf(hookd.EUNAVAILABLE, "hookd is shutting down")
 	}
-	data, err := e.checkPublish(ctx, p)
+	data, method, err := e.checkPublish(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	fp := fingerprint(p, data)
 	if p.IdempotencyKey == "" {
-		return e.publish(ctx, p, data, nil)
+		return e.publish(ctx, p, data, method, nil)
 	}
 	scope := "evt:" + p.TenantID
 	release, err := e.reserveKey(scope, p.IdempotencyKey)
@@ -38,7 +38,7 @@ func (e *Engine) Publish(ctx context.Context, p *hookd.Publish) (*hookd.PublishR
 		return res, err
 	}
 	key := &hookd.IdempotencyKey{Scope: scope, Key: p.IdempotencyKey, Fingerprint: fp}
-	res, err := e.publish(ctx, p, data, key)
+	res, err := e.publish(ctx, p, data, method, key)
 	if errors.Is(err, errDuplicate) { // another node took the key meanwhile
 		return e.earlier(ctx, scope, p, fp)
 	}
@@ -48,32 +48,32 @@ func (e *Engine) Publish(ctx context.Context, p *hookd.Publish) (*hookd.PublishR
 // errDuplicate says a commit found the idempotency key taken.
 var errDuplicate = errors.New("idempotency key taken")
 
-// checkPublish validates the request and returns its compact data.
-func (e *Engine) checkPublish(ctx context.Context, p *hookd.Publish) ([]byte, error) {
+// checkPublish validates the request and returns its compact data and the
+// delivery method of its type.
+func (e *Engine) checkPublish(ctx context.Context, p *hookd.Publish) (data []byte, method string, err error) {
 	if !hookd.ValidTenantID(p.TenantID) {
-		return nil, hookd.Errorf(hookd.ENOTFOUND, "tenant %q not found", p.TenantID)
+		return nil, "", hookd.Errorf(hookd.ENOTFOUND, "tenant %q not found", p.TenantID)
 	}
 	if !hookd.ValidEventTypeName(p.Type) {
-		return nil, hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/type",
+		return nil, "", hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/type",
 			Message: "must be a dotted event type name such as invoice.paid"})
 	}
 	if p.IdempotencyKey != "" && !keyPattern.MatchString(p.IdempotencyKey) {
-		return nil, hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/id",
+		return nil, "", hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/id",
 			Message: "must match ^[A-Za-z0-9_:-]{1,64}$"})
 	}
-	data, err := hookd.CompactData(p.Data)
-	if err != nil {
-		return nil, err
+	if data, err = hookd.CompactData(p.Data); err != nil {
+		return nil, "", err
 	}
-	if e.ValidateFunc != nil {
-		if err := e.ValidateFunc(ctx, p.Type, data); err != nil {
-			return nil, err
+	if e.cfg.Check != nil {
+		if method, err = e.cfg.Check(ctx, p.Type, data); err != nil {
+			return nil, "", err
 		}
 	}
 	if err := e.router.tenantExists(ctx, p.TenantID); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return data, nil
+	return data, method, nil
 }
 
 // fingerprint identifies a publish request's content, to tell a repeat
@@ -123,13 +123,13 @@ func (e *Engine) earlier(ctx context.Context, scope string, p *hookd.Publish, fp
 }
 
 // publish stores the event with its deliveries and dispatches them.
-func (e *Engine) publish(ctx context.Context, p *hookd.Publish, data []byte, key *hookd.IdempotencyKey) (*hookd.PublishResult, error) {
+func (e *Engine) publish(ctx context.Context, p *hookd.Publish, data []byte, method string, key *hookd.IdempotencyKey) (*hookd.PublishResult, error) {
 	targets, err := e.targetsFor(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	ev := e.newEvent(p.TenantID, p.Type, data)
-	ev.IdempotencyKey = p.IdempotencyKey
+	ev.IdempotencyKey, ev.Method = p.IdempotencyKey, method
 	if key != nil {
 		key.RefID, key.CreatedAt = ev.ID, ev.CreatedAt
 	}
@@ -229,33 +229,4 @@ func (e *Engine) Requeue(ctx context.Context, f hookd.RequeueFilter) (int, error
 	}
 	e.hold(e.tasksOf(claimed))
 	return len(claimed), nil
-}
-
-// Receive implements hookd.Engine.
-func (e *Engine) Receive(ctx context.Context, w *hookd.RequestWrite) error {
-	e.gate.RLock()
-	defer e.gate.RUnlock()
-	if e.closed {
-		return hookd.Errorf(hookd.EUNAVAILABLE, "hookd is shutting down")
-	}
-	size := int64(len(w.Request.Body))
-	for _, ew := range w.Events {
-		size += int64(len(ew.Event.Payload))
-	}
-	if err := e.writer.submit(ctx, &writeOp{request: w, bytes: size}, e.cfg.EnqueueWait); err != nil {
-		return err
-	}
-	if w.Duplicate {
-		return nil
-	}
-	var tasks []*task
-	for _, ew := range w.Events {
-		for _, d := range ew.Deliveries {
-			if d.LeaseOwner == e.cfg.NodeID {
-				tasks = append(tasks, &task{dlv: d, ev: ew.Event, leaseUntil: d.LeaseUntil})
-			}
-		}
-	}
-	e.hold(tasks)
-	return nil
 }

@@ -114,7 +114,8 @@ type router struct {
 	dirty atomic.Bool
 	mu    sync.Mutex // serializes reloads
 
-	tenants sync.Map // ids of tenants known to exist
+	tenants  sync.Map // ids of tenants known to exist
+	forwards sync.Map // forward destination id → *target
 }
 
 func (r *router) routes(ctx context.Context) (*routes, error) {
@@ -170,13 +171,27 @@ func (r *router) invalidate() {
 	r.dirty.Store(true)
 }
 
-// target returns the endpoint's current target, or nil when it is gone.
+// target returns the endpoint's current target, or the forward
+// destination's, or nil when there is none.
 func (r *router) target(id string) *target {
-	cur := r.cur.Load()
-	if cur == nil {
+	if cur := r.cur.Load(); cur != nil {
+		if t := cur.byID[id]; t != nil {
+			return t
+		}
+	}
+	if r.cfg.Forwards == nil {
 		return nil
 	}
-	return cur.byID[id]
+	ep := r.cfg.Forwards(id)
+	if ep == nil {
+		return nil
+	}
+	if v, ok := r.forwards.Load(id); ok && v.(*target).ep == ep {
+		return v.(*target) // same destination as before: keep its signer
+	}
+	t := newTarget(ep, r.cfg)
+	r.forwards.Store(id, t)
+	return t
 }
 
 // tenantExists reports whether the tenant exists, remembering the yes.

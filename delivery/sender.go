@@ -16,6 +16,7 @@ import (
 // sender makes one HTTP attempt of a delivery.
 type sender struct {
 	client    *http.Client
+	private   *http.Client // for targets that may reach internal addresses
 	userAgent string
 	nowFunc   func() time.Time
 }
@@ -52,7 +53,11 @@ func (s *sender) send(ctx context.Context, t *task, tg *target) attemptResult {
 	ctx, cancel := context.WithTimeout(ctx, tg.timeout)
 	defer cancel()
 	start := time.Now()
-	resp, err := s.client.Do(req.WithContext(ctx))
+	client := s.client
+	if tg.ep.AllowPrivate {
+		client = s.private
+	}
+	resp, err := client.Do(req.WithContext(ctx))
 	if err != nil {
 		a.Latency = time.Since(start)
 		a.Error = describe(err, tg.timeout)
