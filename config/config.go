@@ -40,6 +40,13 @@ type Config struct {
 	Log       Log       `yaml:"log"`
 	Retention Retention `yaml:"retention"`
 
+	// EventTypes declares event types (package catalog reads each item).
+	// Default none.
+	EventTypes []Item `yaml:"event_types"`
+	// Sources declares inbound sources (package receive reads each item).
+	// Default none.
+	Sources []Item `yaml:"sources"`
+
 	file string // the YAML file read by Load, "" for none
 }
 

@@ -332,6 +332,7 @@ func TestKeys(t *testing.T) {
 		"server.idle_timeout", "server.shutdown_timeout", "server.max_inflight",
 		"metrics.require_key", "log.level", "log.format",
 		"retention.events", "retention.requests",
+		"event_types", "sources",
 	}, Keys())
 	equal(t, "HOOKD_DELIVERY_RETRY_SCHEDULE", EnvName("delivery.retry_schedule"))
 	equal(t, "ssrf-allow", FlagName("ssrf.allow"))

@@ -19,6 +19,7 @@ type key struct {
 	env   string // "HOOKD_DELIVERY_TIMEOUT"
 	index []int  // reflect field index path from Config
 	list  bool   // a slice: a YAML sequence, or comma-separated text
+	items bool   // a []Item: a YAML list of objects, only in the file
 }
 
 var (
@@ -50,6 +51,7 @@ func collectKeys() ([]key, map[string]bool) {
 				env:   EnvName(name),
 				index: idx,
 				list:  f.Type.Kind() == reflect.Slice,
+				items: f.Type == reflect.TypeFor[[]Item](),
 			})
 		}
 	}
@@ -95,6 +97,9 @@ func (k key) field(c *Config) reflect.Value {
 // setText sets k in c from text: a list is comma-separated, its items
 // trimmed and empty items skipped.
 func (k key) setText(c *Config, text string) error {
+	if k.items {
+		return fmt.Errorf("%s can only be set in the configuration file", k.name)
+	}
 	if !k.list {
 		return setScalar(k.field(c), text)
 	}

@@ -104,6 +104,14 @@ func (d *yamlDecoder) leaf(k key, n ast.Node, line int) error {
 	if _, ok := n.(*ast.NullNode); ok {
 		return nil // "addr:" alone, or "addr: ~": the default
 	}
+	if k.items {
+		items, err := d.items(k, n, line)
+		if err != nil {
+			return err
+		}
+		k.field(d.c).Set(reflect.ValueOf(items))
+		return nil
+	}
 	if !k.list {
 		return d.scalar(k, k.field(d.c), n, line)
 	}
