@@ -162,6 +162,8 @@ type LeaseStore interface {
 	ReleaseLeases(ctx context.Context, owner string, ids []string) error
 	// Requeue makes the failed and dead deliveries that f selects due now,
 	// leased to owner until until, and returns them with their events.
+	// Deliveries whose lease is live at now are left alone: the node that
+	// holds them retries them soon, and taking them would send them twice.
 	Requeue(ctx context.Context, f RequeueFilter, owner string, now, until time.Time) ([]*Claimed, error)
 }
 

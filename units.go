@@ -13,8 +13,18 @@ import (
 // ("30s", "5m") in JSON and YAML.
 type Duration time.Duration
 
-// String returns the Go duration string.
-func (d Duration) String() string { return time.Duration(d).String() }
+// String returns the Go duration string without zero trailing units:
+// "5m" rather than "5m0s", "1h" rather than "1h0m0s".
+func (d Duration) String() string {
+	s := time.Duration(d).String()
+	if t, ok := strings.CutSuffix(s, "m0s"); ok {
+		s = t + "m"
+	}
+	if t, ok := strings.CutSuffix(s, "h0m"); ok {
+		s = t + "h"
+	}
+	return s
+}
 
 // MarshalText implements encoding.TextMarshaler.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }

@@ -28,7 +28,7 @@ func TestEndpointCreateAndRead(t *testing.T) {
 	}
 	if !ep.Enabled || ep.Signature.Scheme != "standard-webhooks" || ep.Payload != "envelope" ||
 		ep.Timeout == nil || ep.Timeout.String() != "10s" || len(ep.RetrySchedule) != 2 ||
-		ep.RetrySchedule[1].String() != "5m0s" || ep.SecretPrefix != ep.Secret[:10] || ep.FailingSince != nil {
+		ep.RetrySchedule[1].String() != "5m" || ep.SecretPrefix != ep.Secret[:10] || ep.FailingSince != nil {
 		t.Fatalf("created endpoint = %+v", ep)
 	}
 	var raw map[string]any

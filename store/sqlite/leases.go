@@ -180,6 +180,7 @@ func (s *Store) Requeue(ctx context.Context, f hookd.RequeueFilter, owner string
 	var w where
 	w.filter([]string{"event_id", "endpoint_id", "tenant_id"}, []string{f.EventID, f.EndpointID, f.TenantID})
 	w.add("status IN ('failed', 'dead')")
+	w.add("(lease_owner IS NULL OR lease_until <= ?)", micros(now)) // a live node's near retry is its own
 	if !f.Since.IsZero() {
 		w.add("created_at >= ?", micros(f.Since))
 	}

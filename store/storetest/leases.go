@@ -101,6 +101,7 @@ func testClaimDue(t *testing.T, open Opener) {
 func testRequeue(t *testing.T, open Opener) {
 	t.Run("FailedAndDead", func(t *testing.T) { testRequeueAll(t, open) })
 	t.Run("Narrowed", func(t *testing.T) { testRequeueNarrowed(t, open) })
+	t.Run("SkipsLiveLeases", func(t *testing.T) { testRequeueSkipsLive(t, open) })
 	t.Run("NeedsTenant", func(t *testing.T) {
 		f := setup(t, open)
 		_, err := f.s.Requeue(f.ctx, hookd.RequeueFilter{}, "me", f.now, f.at(time.Minute))
@@ -219,4 +220,24 @@ func testRenew(t *testing.T, open Opener) {
 	require.NoError(t, err)
 	assert.Equal(t, "a", got.LeaseOwner)
 	assert.True(t, got.LeaseUntil.Equal(f.at(5*time.Minute)), "lease until %v", got.LeaseUntil)
+}
+
+// testRequeueSkipsLive checks that a failed delivery a live node holds (a
+// near retry in its memory) is left to it, so it is not sent twice.
+func testRequeueSkipsLive(t *testing.T, open Opener) {
+	f := setup(t, open)
+	ev := newEventAt(t, hookd.DefaultTenant, "invoice.paid", f.at(-time.Hour))
+	held, lapsed := newDelivery(t, ev, "ep_1"), newDelivery(t, ev, "ep_1")
+	for _, d := range []*hookd.Delivery{held, lapsed} {
+		d.Status, d.Attempts, d.NextAttemptAt = hookd.StatusFailed, 1, f.at(time.Second)
+		d.LeaseOwner = "node-a"
+	}
+	held.LeaseUntil, lapsed.LeaseUntil = f.at(time.Minute), f.at(-time.Second)
+	f.commit(&hookd.Batch{Events: []*hookd.EventWrite{{Event: ev, Deliveries: []*hookd.Delivery{held, lapsed}}}})
+	cl, err := f.s.Requeue(f.ctx, hookd.RequeueFilter{TenantID: hookd.DefaultTenant}, "me", f.now, f.at(time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, []string{lapsed.ID}, claimedIDs(cl), "only the delivery no live node holds")
+	got, err := f.s.GetDelivery(f.ctx, held.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "node-a", got.LeaseOwner, "the live lease stays")
 }
