@@ -10,13 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/hookd/hookd/config"
-	"github.com/hookd/hookd/httpapi"
 )
 
 // serveFlags are the configuration keys that "hookd serve" takes as flags,
@@ -84,68 +82,17 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) (err error
 	// cfg's LogValue leaves the API key and database password out.
 	logger.Info("starting", "version", versionString(), "config", cfg)
 
-	store, err := openStore(ctx, cfg)
+	n, err := startNode(ctx, cfg, logger, stderr)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if cerr := store.Close(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
-		}
+		err = errors.Join(err, n.close(ctx))
 		if err == nil {
 			logger.Info("stopped")
 		}
 	}()
-	registry := newRegistry()
-
-	engine, err := newEngine(cfg, store, registry, logger)
-	if err != nil {
-		return err
-	}
-	if err := engine.Start(ctx); err != nil {
-		return fmt.Errorf("start delivery engine: %w", err)
-	}
-	defer func() {
-		// The engine stops before the store closes: it commits the results
-		// of attempts in flight and releases its leases.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(cfg.Server.ShutdownTimeout))
-		defer cancel()
-		if cerr := engine.Close(sctx); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("stop delivery engine: %w", cerr))
-		}
-	}()
-	purgeCtx, stopPurge := context.WithCancel(ctx)
-	defer stopPurge()
-	go purgeLoop(purgeCtx, store, cfg.Retention, logger)
-
-	newKey, err := httpapi.EnsureAPIKey(ctx, store, cfg.APIKey)
-	if err != nil {
-		return fmt.Errorf("api key: %w", err)
-	}
-	if newKey != "" {
-		// Printed once, straight to stderr and never through the logger:
-		// only its hash is stored.
-		fmt.Fprintf(stderr, "\nNo API key was configured, so hookd created one. It is shown only now:\n\n    %s\n\n", newKey)
-	}
-	api := httpapi.New(httpapi.Config{
-		Store:       store,
-		Engine:      engine,
-		Logger:      logger,
-		URLCheck:    engine.Guard().CheckURL,
-		MaxBody:     int64(cfg.Delivery.MaxBody),
-		MaxInFlight: cfg.Server.MaxInflight,
-		Registry:    registry,
-	})
-	opts := handlerOptions{
-		Store:    store,
-		API:      api.Handler(),
-		Registry: registry,
-		Logger:   logger,
-	}
-	if cfg.Metrics.RequireKey {
-		opts.MetricsAuth = api.Authenticate
-	}
-	return runHTTP(ctx, cfg, newHandler(opts), logger)
+	return runHTTP(ctx, cfg, n.handler, logger)
 }
 
 // newLogger returns a logger writing to w in the configured format and

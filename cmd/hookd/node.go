@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/httpapi"
+)
+
+// node is one running hookd: its store, delivery engine and HTTP handler.
+// "hookd serve" runs one; "hookd bench" runs one or more in its process.
+type node struct {
+	cfg     *config.Config
+	store   hookd.Store
+	engine  *delivery.Engine
+	handler http.Handler
+	closers []func(context.Context) error // run in reverse order by close
+}
+
+// startNode opens the store, starts the engine and builds the handler.
+// stderr receives the API key hookd creates when none is configured.
+func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr io.Writer) (n *node, err error) {
+	n = &node{cfg: cfg}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, n.close(ctx))
+		}
+	}()
+	if n.store, err = openStore(ctx, cfg); err != nil {
+		return n, err
+	}
+	n.onClose(func(context.Context) error { return wrapErr("close store", n.store.Close()) })
+	registry := newRegistry()
+	if n.engine, err = newEngine(cfg, n.store, registry, logger); err != nil {
+		return n, err
+	}
+	if err := n.engine.Start(ctx); err != nil {
+		return n, fmt.Errorf("start delivery engine: %w", err)
+	}
+	// The engine stops before the store closes: it commits the results of
+	// attempts in flight and releases its leases.
+	n.onClose(func(ctx context.Context) error {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(cfg.Server.ShutdownTimeout))
+		defer cancel()
+		return wrapErr("stop delivery engine", n.engine.Close(sctx))
+	})
+	purgeCtx, stopPurge := context.WithCancel(context.WithoutCancel(ctx))
+	n.onClose(func(context.Context) error { stopPurge(); return nil })
+	go purgeLoop(purgeCtx, n.store, cfg.Retention, logger)
+
+	api, err := newAPI(ctx, cfg, n, registry, logger, stderr)
+	if err != nil {
+		return n, err
+	}
+	opts := handlerOptions{Store: n.store, API: api.Handler(), Registry: registry, Logger: logger}
+	if cfg.Metrics.RequireKey {
+		opts.MetricsAuth = api.Authenticate
+	}
+	n.handler = newHandler(opts)
+	return n, nil
+}
+
+// newAPI builds the REST API, creating an API key when none exists.
+func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Registry, logger *slog.Logger, stderr io.Writer) (*httpapi.Server, error) {
+	newKey, err := httpapi.EnsureAPIKey(ctx, n.store, cfg.APIKey)
+	if err != nil {
+		return nil, fmt.Errorf("api key: %w", err)
+	}
+	if newKey != "" {
+		// Printed once, straight to stderr and never through the logger:
+		// only its hash is stored.
+		fmt.Fprintf(stderr, "\nNo API key was configured, so hookd created one. It is shown only now:\n\n    %s\n\n", newKey)
+	}
+	return httpapi.New(httpapi.Config{
+		Store:       n.store,
+		Engine:      n.engine,
+		Logger:      logger,
+		URLCheck:    n.engine.Guard().CheckURL,
+		MaxBody:     int64(cfg.Delivery.MaxBody),
+		MaxInFlight: cfg.Server.MaxInflight,
+		Registry:    reg,
+	}), nil
+}
+
+func (n *node) onClose(f func(context.Context) error) { n.closers = append(n.closers, f) }
+
+// close stops what startNode started, in reverse order.
+func (n *node) close(ctx context.Context) error {
+	var errs []error
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		errs = append(errs, n.closers[i](ctx))
+	}
+	n.closers = nil
+	return errors.Join(errs...)
+}
+
+func wrapErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
