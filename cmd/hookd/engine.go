@@ -27,7 +27,9 @@ func newEngine(cfg *config.Config, store hookd.Store, reg prometheus.Registerer,
 	guard := delivery.NewGuard(allow)
 	d := cfg.Delivery
 	client := &http.Client{
-		Transport:     delivery.NewTransport(guard, delivery.TransportOptions{Proxy: proxy, MaxIdleConnsPerHost: d.MaxConcurrency}),
+		// Idle connections per host up to the workers: an endpoint with high
+		// concurrency must not dial a new connection for every attempt.
+		Transport:     delivery.NewTransport(guard, delivery.TransportOptions{Proxy: proxy, MaxIdleConnsPerHost: d.Workers}),
 		CheckRedirect: delivery.CheckRedirect(false, 0),
 	}
 	schedule := make([]time.Duration, len(d.RetrySchedule))

@@ -42,7 +42,7 @@ func newRootCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w (see 'hookd %s --help')", err, cmd.Name())}
 	})
-	root.AddCommand(newServeCmd(env, stderr), newListenCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newServeCmd(env, stderr), newListenCmd(stdout, stderr), newBenchCmd(stdout, stderr), newVersionCmd(stdout))
 	return root
 }
 

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/httpapi"
+)
+
+// benchOptions are the flags of "hookd bench".
+type benchOptions struct {
+	duration     time.Duration
+	endpoints    int
+	concurrency  int
+	rate         int
+	db           string
+	payloadBytes int
+	nodes        int
+	cpuProfile   string
+}
+
+func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
+	var o benchOptions
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure hookd end to end: publish over HTTP, store durably, deliver to a loopback receiver",
+		Long: `bench runs the real server, store, engine and sender in this process against
+a receiver on loopback, with publishers using the REST API (one event per
+request). Before the run it measures the loopback ceiling: a bare Go client
+and server exchanging the same request. Its last line is
+  rate=<events/s> p50=<ms> p99=<ms> loopback=<req/s> ratio=<rate/(loopback/2)>
+where latency runs from the start of the publish request to arrival at the
+receiver. With no --db it uses SQLite in a temporary directory.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return &usageError{err}
+			}
+			return runBench(cmd.Context(), o, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&o.duration, "duration", 10*time.Second, "how long to publish")
+	f.IntVar(&o.endpoints, "endpoints", 1, "endpoints every event fans out to")
+	f.IntVar(&o.concurrency, "concurrency", 64, "concurrent publishers")
+	f.IntVar(&o.rate, "rate", 0, "fixed arrival rate in events/s (0: as fast as possible)")
+	f.StringVar(&o.db, "db", "", "store (default: SQLite in a temporary directory)")
+	f.IntVar(&o.payloadBytes, "payload-bytes", 250, "size of each event's data")
+	f.IntVar(&o.nodes, "nodes", 1, "hookd nodes in this process (PostgreSQL only)")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the publishing phase to this file")
+	return cmd
+}
+
+func (o benchOptions) validate() error {
+	switch {
+	case o.duration <= 0 || o.duration > time.Hour:
+		return errors.New("--duration must be between 0 and 1h")
+	case o.endpoints < 1 || o.endpoints > 10000:
+		return errors.New("--endpoints must be between 1 and 10000")
+	case o.concurrency < 1 || o.concurrency > 10000:
+		return errors.New("--concurrency must be between 1 and 10000")
+	case o.rate < 0:
+		return errors.New("--rate must not be negative")
+	case o.payloadBytes < 32 || o.payloadBytes > 1<<20:
+		return errors.New("--payload-bytes must be between 32 and 1048576")
+	case o.nodes < 1 || o.nodes > 16:
+		return errors.New("--nodes must be between 1 and 16")
+	}
+	return nil
+}
+
+// runBench runs the benchmark and prints its report.
+func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) error {
+	dir, err := os.MkdirTemp("", "hookd-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	fmt.Fprintf(stdout, "measuring the loopback ceiling (%d clients, %d-byte bodies)…\n", o.concurrency, o.payloadBytes)
+	loopback, err := measureLoopback(ctx, o, min(o.duration, 5*time.Second))
+	if err != nil {
+		return fmt.Errorf("loopback: %w", err)
+	}
+	rc, err := startBenchReceiver()
+	if err != nil {
+		return err
+	}
+	defer rc.close()
+	key := randomKey()
+	bases, stop, err := startBenchNodes(ctx, o, dir, key, stderr)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := createBenchEndpoints(ctx, bases[0], key, rc.url, o.endpoints); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "publishing for %v: %d publishers, %d endpoint(s), %d node(s), rate %s\n",
+		o.duration, o.concurrency, o.endpoints, o.nodes, rateText(o.rate))
+	stopProfile, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
+	}
+	res := runLoad(ctx, o, bases, key, rc)
+	stopProfile()
+	res.loopback = loopback
+	res.writer = writerStats(bases[0])
+	res.report(stdout, o)
+	return nil
+}
+
+// startCPUProfile starts a CPU profile into path, if one is asked for.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func rateText(r int) string {
+	if r == 0 {
+		return "unbounded"
+	}
+	return fmt.Sprintf("%d/s", r)
+}
+
+// startBenchNodes starts the nodes, each serving on 127.0.0.1, and
+// returns their base URLs.
+func startBenchNodes(ctx context.Context, o benchOptions, dir, key string, stderr io.Writer) ([]string, func(), error) {
+	db := o.db
+	if db == "" {
+		db = "sqlite:" + filepath.Join(dir, "bench.db")
+	}
+	var bases []string
+	var stops []func()
+	stopAll := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	for i := range o.nodes {
+		base, stop, err := startBenchNode(ctx, benchConfig(db, key, i), logger, stderr)
+		if err != nil {
+			stopAll()
+			return nil, nil, fmt.Errorf("node %d: %w", i+1, err)
+		}
+		bases, stops = append(bases, base), append(stops, stop)
+	}
+	return bases, stopAll, nil
+}
+
+func benchConfig(db, key string, i int) *config.Config {
+	cfg := config.Default()
+	cfg.Database = db
+	cfg.APIKey = key
+	cfg.NodeID = fmt.Sprintf("bench-%d", i+1)
+	cfg.SSRF.Allow = []string{"127.0.0.0/8"}
+	cfg.Server.MaxInflight = 1 << 16
+	return cfg
+}
+
+func startBenchNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr io.Writer) (string, func(), error) {
+	n, err := startNode(ctx, cfg, logger, stderr)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		n.close(ctx)
+		return "", nil, err
+	}
+	srv := newHTTPServer(cfg.Server, n.handler, logger)
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		_ = n.close(sctx)
+	}, nil
+}
+
+// createBenchEndpoints creates n endpoints of the default tenant, all
+// pointing at the receiver.
+func createBenchEndpoints(ctx context.Context, base, key, url string, n int) error {
+	client := httpapi.NewClient(base, key)
+	for i := range n {
+		_, err := client.CreateEndpoint(ctx, "default", httpapi.EndpointInput{
+			URL:            fmt.Sprintf("%s/ep/%d", url, i),
+			MaxConcurrency: 64,
+		})
+		if err != nil {
+			return fmt.Errorf("create endpoint: %w", err)
+		}
+	}
+	return nil
+}
+
+func randomKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "hk_bench_" + hex.EncodeToString(b)
+}

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// benchReceiver is the loopback receiver of hookd bench. Every event's data
+// carries the time its publish started, so the receiver measures the whole
+// path.
+type benchReceiver struct {
+	url      string
+	srv      *http.Server
+	received atomic.Int64
+	mu       sync.Mutex
+	lat      []time.Duration
+	last     atomic.Int64 // unix ns of the latest arrival
+}
+
+func startBenchReceiver() (*benchReceiver, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	rc := &benchReceiver{url: "http://" + ln.Addr().String(), lat: make([]time.Duration, 0, 1<<20)}
+	rc.srv = &http.Server{Handler: rc, ReadHeaderTimeout: 5 * time.Second}
+	go rc.srv.Serve(ln)
+	return rc, nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (rc *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	_, _ = buf.ReadFrom(r.Body)
+	now := time.Now()
+	if t, ok := sentAt(buf.Bytes()); ok {
+		rc.mu.Lock()
+		rc.lat = append(rc.lat, now.Sub(t))
+		rc.mu.Unlock()
+	}
+	bufPool.Put(buf)
+	rc.last.Store(now.UnixNano())
+	rc.received.Add(1)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// sentAt finds "t":<unix ns> in a delivered body.
+func sentAt(b []byte) (time.Time, bool) {
+	i := bytes.Index(b, []byte(`"t":`))
+	if i < 0 {
+		return time.Time{}, false
+	}
+	b = b[i+4:]
+	j := 0
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	ns, err := strconv.ParseInt(string(b[:j]), 10, 64)
+	return time.Unix(0, ns), err == nil
+}
+
+func (rc *benchReceiver) close() { _ = rc.srv.Close() }
+
+// loadResult is what a run measured.
+type loadResult struct {
+	accepted, refused, failed int64
+	delivered                 int64
+	elapsed                   time.Duration
+	latencies                 []time.Duration
+	loopback                  float64
+	complete                  bool
+	writer                    string
+	mu                        sync.Mutex
+	publishLat                []time.Duration // time to the 202
+}
+
+// runLoad publishes for o.duration, then waits for the deliveries of every
+// accepted event (at most a minute) and measures.
+func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc *benchReceiver) *loadResult {
+	res := &loadResult{}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency, MaxIdleConns: o.concurrency * 2}}
+	tokens := make(chan struct{}, o.concurrency*4)
+	ctx, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	if o.rate > 0 {
+		go pace(ctx, o.rate, tokens)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range o.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := &publisher{client: client, url: bases[i%len(bases)] + "/v1/tenants/default/events", key: key, pad: o.payloadBytes}
+			p.run(ctx, o.rate > 0, tokens, res)
+			res.mu.Lock()
+			res.publishLat = append(res.publishLat, p.lat...)
+			res.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	want := res.accepted * int64(o.endpoints)
+	deadline := time.Now().Add(time.Minute)
+	for rc.received.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	res.delivered = rc.received.Load()
+	res.complete = res.delivered >= want
+	res.elapsed = time.Unix(0, rc.last.Load()).Sub(start)
+	rc.mu.Lock()
+	res.latencies = slices.Clone(rc.lat)
+	rc.mu.Unlock()
+	return res
+}
+
+// pace sends rate tokens a second, in 1 ms slices, until ctx ends.
+func pace(ctx context.Context, rate int, tokens chan<- struct{}) {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	start := time.Now()
+	sent := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			due := int(now.Sub(start).Seconds() * float64(rate))
+			for ; sent < due; sent++ {
+				select {
+				case tokens <- struct{}{}:
+				default: // publishers are behind: the token is lost, and shows as a lower rate
+				}
+			}
+		}
+	}
+}
+
+// publisher sends one event per request.
+type publisher struct {
+	client *http.Client
+	url    string
+	key    string
+	pad    int
+	body   []byte
+	lat    []time.Duration
+}
+
+func (p *publisher) run(ctx context.Context, paced bool, tokens <-chan struct{}, res *loadResult) {
+	for ctx.Err() == nil {
+		if paced {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tokens:
+			}
+		}
+		start := time.Now()
+		switch status := p.publish(); {
+		case status == http.StatusAccepted:
+			p.lat = append(p.lat, time.Since(start))
+			atomic.AddInt64(&res.accepted, 1)
+		case status == http.StatusServiceUnavailable:
+			atomic.AddInt64(&res.refused, 1)
+		default:
+			atomic.AddInt64(&res.failed, 1)
+		}
+	}
+}
+
+// publish sends one event whose data carries the time of sending, padded
+// to the payload size.
+func (p *publisher) publish() int {
+	b := append(p.body[:0], `{"type":"bench.event","data":{"t":`...)
+	b = strconv.AppendInt(b, time.Now().UnixNano(), 10)
+	b = append(b, `,"pad":"`...)
+	for n := len(b) - len(`{"type":"bench.event","data":`); n < p.pad-2; n++ {
+		b = append(b, 'x')
+	}
+	b = append(b, `"}}`...)
+	p.body = b
+	req, err := http.NewRequest(http.MethodPost, p.url, bytes.NewReader(b))
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Authorization", "Bearer "+p.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// measureLoopback runs a bare Go client and server exchanging requests of
+// the publish size for d, and returns requests per second: the ceiling of
+// one HTTP hop on this machine.
+func measureLoopback(ctx context.Context, o benchOptions, d time.Duration) (float64, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusAccepted)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency, MaxIdleConns: o.concurrency * 2}}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range o.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := &publisher{client: client, url: "http://" + ln.Addr().String() + "/", key: "k", pad: o.payloadBytes}
+			for ctx.Err() == nil {
+				if p.publish() == http.StatusAccepted {
+					n.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds(), nil
+}
+
+// report prints the results; its last line is the summary.
+func (r *loadResult) report(w io.Writer, o benchOptions) {
+	rate := 0.0
+	if r.elapsed > 0 {
+		rate = float64(r.delivered/int64(o.endpoints)) / r.elapsed.Seconds()
+	}
+	fmt.Fprintf(w, "published: %d accepted, %d refused (503), %d failed\n", r.accepted, r.refused, r.failed)
+	fmt.Fprintf(w, "delivered: %d deliveries (%d expected) in %v, %.0f deliveries/s\n",
+		r.delivered, r.accepted*int64(o.endpoints), r.elapsed.Round(time.Millisecond), float64(r.delivered)/r.elapsed.Seconds())
+	if !r.complete {
+		fmt.Fprintln(w, "warning: not every accepted event was delivered within a minute of the end")
+	}
+	fmt.Fprintf(w, "publish (to the 202): p50=%.2f ms p99=%.2f ms\n", percentile(r.publishLat, 0.5), percentile(r.publishLat, 0.99))
+	fmt.Fprintf(w, "memory: %s\n", rssText())
+	if r.writer != "" {
+		fmt.Fprintf(w, "group commit (node 1): %s\n", r.writer)
+	}
+	p50, p99 := percentile(r.latencies, 0.50), percentile(r.latencies, 0.99)
+	ratio := 0.0
+	if r.loopback > 0 {
+		ratio = rate / (r.loopback / 2)
+	}
+	fmt.Fprintf(w, "rate=%.0f p50=%.2f p99=%.2f loopback=%.0f ratio=%.2f\n", rate, p50, p99, r.loopback, ratio)
+}
+
+// percentile returns the q-quantile of ds in milliseconds.
+func percentile(ds []time.Duration, q float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	i := min(len(ds)-1, int(float64(len(ds))*q))
+	return float64(ds[i]) / float64(time.Millisecond)
+}
+
+// rssText reports the process's resident memory, now and at its peak.
+func rssText() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	var now, peak string
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			now = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			peak = strings.TrimSpace(v)
+		}
+	}
+	return fmt.Sprintf("RSS %s (peak %s)", now, peak)
+}
+
+// writerStats reads a node's group-commit metrics: transactions, writes
+// per transaction and time per transaction.
+func writerStats(base string) string {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	v := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		name, val, ok := strings.Cut(line, " ")
+		if ok && (strings.HasPrefix(name, "hookd_writer_") || strings.HasPrefix(name, "hookd_attempts_total")) {
+			v[name], _ = strconv.ParseFloat(val, 64)
+		}
+	}
+	n := v["hookd_writer_batch_size_count"]
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.0f transactions, %.1f writes and %.2f ms each on average; attempts: %.0f succeeded, %.0f failed",
+		n, v["hookd_writer_batch_size_sum"]/n, 1000*v["hookd_writer_commit_seconds_sum"]/n,
+		v[`hookd_attempts_total{outcome="succeeded"}`], v[`hookd_attempts_total{outcome="failed"}`])
+}
