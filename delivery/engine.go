@@ -29,6 +29,7 @@ type Engine struct {
 	sender  *sender
 	policy  *retryPolicy
 	metrics *metrics
+	nodes   nodeCount // live nodes sharing the store, for limits (nodes.go)
 
 	heldMu sync.Mutex
 	held   map[string]*holding // deliveries leased to this node, by id
@@ -108,6 +109,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.goLoop(e.disp.runTimers)
 	e.goLoop(e.claimLoop)
 	e.goLoop(e.renewLoop)
+	e.goLoop(e.heartbeatLoop)
 	return nil
 }
 
@@ -172,26 +174,37 @@ func (e *Engine) releaseAll() error {
 // Invalidate implements hookd.Engine.
 func (e *Engine) Invalidate() { e.router.invalidate() }
 
-// limits returns an endpoint's concurrency and rate, for its lane.
+// limits returns this node's share of an endpoint's concurrency and rate,
+// for its lane.
 func (e *Engine) limits(endpointID string) (int, float64) {
 	if tg := e.router.target(endpointID); tg != nil {
-		return tg.conc, tg.ep.RateLimit
+		return e.share(tg.conc, tg.ep.RateLimit)
 	}
-	return e.cfg.MaxConcurrency, 0
+	return e.share(e.cfg.MaxConcurrency, 0)
 }
 
 // hold records deliveries as leased to this node and hands them to the
-// dispatcher.
+// dispatcher. A delivery this node already holds (its lease lapsed while it
+// waited, and the claimer took it again) is not dispatched twice: the
+// holding only takes the later lease.
 func (e *Engine) hold(tasks []*task) {
 	if len(tasks) == 0 {
 		return
 	}
+	fresh := tasks[:0:0]
 	e.heldMu.Lock()
 	for _, t := range tasks {
+		if h, ok := e.held[t.dlv.ID]; ok {
+			if t.leaseUntil.After(h.until) {
+				h.until = t.leaseUntil
+			}
+			continue
+		}
 		e.held[t.dlv.ID] = &holding{t: t, until: t.leaseUntil}
+		fresh = append(fresh, t)
 	}
 	e.heldMu.Unlock()
-	e.disp.submit(tasks...)
+	e.disp.submit(fresh...)
 }
 
 func (e *Engine) unhold(id string) {

@@ -9,16 +9,22 @@ import (
 
 // claimLoop takes due deliveries no live node holds: far retries whose
 // time has come, deliveries stored while this node was full, and those of
-// nodes that died. It also notices changes made through other nodes.
+// nodes that died. It also notices changes made through other nodes. It
+// polls, and claims early when the store says deliveries became due.
 func (e *Engine) claimLoop() {
 	t := time.NewTicker(e.cfg.PollInterval)
 	defer t.Stop()
+	due := e.dueNotify()
 	for {
 		for e.claim() {
 		}
 		select {
 		case <-e.stop:
 			return
+		case _, ok := <-due:
+			if !ok {
+				due = nil // the store closed: poll only
+			}
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.PollInterval*5)

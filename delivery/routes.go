@@ -85,6 +85,7 @@ func (t *target) standardSigner(now time.Time) (*signature.Signer, error) {
 // and for sending. It is replaced whole when endpoints change.
 type routes struct {
 	seq      int64
+	gen      atomic.Int64 // the router's generation these routes are current for
 	byID     map[string]*target
 	byTenant map[string][]*target
 	matches  sync.Map // tenant + "\x00" + type → []*target
@@ -111,38 +112,38 @@ type router struct {
 	store hookd.Store
 	cfg   *Config
 	cur   atomic.Pointer[routes]
-	dirty atomic.Bool
-	mu    sync.Mutex // serializes reloads
+	gen   atomic.Int64 // bumped by invalidate; routes of an older one are stale
+	mu    sync.Mutex   // serializes reloads
 
 	tenants  sync.Map // ids of tenants known to exist
 	forwards sync.Map // forward destination id → *target
 }
 
 func (r *router) routes(ctx context.Context) (*routes, error) {
-	if cur := r.cur.Load(); cur != nil && !r.dirty.Load() {
+	if cur := r.cur.Load(); cur != nil && cur.gen.Load() == r.gen.Load() {
 		return cur, nil
 	}
 	return r.reload(ctx)
 }
 
 // reload builds new routes from the store, unless nothing changed since
-// the current ones were built.
+// the current ones were built. An invalidate that comes while it runs
+// leaves the result stale, so that the next lookup reloads again.
 func (r *router) reload(ctx context.Context) (*routes, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.dirty.Store(false)
+	gen := r.gen.Load()
 	seq, err := r.store.ChangeSeq(ctx)
 	if err != nil {
-		r.dirty.Store(true)
 		return nil, fmt.Errorf("load routes: %w", err)
 	}
 	cur := r.cur.Load()
 	if cur != nil && seq == cur.seq {
+		cur.gen.Store(gen)
 		return cur, nil
 	}
 	eps, err := r.store.AllEndpoints(ctx)
 	if err != nil {
-		r.dirty.Store(true)
 		return nil, fmt.Errorf("load routes: %w", err)
 	}
 	next := &routes{seq: seq, byID: make(map[string]*target, len(eps)), byTenant: make(map[string][]*target)}
@@ -154,6 +155,7 @@ func (r *router) reload(ctx context.Context) (*routes, error) {
 		next.byID[ep.ID] = t
 		next.byTenant[ep.TenantID] = append(next.byTenant[ep.TenantID], t)
 	}
+	next.gen.Store(gen)
 	r.tenants.Clear()
 	r.cur.Store(next)
 	return next, nil
@@ -168,7 +170,7 @@ func (r *router) oldTarget(cur *routes, id string) *target {
 
 // invalidate makes the next lookup reload the routes.
 func (r *router) invalidate() {
-	r.dirty.Store(true)
+	r.gen.Add(1)
 }
 
 // target returns the endpoint's current target, or the forward

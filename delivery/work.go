@@ -41,11 +41,11 @@ func (e *Engine) attempt(t *task) {
 // bury ends a delivery whose endpoint is gone or disabled.
 func (e *Engine) bury(t *task) {
 	now := e.cfg.NowFunc()
+	id := t.dlv.ID
 	e.writer.record(&resultOp{update: &hookd.DeliveryUpdate{
-		ID: t.dlv.ID, Owner: e.cfg.NodeID, Status: hookd.StatusDead,
+		ID: id, Owner: e.cfg.NodeID, Status: hookd.StatusDead,
 		Attempts: t.dlv.Attempts, NextAttemptAt: now, LastAttemptAt: t.dlv.LastAttemptAt, Release: true,
-	}})
-	e.unhold(t.dlv.ID)
+	}, done: func() { e.unhold(id) }})
 	e.disp.done(t, true)
 }
 
@@ -75,12 +75,17 @@ func (e *Engine) settle(t *task, tg *target, res attemptResult) {
 		delay, near = e.scheduleRetry(upd, tg, res, now)
 	}
 	d.Status, d.NextAttemptAt = upd.Status, upd.NextAttemptAt
-	e.writer.record(&resultOp{attempt: a, update: upd})
+	r := &resultOp{attempt: a, update: upd}
+	if !near {
+		// The delivery stays held until its outcome is committed, so that
+		// the claimer cannot take it again in between and send it twice.
+		id := d.ID
+		r.done = func() { e.unhold(id) }
+	}
+	e.writer.record(r)
 	e.disp.done(t, oc == outcomeSucceeded)
 	if near {
 		e.disp.later(t, delay)
-	} else {
-		e.unhold(d.ID)
 	}
 	e.track(tg, oc, now)
 }

@@ -38,10 +38,12 @@ type writeOp struct {
 	done    chan error
 }
 
-// resultOp is an attempt and the delivery state it leads to.
+// resultOp is an attempt and the delivery state it leads to. done, when
+// set, runs once the result is committed or given up on.
 type resultOp struct {
 	attempt *hookd.Attempt
 	update  *hookd.DeliveryUpdate
+	done    func()
 }
 
 // maxResultRetries bounds how often results are carried into a new batch
@@ -181,6 +183,7 @@ func (w *writer) commit(b *hookd.Batch, ops []*writeOp, res []*resultOp) []*resu
 	}
 	if err == nil {
 		clear(w.retries)
+		finish(res)
 		return nil
 	}
 	w.log.Error("commit batch", "err", err, "events", len(b.Events), "results", len(res))
@@ -190,10 +193,19 @@ func (w *writer) commit(b *hookd.Batch, ops []*writeOp, res []*resultOp) []*resu
 			carry = append(carry, r)
 		} else {
 			delete(w.retries, r)
+			finish([]*resultOp{r})
 		}
 	}
 	if len(carry) > 0 {
 		time.Sleep(100 * time.Millisecond) // let a transient fault pass
 	}
 	return carry
+}
+
+func finish(res []*resultOp) {
+	for _, r := range res {
+		if r.done != nil {
+			r.done()
+		}
+	}
 }
