@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -85,6 +86,7 @@ type loadResult struct {
 	writer                    string
 	mu                        sync.Mutex
 	publishLat                []time.Duration // time to the 202
+	cores                     float64         // CPU used by the process, in cores
 }
 
 // runLoad publishes for o.duration, then waits for the deliveries of every
@@ -99,6 +101,7 @@ func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc
 		go pace(ctx, o.rate, tokens)
 	}
 	start := time.Now()
+	cpu0 := cpuTime()
 	var wg sync.WaitGroup
 	for i := range o.concurrency {
 		wg.Add(1)
@@ -112,6 +115,7 @@ func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc
 		}()
 	}
 	wg.Wait()
+	res.cores = (cpuTime() - cpu0).Seconds() / time.Since(start).Seconds()
 	want := res.accepted * int64(o.endpoints)
 	deadline := time.Now().Add(time.Minute)
 	for rc.received.Load() < want && time.Now().Before(deadline) {
@@ -255,7 +259,7 @@ func (r *loadResult) report(w io.Writer, o benchOptions) {
 		fmt.Fprintln(w, "warning: not every accepted event was delivered within a minute of the end")
 	}
 	fmt.Fprintf(w, "publish (to the 202): p50=%.2f ms p99=%.2f ms\n", percentile(r.publishLat, 0.5), percentile(r.publishLat, 0.99))
-	fmt.Fprintf(w, "memory: %s\n", rssText())
+	fmt.Fprintf(w, "memory: %s; cpu: %.2f cores\n", rssText(), r.cores)
 	if r.writer != "" {
 		fmt.Fprintf(w, "group commit (node 1): %s\n", r.writer)
 	}
@@ -318,4 +322,13 @@ func writerStats(base string) string {
 	return fmt.Sprintf("%.0f transactions, %.1f writes and %.2f ms each on average; attempts: %.0f succeeded, %.0f failed",
 		n, v["hookd_writer_batch_size_sum"]/n, 1000*v["hookd_writer_commit_seconds_sum"]/n,
 		v[`hookd_attempts_total{outcome="succeeded"}`], v[`hookd_attempts_total{outcome="failed"}`])
+}
+
+// cpuTime returns the CPU time the process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
