@@ -172,10 +172,11 @@ func (w *writer) commit(b *hookd.Batch, ops []*writeOp, res []*resultOp) []*resu
 	if b.Len() == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// No deadline: a commit that cannot finish has nothing better to do
+	// than wait for the disk, and a context that can end costs a watcher
+	// goroutine per statement in the SQLite driver.
 	start := time.Now()
-	err := w.store.Commit(ctx, b)
-	cancel()
+	err := w.store.Commit(context.Background(), b)
 	w.metrics.observeBatch(b.Len(), time.Since(start))
 	for _, op := range ops {
 		w.queued.Add(-op.bytes)

@@ -21,21 +21,33 @@ type inserter struct {
 }
 
 func newInserter(ctx context.Context, db *sql.DB, table, cols string) (*inserter, error) {
-	in := &inserter{cols: strings.Count(cols, ",") + 1}
-	row := "(" + placeholders(in.cols) + ")"
+	in, err := newBulk(ctx, db, strings.Count(cols, ",")+1, func(rows string) string {
+		return "INSERT INTO " + table + " (" + cols + ") VALUES " + rows
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prepare insert into %s: %w", table, err)
+	}
+	return in, nil
+}
+
+// newBulk prepares a statement for each of bulkSizes from query, which
+// places the rows, "(?, …), (?, …)", of cols values each.
+func newBulk(ctx context.Context, db *sql.DB, cols int, query func(rows string) string) (*inserter, error) {
+	in := &inserter{cols: cols}
+	row := "(" + placeholders(cols) + ")"
 	for i, n := range bulkSizes {
-		query := "INSERT INTO " + table + " (" + cols + ") VALUES " + strings.Repeat(row+", ", n-1) + row
-		st, err := db.PrepareContext(ctx, query)
+		st, err := db.PrepareContext(ctx, query(strings.Repeat(row+", ", n-1)+row))
 		if err != nil {
 			_ = in.close()
-			return nil, fmt.Errorf("prepare insert into %s: %w", table, err)
+			return nil, err
 		}
 		in.stmts[i] = st
 	}
 	return in, nil
 }
 
-// exec inserts the rows whose values args holds, in.cols per row, within tx.
+// exec runs the statements over the rows whose values args holds, in.cols
+// per row, within tx.
 func (in *inserter) exec(ctx context.Context, tx *sql.Tx, args []any) error {
 	for i, n := range bulkSizes {
 		size := n * in.cols

@@ -26,8 +26,8 @@ const (
 // writeStmts are the statements of the hot write path, prepared once on
 // the write connection and bound to each transaction.
 type writeStmts struct {
-	events, deliveries, attempts, requests *inserter
-	key, update                            *sql.Stmt
+	events, deliveries, attempts, requests, updates *inserter
+	key                                             *sql.Stmt
 }
 
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -54,26 +54,28 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
-	// Applies only while ?8 holds the lease; a zero ?6 keeps the lease's
-	// end as it is.
-	w.update, err = db.PrepareContext(ctx, `UPDATE deliveries SET status = ?1, attempts = ?2,
-			next_attempt_at = ?3, last_attempt_at = ?4,
-			lease_owner = CASE WHEN ?5 THEN NULL ELSE lease_owner END,
-			lease_until = CASE WHEN ?5 THEN 0 WHEN ?6 = 0 THEN lease_until ELSE ?6 END,
-			updated_at = ?7
-		WHERE id = ?9 AND lease_owner = ?8`)
+	// Each row applies only while its owner holds the lease; a zero until
+	// keeps the lease's end as it is. SQLite plans it as a scan of v with a
+	// primary-key lookup of each delivery.
+	w.updates, err = newBulk(ctx, db, 9, func(rows string) string {
+		return `WITH v (id, owner, status, attempts, next_at, last_at, release, until, now) AS (VALUES ` + rows + `)
+			UPDATE deliveries SET status = v.status, attempts = v.attempts,
+				next_attempt_at = v.next_at, last_attempt_at = v.last_at,
+				lease_owner = CASE WHEN v.release THEN NULL ELSE deliveries.lease_owner END,
+				lease_until = CASE WHEN v.release THEN 0 WHEN v.until = 0 THEN deliveries.lease_until ELSE v.until END,
+				updated_at = v.now
+			FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = v.owner`
+	})
 	if err != nil {
-		return fmt.Errorf("prepare: %w", err)
+		return fmt.Errorf("prepare update: %w", err)
 	}
 	return nil
 }
 
 func (w *writeStmts) close() error {
-	errs := []error{w.events.close(), w.deliveries.close(), w.attempts.close(), w.requests.close()}
-	for _, st := range []*sql.Stmt{w.key, w.update} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
+	errs := []error{w.events.close(), w.deliveries.close(), w.attempts.close(), w.requests.close(), w.updates.close()}
+	if w.key != nil {
+		errs = append(errs, w.key.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -354,16 +356,25 @@ func (c *committer) update(us []*hookd.DeliveryUpdate) error {
 	if len(us) == 0 {
 		return nil
 	}
-	st := c.tx.StmtContext(c.ctx, c.st.update)
-	for _, u := range us {
+	// Each update carries the whole new state, so only the last one of a
+	// delivery counts; one row per delivery keeps UPDATE … FROM exact.
+	last := make(map[string]int, len(us))
+	for i, u := range us {
 		if !hookd.ValidDeliveryStatus(u.Status) {
 			return hookd.Errorf(hookd.EINVALID, "delivery update %s: invalid status %q", u.ID, u.Status)
 		}
-		_, err := st.ExecContext(c.ctx, u.Status, u.Attempts, micros(u.NextAttemptAt), micros(u.LastAttemptAt),
-			u.Release, micros(u.LeaseUntil), micros(c.now), u.Owner, u.ID)
-		if err != nil {
-			return fmt.Errorf("update delivery %s: %w", u.ID, err)
+		last[u.ID] = i
+	}
+	args := make([]any, 0, len(last)*9)
+	now := micros(c.now)
+	for i, u := range us {
+		if last[u.ID] == i {
+			args = append(args, u.ID, u.Owner, u.Status, u.Attempts, micros(u.NextAttemptAt), micros(u.LastAttemptAt),
+				u.Release, micros(u.LeaseUntil), now)
 		}
+	}
+	if err := c.st.updates.exec(c.ctx, c.tx, args); err != nil {
+		return fmt.Errorf("update deliveries: %w", err)
 	}
 	return nil
 }

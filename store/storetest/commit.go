@@ -172,6 +172,18 @@ func testDeliveryUpdates(t *testing.T, open Opener) {
 	require.Len(t, cl, 1)
 	assert.Equal(t, ds[0].ID, cl[0].Delivery.ID)
 	assert.Equal(t, 1, cl[0].Delivery.Attempts)
+
+	// Two updates of one delivery in one batch: the later one wins.
+	first := &hookd.DeliveryUpdate{ID: ds[0].ID, Owner: "b", Status: hookd.StatusFailed, Attempts: 2,
+		NextAttemptAt: f.at(6 * time.Second), LastAttemptAt: f.at(5 * time.Second), LeaseUntil: f.at(time.Hour)}
+	second := &hookd.DeliveryUpdate{ID: ds[0].ID, Owner: "b", Status: hookd.StatusSucceeded, Attempts: 3,
+		LastAttemptAt: f.at(6 * time.Second), Release: true}
+	f.commit(&hookd.Batch{Updates: []*hookd.DeliveryUpdate{first, second}})
+	got, err = f.s.GetDelivery(f.ctx, ds[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, hookd.StatusSucceeded, got.Status)
+	assert.Equal(t, 3, got.Attempts)
+	assert.Empty(t, got.LeaseOwner)
 }
 
 func testRequestWrite(t *testing.T, open Opener) {
