@@ -3,6 +3,7 @@ package hookd
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 // Engine is the delivery engine's entry point, through which the REST API
@@ -103,4 +104,17 @@ type DueNotifier interface {
 	// DueNotify returns a channel that receives when another node released
 	// or stored unleased deliveries. It is closed when the store closes.
 	DueNotify() <-chan struct{}
+}
+
+// NodeRegistry is implemented by stores that several nodes share
+// (PostgreSQL), so that each node knows how many are alive and takes its
+// share of per-endpoint limits. A store that one process owns (SQLite)
+// reports a single node.
+type NodeRegistry interface {
+	// Heartbeat records that node is alive at now and returns how many
+	// nodes, node included, sent a heartbeat within ttl before now.
+	Heartbeat(ctx context.Context, node string, now time.Time, ttl time.Duration) (live int, err error)
+	// Leave forgets node, which is stopping, so that the others stop
+	// counting it at their next heartbeat.
+	Leave(ctx context.Context, node string) error
 }

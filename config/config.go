@@ -25,6 +25,15 @@ type Config struct {
 	// directory, or absolute) or a "postgres://" or "postgresql://" URL.
 	// Default "sqlite:hookd.db". DB parses it.
 	Database string `yaml:"db"`
+	// DBMaxConns is the size of the PostgreSQL connection pool. Default 0:
+	// the URL's pool_max_conns if set, else max(4, 2×GOMAXPROCS). SQLite
+	// ignores it.
+	DBMaxConns int `yaml:"db_max_conns"`
+	// DBMigrate applies the database migrations when hookd serve starts.
+	// Default on. Off, serve refuses a PostgreSQL schema that is not up to
+	// date (run "hookd migrate"); SQLite always migrates at open, as one
+	// process owns the file.
+	DBMigrate Switch `yaml:"db_migrate"`
 	// APIKey is the key of the REST API ("Authorization: Bearer KEY").
 	// It is a secret: it never appears in logs (see LogValue).
 	APIKey string `yaml:"api_key"`
@@ -40,6 +49,10 @@ type Config struct {
 	Log       Log       `yaml:"log"`
 	Retention Retention `yaml:"retention"`
 
+	// StrictEventTypes refuses to publish an event whose type is not in
+	// the catalog (422 at /type). Default false: any type is accepted, and
+	// only declared types are validated.
+	StrictEventTypes bool `yaml:"strict_event_types"`
 	// EventTypes declares event types (package catalog reads each item).
 	// Default none.
 	EventTypes []Item `yaml:"event_types"`
@@ -160,6 +173,7 @@ func (c *Config) WithDefaults() *Config {
 	d.Delivery.RetrySchedule = append([]hookd.Duration(nil), c.Delivery.RetrySchedule...)
 	setDefault(&d.Addr, DefaultAddr)
 	setDefault(&d.Database, DefaultDatabase)
+	setDefault(&d.DBMigrate, SwitchOn)
 	if len(d.Delivery.RetrySchedule) == 0 {
 		d.Delivery.RetrySchedule = DefaultRetrySchedule()
 	}

@@ -41,6 +41,9 @@ func TestDefaults(t *testing.T) {
 	driver, dsn, err := c.DB()
 	noErr(t, err)
 	equal(t, [2]string{"sqlite", "hookd.db"}, [2]string{driver, dsn})
+	equal(t, 0, c.DBMaxConns)
+	equal(t, SwitchOn, c.DBMigrate)
+	equal(t, true, c.DBMigrate.On())
 	equal(t, "", c.APIKey)
 	equal(t, "", c.NodeID)
 	equal(t, 0, len(c.SSRF.Allow))
@@ -82,6 +85,8 @@ func TestWithDefaultsDoesNotModifyOrShare(t *testing.T) {
 const fullYAML = `# every key
 addr: 127.0.0.1:9090
 db: sqlite:/var/lib/hookd/hookd.db
+db_max_conns: 12
+db_migrate: false
 api_key: sk_test
 node_id: node-1
 ssrf:
@@ -123,6 +128,7 @@ func TestLoadYAML(t *testing.T) {
 	equal(t, path, c.File())
 	want := &Config{
 		Addr: "127.0.0.1:9090", Database: "sqlite:/var/lib/hookd/hookd.db",
+		DBMaxConns: 12, DBMigrate: SwitchOff,
 		APIKey: "sk_test", NodeID: "node-1",
 		SSRF: SSRF{Allow: []string{"10.0.0.0/8", "127.0.0.1", "::1"}, Proxy: "http://proxy.internal:3128"},
 		Delivery: Delivery{
@@ -324,7 +330,7 @@ func TestKeys(t *testing.T) {
 	t.Parallel()
 	// The README's configuration table lists these keys; update both.
 	equal(t, []string{
-		"addr", "db", "api_key", "node_id",
+		"addr", "db", "db_max_conns", "db_migrate", "api_key", "node_id",
 		"ssrf.allow", "ssrf.proxy",
 		"delivery.retry_schedule", "delivery.timeout", "delivery.lease", "delivery.workers",
 		"delivery.max_concurrency", "delivery.disable_after", "delivery.max_body",
@@ -332,7 +338,7 @@ func TestKeys(t *testing.T) {
 		"server.idle_timeout", "server.shutdown_timeout", "server.max_inflight",
 		"metrics.require_key", "log.level", "log.format",
 		"retention.events", "retention.requests",
-		"event_types", "sources",
+		"strict_event_types", "event_types", "sources",
 	}, Keys())
 	equal(t, "HOOKD_DELIVERY_RETRY_SCHEDULE", EnvName("delivery.retry_schedule"))
 	equal(t, "ssrf-allow", FlagName("ssrf.allow"))

@@ -87,6 +87,9 @@ func TestValidationErrors(t *testing.T) {
 		{"log level", "log:\n  level: verbose\n", nil, `@:2: log.level: must be one of debug, info, warn, error, got "verbose"`},
 		{"log format", "log:\n  format: xml\n", nil, `log.format: must be one of text, json, got "xml"`},
 		{"node id", "node_id: \"a b\"\n", nil, `node_id: must be 1 to 64 letters`},
+		{"negative db_max_conns", "db_max_conns: -1\n", nil, `db_max_conns: must be between 0 (the default) and 10000`},
+		{"db_migrate not a boolean", "db_migrate: sometimes\n", nil, `@:1: db_migrate: invalid boolean "sometimes"`},
+		{"db_migrate from env", "", []string{"HOOKD_DB_MIGRATE=maybe"}, `HOOKD_DB_MIGRATE: invalid boolean "maybe"`},
 		{"bad value from env", "", []string{"HOOKD_DELIVERY_TIMEOUT=10m"}, `HOOKD_DELIVERY_TIMEOUT: must be at most 5m0s`},
 		{"CIDR from env", "", []string{"HOOKD_SSRF_ALLOW=10.0.0.0/8,nope"}, `HOOKD_SSRF_ALLOW: invalid CIDR "nope"`},
 	}

@@ -59,6 +59,9 @@ func (c *Config) Validate() error {
 	add("addr", nonEmpty(c.Addr))
 	_, _, err := c.DB()
 	add("db", err)
+	if c.DBMaxConns < 0 || c.DBMaxConns > 10000 {
+		add("db_max_conns", errors.New("must be between 0 (the default) and 10000"))
+	}
 	if c.NodeID != "" && !nodeIDPattern.MatchString(c.NodeID) {
 		add("node_id", errors.New("must be 1 to 64 letters, digits, '.', '_' or '-'"))
 	}

@@ -100,3 +100,17 @@ func (e *Engine) dueNotify() <-chan struct{} {
 	}
 	return nil
 }
+
+// freshTarget reloads the routes if the store changed since they were
+// loaded, and returns the endpoint's target, nil when it still has none.
+// A delivery claimed from the store may name an endpoint created through
+// another node after this node's last reload; burying it as dead would
+// lose it.
+func (e *Engine) freshTarget(endpointID string) *target {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := e.router.reload(ctx); err != nil {
+		e.cfg.Logger.Error("reload routes", "err", err)
+	}
+	return e.router.target(endpointID)
+}

@@ -23,6 +23,9 @@ func (e *Engine) attempt(t *task) {
 		return
 	}
 	tg := e.router.target(t.dlv.EndpointID)
+	if tg == nil {
+		tg = e.freshTarget(t.dlv.EndpointID) // it may be newer than this node's routes
+	}
 	if tg == nil || !tg.ep.Enabled {
 		e.bury(t)
 		return

@@ -192,7 +192,7 @@ func TestRoutesListsEveryRoute(t *testing.T) {
 	h := newHarness(t, options{})
 	routes := h.server.Routes()
 	for _, want := range []string{
-		"POST /v1/event-types", "GET /v1/event-types", "GET /v1/event-types/{name}", "PATCH /v1/event-types/{name}",
+		"POST /v1/event-types", "GET /v1/event-types", "GET /v1/event-types/{name}", "PUT /v1/event-types/{name}", "PATCH /v1/event-types/{name}",
 		"DELETE /v1/event-types/{name}", "PUT /v1/tenants/{tenant}", "GET /v1/tenants/{tenant}",
 		"DELETE /v1/tenants/{tenant}", "GET /v1/tenants", "POST /v1/tenants/{tenant}/endpoints",
 		"GET /v1/tenants/{tenant}/endpoints", "GET /v1/tenants/{tenant}/endpoints/{id}",
@@ -202,12 +202,13 @@ func TestRoutesListsEveryRoute(t *testing.T) {
 		"POST /v1/tenants/{tenant}/events", "GET /v1/tenants/{tenant}/events", "GET /v1/tenants/{tenant}/events/{id}",
 		"POST /v1/tenants/{tenant}/events/{id}/retry", "POST /v1/sources", "GET /v1/sources", "GET /v1/sources/{id}",
 		"PATCH /v1/sources/{id}", "DELETE /v1/sources/{id}", "GET /v1/sources/{id}/requests",
+		"POST /v1/sources/{id}/requests/{rid}/replay",
 	} {
 		if !slices.Contains(routes, want) {
 			t.Errorf("route %q missing from %v", want, routes)
 		}
 	}
-	if len(routes) != 28 {
-		t.Errorf("%d routes, want 28", len(routes))
+	if len(routes) != 30 {
+		t.Errorf("%d routes, want 30", len(routes))
 	}
 }

@@ -2,6 +2,12 @@
 // under /v1/ (event types, tenants, endpoints, events, sources), and a typed
 // Go client that shares its wire types.
 //
+// OpenAPI renders the OpenAPI 3.1 document of the API and of the webhooks
+// of the event catalog; Server.OpenAPIHandler and Server.DocsHandler serve
+// it and the catalog's page for people at /openapi.json and /docs. A test
+// fails when a route is served but not documented, or the reverse.
+// Publish and Client.RegisterCatalog use the Go types of package catalog.
+//
 // The server speaks JSON, authenticates every request with an API key
 // (Authorization: Bearer), and answers every error, routing errors included,
 // as RFC 9457 problem+json carrying hookd's error code (see Problem). Only

@@ -7,12 +7,14 @@ import (
 	"net/url"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/catalog"
 )
 
 func (s *Server) eventTypeRoutes() {
 	s.handle("POST /v1/event-types", s.idempotent(s.createEventType))
 	s.handle("GET /v1/event-types", s.listEventTypes)
 	s.handle("GET /v1/event-types/{name}", s.getEventType)
+	s.handle("PUT /v1/event-types/{name}", s.putEventType)
 	s.handle("PATCH /v1/event-types/{name}", s.patchEventType)
 	s.handle("DELETE /v1/event-types/{name}", s.deleteEventType)
 }
@@ -49,13 +51,13 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	t := eventTypeIn(&in)
-	if err := t.Validate(); err != nil {
+	if _, err := catalog.CheckEventType(t); err != nil {
 		return err
 	}
 	if err := s.store.CreateEventType(r.Context(), t); err != nil {
 		return err
 	}
-	s.engine.Invalidate()
+	s.eventTypesChanged()
 	return created(w, eventTypePath(t.Name), eventTypeOut(t))
 }
 
@@ -97,13 +99,13 @@ func (s *Server) patchEventType(w http.ResponseWriter, r *http.Request) error {
 		return invalid("/name", "cannot be changed")
 	}
 	t := eventTypeIn(&in)
-	if err := t.Validate(); err != nil {
+	if _, err := catalog.CheckEventType(t); err != nil {
 		return err
 	}
 	if err := s.store.UpdateEventType(r.Context(), t); err != nil {
 		return err
 	}
-	s.engine.Invalidate()
+	s.eventTypesChanged()
 	return writeJSON(w, http.StatusOK, eventTypeOut(t))
 }
 
@@ -111,7 +113,7 @@ func (s *Server) deleteEventType(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.DeleteEventType(r.Context(), r.PathValue("name")); err != nil {
 		return err
 	}
-	s.engine.Invalidate()
+	s.eventTypesChanged()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

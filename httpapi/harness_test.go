@@ -47,6 +47,9 @@ type options struct {
 	config     func(*httpapi.Config)
 	wrapStore  func(hookd.Store) hookd.Store
 	wrapEngine func(hookd.Engine) hookd.Engine
+	// engine adjusts the engine's config, given the store (to wire a
+	// catalog's Check).
+	engine func(hookd.Store, *delivery.Config)
 }
 
 func newHarness(t *testing.T, o options) *harness {
@@ -59,14 +62,18 @@ func newHarness(t *testing.T, o options) *harness {
 	t.Cleanup(func() { _ = st.Close() })
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	guard := delivery.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
-	eng := delivery.New(st, delivery.Config{
+	dcfg := delivery.Config{
 		Guard:        guard,
 		Schedule:     []time.Duration{5 * time.Millisecond, 10 * time.Millisecond},
 		Jitter:       -1,
 		PollInterval: 20 * time.Millisecond,
 		Timeout:      5 * time.Second,
 		Logger:       quiet,
-	})
+	}
+	if o.engine != nil {
+		o.engine(st, &dcfg)
+	}
+	eng := delivery.New(st, dcfg)
 	if err := eng.Start(ctx); err != nil {
 		t.Fatalf("start engine: %v", err)
 	}

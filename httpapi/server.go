@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/catalog"
 )
 
 // Config configures a Server. The zero value of each optional field means
@@ -31,6 +32,17 @@ type Config struct {
 	// EINVALID *hookd.Error pointing at /url; any other error is shown as
 	// a 422 on /url too. Default: none.
 	URLCheck func(rawURL string) error
+	// SourceCheckFunc, when set, vets every source created or changed
+	// before it is stored; it returns an EINVALID *hookd.Error whose
+	// fields point into the source (422). Default: none.
+	SourceCheckFunc func(src *hookd.Source) error
+	// SourcesChangedFunc, when set, is called after a source is created,
+	// changed or deleted, so that it takes effect at once. Default: none.
+	SourcesChangedFunc func()
+	// ReplayFunc serves POST /v1/sources/{id}/requests/{rid}/replay: it
+	// routes a stored request again and returns the new request's id and
+	// the events it made. Default: none (the route answers 404).
+	ReplayFunc func(ctx context.Context, sourceID, requestID string) (newRequestID string, eventIDs []string, err error)
 	// MaxBody caps a request body; a larger one is 413. Default 1 MiB.
 	MaxBody int64
 	// MaxInFlight caps the requests served at once; beyond it the server
@@ -41,6 +53,13 @@ type Config struct {
 	// Registry, when set, receives request metrics labelled by route
 	// pattern and status. Default: none.
 	Registry prometheus.Registerer
+	// Catalog, when set, is invalidated whenever an event type changes
+	// and serves the webhooks of /openapi.json and /docs. Default: none
+	// (those read the store).
+	Catalog *catalog.Catalog
+	// Version is hookd's version, shown in the OpenAPI document and as
+	// the User-Agent of /docs' examples. Default "devel".
+	Version string
 }
 
 // Defaults.
@@ -58,6 +77,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.Version == "" {
+		c.Version = "devel"
 	}
 	if c.NowFunc == nil {
 		c.NowFunc = time.Now

@@ -115,6 +115,47 @@ func (s *Server) sourceRoutes() {
 	s.handle("PATCH /v1/sources/{id}", s.patchSource)
 	s.handle("DELETE /v1/sources/{id}", s.deleteSource)
 	s.handle("GET /v1/sources/{id}/requests", s.listRequests)
+	s.handle("POST /v1/sources/{id}/requests/{rid}/replay", s.replayRequest)
+}
+
+// checkSource vets a source before it is stored: its own fields, then its
+// spec through Config.SourceCheckFunc.
+func (s *Server) checkSource(src *hookd.Source) error {
+	if err := src.Validate(); err != nil {
+		return err
+	}
+	if s.cfg.SourceCheckFunc != nil {
+		return s.cfg.SourceCheckFunc(src)
+	}
+	return nil
+}
+
+func (s *Server) sourcesChanged() {
+	if s.cfg.SourcesChangedFunc != nil {
+		s.cfg.SourcesChangedFunc()
+	}
+}
+
+// Replayed is the answer to a replay: the new request's id and the events
+// it made.
+type Replayed struct {
+	ID       string   `json:"id"`
+	EventIDs []string `json:"event_ids"`
+}
+
+// replayRequest routes a stored request again (202).
+func (s *Server) replayRequest(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.ReplayFunc == nil {
+		return hookd.Errorf(hookd.ENOTFOUND, "replay is not available")
+	}
+	id, events, err := s.cfg.ReplayFunc(r.Context(), r.PathValue("id"), r.PathValue("rid"))
+	if err != nil {
+		return err
+	}
+	if events == nil {
+		events = []string{}
+	}
+	return writeJSON(w, http.StatusAccepted, Replayed{ID: id, EventIDs: events})
 }
 
 func (s *Server) createSource(w http.ResponseWriter, r *http.Request) error {
@@ -123,12 +164,13 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	src := &hookd.Source{ID: in.ID, Description: in.Description, Spec: in.Spec}
-	if err := src.Validate(); err != nil {
+	if err := s.checkSource(src); err != nil {
 		return err
 	}
 	if err := s.store.CreateSource(r.Context(), src); err != nil {
 		return err
 	}
+	s.sourcesChanged()
 	return created(w, sourcePath(src.ID), sourceOut(src))
 }
 
@@ -170,12 +212,13 @@ func (s *Server) patchSource(w http.ResponseWriter, r *http.Request) error {
 		return invalid("/id", "cannot be changed")
 	}
 	src := &hookd.Source{ID: cur.ID, Description: in.Description, Spec: in.Spec}
-	if err := src.Validate(); err != nil {
+	if err := s.checkSource(src); err != nil {
 		return err
 	}
 	if err := s.store.UpdateSource(r.Context(), src); err != nil {
 		return err
 	}
+	s.sourcesChanged()
 	return writeJSON(w, http.StatusOK, sourceOut(src))
 }
 
@@ -183,6 +226,7 @@ func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.DeleteSource(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
+	s.sourcesChanged()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

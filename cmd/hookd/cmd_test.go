@@ -86,8 +86,8 @@ func TestServeConfigErrors(t *testing.T) {
 			`hookd: load config: --ssrf-allow: invalid CIDR "nope"`},
 		{"bad db scheme", []string{"serve", "--db", "mysql://x/y"}, nil,
 			`hookd: load config: --db: unsupported database "mysql://x/y"`},
-		{"postgres", []string{"serve", "--db", "postgres://hookd:pw@localhost/hookd"}, nil,
-			"hookd: the PostgreSQL store is not available in this build"},
+		{"postgres unreachable", []string{"serve", "--db", "postgres://hookd:s3cret@127.0.0.1:1/hookd?connect_timeout=5"}, nil,
+			"hookd: open postgres store hookd@127.0.0.1:1/hookd: connect: "},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,8 +14,10 @@ import (
 	"github.com/hookd/hookd/delivery"
 )
 
-// newEngine builds the delivery engine from the configuration.
-func newEngine(cfg *config.Config, store hookd.Store, reg prometheus.Registerer, logger *slog.Logger) (*delivery.Engine, error) {
+// newEngine builds the delivery engine from the configuration; forwards
+// resolves the forward destinations of inbound sources, and check
+// validates published events against the catalog.
+func newEngine(cfg *config.Config, store hookd.Store, reg prometheus.Registerer, logger *slog.Logger, forwards func(id string) *hookd.Endpoint, check hookd.CheckFunc) (*delivery.Engine, error) {
 	allow, err := cfg.SSRF.AllowPrefixes()
 	if err != nil {
 		return nil, fmt.Errorf("ssrf.allow: %w", err)
@@ -42,6 +44,8 @@ func newEngine(cfg *config.Config, store hookd.Store, reg prometheus.Registerer,
 		Registry:       reg,
 		Client:         client,
 		Guard:          guard,
+		Forwards:       forwards,
+		Check:          check,
 		Schedule:       schedule,
 		Timeout:        time.Duration(d.Timeout),
 		Lease:          time.Duration(d.Lease),

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/catalog"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/httpapi"
@@ -23,6 +24,7 @@ type node struct {
 	cfg     *config.Config
 	store   hookd.Store
 	engine  *delivery.Engine
+	catalog *catalog.Catalog
 	handler http.Handler
 	closers []func(context.Context) error // run in reverse order by close
 }
@@ -41,7 +43,14 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 	}
 	n.onClose(func(context.Context) error { return wrapErr("close store", n.store.Close()) })
 	registry := newRegistry()
-	if n.engine, err = newEngine(cfg, n.store, registry, logger); err != nil {
+	sources, err := startSources(ctx, n, logger)
+	if err != nil {
+		return n, err
+	}
+	if n.catalog, err = startCatalog(ctx, n, logger); err != nil {
+		return n, err
+	}
+	if n.engine, err = newEngine(cfg, n.store, registry, logger, sources.Forward, n.catalog.Check); err != nil {
 		return n, err
 	}
 	if err := n.engine.Start(ctx); err != nil {
@@ -58,11 +67,13 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 	n.onClose(func(context.Context) error { stopPurge(); return nil })
 	go purgeLoop(purgeCtx, n.store, cfg.Retention, logger)
 
-	api, err := newAPI(ctx, cfg, n, registry, logger, stderr)
+	inbound := startInbound(ctx, n, sources, logger)
+	api, err := newAPI(ctx, cfg, n, registry, logger, stderr, sourceHooks(sources, inbound, logger))
 	if err != nil {
 		return n, err
 	}
-	opts := handlerOptions{Store: n.store, API: api.Handler(), Registry: registry, Logger: logger}
+	opts := handlerOptions{Store: n.store, API: api.Handler(), Inbound: inbound, Registry: registry, Logger: logger,
+		OpenAPI: api.OpenAPIHandler(), Docs: api.DocsHandler()}
 	if cfg.Metrics.RequireKey {
 		opts.MetricsAuth = api.Authenticate
 	}
@@ -71,7 +82,7 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 }
 
 // newAPI builds the REST API, creating an API key when none exists.
-func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Registry, logger *slog.Logger, stderr io.Writer) (*httpapi.Server, error) {
+func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Registry, logger *slog.Logger, stderr io.Writer, hooks sourceAPIHooks) (*httpapi.Server, error) {
 	newKey, err := httpapi.EnsureAPIKey(ctx, n.store, cfg.APIKey)
 	if err != nil {
 		return nil, fmt.Errorf("api key: %w", err)
@@ -89,6 +100,12 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 		MaxBody:     int64(cfg.Delivery.MaxBody),
 		MaxInFlight: cfg.Server.MaxInflight,
 		Registry:    reg,
+		Catalog:     n.catalog,
+		Version:     versionString(),
+
+		SourceCheckFunc:    hooks.check,
+		SourcesChangedFunc: hooks.changed,
+		ReplayFunc:         hooks.replay,
 	}), nil
 }
 

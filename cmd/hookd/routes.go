@@ -28,6 +28,11 @@ type handlerOptions struct {
 	// API serves everything under /v1/ and sees the full path
 	// ("/v1/tenants"). Nil: /v1/ is not served.
 	API http.Handler
+	// Inbound serves /in/{id}, without the API key. Nil: not served.
+	Inbound http.Handler
+	// OpenAPI serves GET /openapi.json and Docs GET /docs, without the
+	// API key. Nil: not served.
+	OpenAPI, Docs http.Handler
 	// Registry is served on GET /metrics.
 	Registry *prometheus.Registry
 	// MetricsAuth, when set, guards GET /metrics.
@@ -53,6 +58,15 @@ func newHandler(o handlerOptions) http.Handler {
 	mux.Handle("GET /metrics", metrics)
 	if o.API != nil {
 		mux.Handle("/v1/", o.API) // it bounds its own requests in flight
+	}
+	if o.OpenAPI != nil {
+		mux.Handle("GET /openapi.json", o.OpenAPI)
+	}
+	if o.Docs != nil {
+		mux.Handle("GET /docs", o.Docs)
+	}
+	if o.Inbound != nil {
+		mux.Handle("/in/{id}", o.Inbound) // every method: the source answers 405 itself
 	}
 	return mux
 }

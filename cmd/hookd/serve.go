@@ -28,7 +28,10 @@ var serveFlags = []struct{ key, usage string }{
 }
 
 func newServeCmd(env []string, stderr io.Writer) *cobra.Command {
-	var configPath string
+	var (
+		configPath string
+		noMigrate  bool
+	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the hookd server",
@@ -45,10 +48,14 @@ func newServeCmd(env []string, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("load config: %w", err)
 			}
+			if noMigrate {
+				cfg.DBMigrate = config.SwitchOff
+			}
 			return serve(cmd.Context(), cfg, stderr)
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", "", "YAML configuration file (default ./hookd.yaml if it exists)")
+	cmd.Flags().BoolVar(&noMigrate, "no-migrate", false, `do not apply database migrations (as db_migrate: false); see "hookd migrate"`)
 	for _, f := range serveFlags {
 		cmd.Flags().String(config.FlagName(f.key), "", f.usage)
 	}

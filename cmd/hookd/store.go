@@ -2,20 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/store/postgres"
 	"github.com/hookd/hookd/store/sqlite"
 )
 
-// errNoPostgres is returned for a postgres:// database until the
-// PostgreSQL store is wired in.
-var errNoPostgres = errors.New("the PostgreSQL store is not available in this build")
-
-// openStore opens the store that cfg.Database names. Each backend is one
-// case.
+// openStore opens the store that cfg.Database names, applying its
+// migrations unless cfg.DBMigrate is off. Each backend is one case.
 func openStore(ctx context.Context, cfg *config.Config) (hookd.Store, error) {
 	driver, dsn, err := cfg.DB()
 	if err != nil {
@@ -29,7 +25,14 @@ func openStore(ctx context.Context, cfg *config.Config) (hookd.Store, error) {
 		}
 		return s, nil
 	case config.DriverPostgres:
-		return nil, errNoPostgres
+		s, err := postgres.Open(ctx, dsn, postgres.Options{
+			MaxConns:       int32(cfg.DBMaxConns),
+			SkipMigrations: !cfg.DBMigrate.On(),
+		})
+		if err != nil {
+			return nil, err // it names the database, without the password
+		}
+		return s, nil
 	}
 	return nil, fmt.Errorf("db: unsupported driver %q", driver)
 }

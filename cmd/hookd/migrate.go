@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookd/hookd/config"
+)
+
+// migrateTimeout bounds "hookd migrate", which may wait for another node
+// that is migrating the same database.
+const migrateTimeout = 10 * time.Minute
+
+func newMigrateCmd(env []string, stdout io.Writer) *cobra.Command {
+	var configPath, db string
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations and exit",
+		Long: "Apply the database migrations of the configured store (--db, else the " +
+			"configuration as \"hookd serve\" reads it) and exit. \"hookd serve\" applies them " +
+			"itself unless db_migrate is false or --no-migrate is given; with several nodes on " +
+			"PostgreSQL, run this once per upgrade before starting them. Nodes migrating at " +
+			"once take turns under a PostgreSQL advisory lock.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			flags := map[string]string{}
+			if cmd.Flags().Changed("db") {
+				flags["db"] = db
+			}
+			cfg, err := config.Load(config.LoadOptions{Path: configPath, Env: env, Flags: flags})
+			if err != nil {
+				return fmt.Errorf("load config: %w", err)
+			}
+			return migrate(cmd.Context(), cfg, stdout)
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", "", "YAML configuration file (default ./hookd.yaml if it exists)")
+	cmd.Flags().StringVar(&db, "db", "", fmt.Sprintf("store: sqlite:PATH or postgres://… (default %q)", config.DefaultDatabase))
+	return cmd
+}
+
+// migrate opens the store with its migrations applied, and closes it.
+func migrate(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, migrateTimeout)
+	defer cancel()
+	cfg.DBMigrate = config.SwitchOn
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := store.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	_, err = fmt.Fprintf(stdout, "%s is up to date\n", describeDatabase(cfg))
+	return err
+}
+
+// describeDatabase names the configured database without its password.
+func describeDatabase(cfg *config.Config) string {
+	driver, dsn, err := cfg.DB()
+	if err != nil || driver == config.DriverSQLite {
+		return cfg.Database
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "the PostgreSQL database"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMigrateSQLite(t *testing.T) {
+	t.Parallel()
+	db := "sqlite:" + filepath.Join(t.TempDir(), "hookd.db")
+	for range 2 { // a second run finds nothing to do
+		code, out, errOut := runInProcess(t, nil, "migrate", "--db", db)
+		if code != exitOK {
+			t.Fatalf("hookd migrate: exit %d: %s", code, errOut)
+		}
+		if out != db+" is up to date\n" {
+			t.Errorf("hookd migrate printed %q", out)
+		}
+	}
+}
+
+// TestMigrateThenServeNoMigrate checks that "serve --no-migrate" refuses a
+// PostgreSQL database that "hookd migrate" has not migrated, and serves
+// one it has.
+func TestMigrateThenServeNoMigrate(t *testing.T) {
+	db := newTestDatabase(t)
+	code, _, errOut := runInProcess(t, nil, "serve", "--addr", "127.0.0.1:0", "--db", db, "--no-migrate")
+	if code != exitError || !strings.Contains(errOut, `run "hookd migrate"`) {
+		t.Fatalf("serve --no-migrate on an empty database: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := runInProcess(t, []string{"HOOKD_DB=" + db}, "migrate")
+	if code != exitOK || !strings.Contains(out, "is up to date") {
+		t.Fatalf("hookd migrate: exit %d: %s%s", code, out, errOut)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := newLineBuffer()
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		code = run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--no-migrate"},
+			[]string{"HOOKD_DB=" + db, "HOOKD_DB_MAX_CONNS=3"}, &strings.Builder{}, stderr)
+	}()
+	if _, err := stderr.waitFor(listeningAddr, exited, startTimeout); err != nil {
+		t.Fatalf("serve --no-migrate did not listen on a migrated database: %v\n%s", err, stderr)
+	}
+	cancel()
+	select {
+	case <-exited:
+	case <-time.After(stopTimeout):
+		t.Fatal("serve did not return after its context ended")
+	}
+	if code != exitOK {
+		t.Errorf("exit code = %d\n%s", code, stderr)
+	}
+}

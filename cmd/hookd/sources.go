@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/receive"
+)
+
+// configSources reads the sources declared in the configuration file and
+// checks each one, naming the YAML line of every mistake. Schemas of
+// these sources may be files, read relative to the file's directory.
+func configSources(cfg *config.Config) ([]*hookd.Source, map[string]receive.Options, error) {
+	opts := receive.Options{SchemaFiles: true, Dir: filepath.Dir(cfg.File())}
+	var (
+		srcs []*hookd.Source
+		errs []error
+		seen = map[string]bool{}
+		byID = map[string]receive.Options{}
+	)
+	for _, it := range cfg.Sources {
+		src, err := sourceItem(it.JSON)
+		if err == nil {
+			err = src.Validate()
+		}
+		if err == nil {
+			_, err = receive.Compile(src, opts)
+		}
+		if err == nil && seen[src.ID] {
+			err = it.Errorf("/id", "source %q is declared twice", src.ID)
+		} else if err != nil {
+			err = it.Wrap(err)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		seen[src.ID] = true
+		byID[src.ID] = opts
+		srcs = append(srcs, src)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, fmt.Errorf("sources: %w", err)
+	}
+	return srcs, byID, nil
+}
+
+// sourceItem splits a configured source into its id, description and
+// spec (every other member).
+func sourceItem(b json.RawMessage) (*hookd.Source, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, hookd.Invalid("invalid source", hookd.FieldError{Pointer: "", Message: "must be an object"})
+	}
+	src := &hookd.Source{}
+	var fe []hookd.FieldError
+	for key, dst := range map[string]*string{"id": &src.ID, "description": &src.Description} {
+		if v, ok := m[key]; ok {
+			if err := json.Unmarshal(v, dst); err != nil {
+				fe = append(fe, hookd.FieldError{Pointer: "/" + key, Message: "must be a string"})
+			}
+			delete(m, key)
+		}
+	}
+	if len(fe) > 0 {
+		return nil, hookd.Invalid("invalid source", fe...)
+	}
+	if src.ID == "" {
+		return nil, hookd.Invalid("invalid source", hookd.FieldError{Pointer: "/id", Message: "is required"})
+	}
+	if len(m) > 0 {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(m); err != nil {
+			return nil, fmt.Errorf("encode source %s: %w", src.ID, err)
+		}
+		src.Spec = bytes.TrimSpace(buf.Bytes())
+	}
+	return src, nil
+}
+
+// startSources stores the configured sources (replacing what the API
+// changed in them) and loads every source into a registry, which then
+// follows changes made through the API or another node.
+func startSources(ctx context.Context, n *node, logger *slog.Logger) (*receive.Registry, error) {
+	srcs, configured, err := configSources(n.cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, src := range srcs {
+		if err := n.store.PutSource(ctx, src); err != nil {
+			return nil, fmt.Errorf("store source %s: %w", src.ID, err)
+		}
+	}
+	reg := receive.NewRegistry(receive.RegistryConfig{Store: n.store, Configured: configured, Logger: logger})
+	if err := reg.Load(ctx); err != nil {
+		return nil, err
+	}
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); reg.Run(rctx) }()
+	n.onClose(func(context.Context) error { stop(); <-done; return nil })
+	return reg, nil
+}
+
+// startInbound builds the server of /in/{id} and starts its request log.
+// It stops (logging what is queued) before the engine does.
+func startInbound(ctx context.Context, n *node, reg *receive.Registry, logger *slog.Logger) *receive.Server {
+	srv := receive.NewServer(receive.Config{
+		Registry:    reg,
+		Engine:      n.engine,
+		Store:       n.store,
+		Logger:      logger,
+		MaxInFlight: n.cfg.Server.MaxInflight,
+	})
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Run(rctx) }()
+	n.onClose(func(context.Context) error {
+		stop()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+		}
+		return nil
+	})
+	return srv
+}
+
+// sourceAPIHooks connect the REST API to the inbound side.
+type sourceAPIHooks struct {
+	check   func(src *hookd.Source) error
+	changed func()
+	replay  func(ctx context.Context, sourceID, requestID string) (string, []string, error)
+}
+
+func sourceHooks(reg *receive.Registry, srv *receive.Server, logger *slog.Logger) sourceAPIHooks {
+	return sourceAPIHooks{
+		check: reg.Check,
+		changed: func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := reg.Reload(ctx); err != nil {
+				reg.Invalidate() // the poller tries again
+				logger.Warn("reload sources after a change", "err", err)
+			}
+		},
+		replay: func(ctx context.Context, sourceID, requestID string) (string, []string, error) {
+			r, err := srv.Replay(ctx, sourceID, requestID)
+			if err != nil {
+				return "", nil, err
+			}
+			return r.RequestID, r.EventIDs, nil
+		},
+	}
+}

@@ -1,0 +1,265 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/catalog"
+	"github.com/hookd/hookd/catalog/openapi"
+)
+
+// OpenAPI returns hookd's OpenAPI 3.1 document: the REST API (every route
+// of Server.Routes and the operational routes, their parameters, request
+// and response schemas, the bearer security scheme and the problem+json
+// errors) and a webhooks section with one entry per event type. version
+// is hookd's version, shown as the document's.
+func OpenAPI(version string, types []*hookd.EventType) ([]byte, error) {
+	doc, err := Document(version, types)
+	if err != nil {
+		return nil, err
+	}
+	return doc.JSON()
+}
+
+// Document is OpenAPI as a document model, for a caller to extend.
+func Document(version string, types []*hookd.EventType) (*openapi.Document, error) {
+	base, err := restDocument()
+	if err != nil {
+		return nil, err
+	}
+	doc := *base
+	doc.Info.Version = version
+	c := *base.Components
+	c.Schemas = maps.Clone(c.Schemas)
+	c.Parameters = maps.Clone(c.Parameters)
+	c.Responses = maps.Clone(c.Responses)
+	doc.Components = &c
+	doc.Tags = append([]openapi.Tag(nil), base.Tags...)
+	if err := catalog.AddWebhooks(&doc, types); err != nil {
+		return nil, fmt.Errorf("webhooks: %w", err)
+	}
+	return &doc, nil
+}
+
+// restDocument is the REST API's part of the document, built once. It is
+// shared: Document copies what it changes.
+var restDocument = sync.OnceValues(buildRESTDocument)
+
+const apiDescription = "hookd sends webhooks (publish events; hookd signs, delivers and retries them) " +
+	"and receives them (sources under /in/{id}). Every error is an RFC 9457 problem+json document " +
+	"with hookd's error `code`; a validation error lists each broken rule in `errors` with a JSON Pointer " +
+	"into the request as sent. Listings take `limit` and `cursor` and answer `{data, next_cursor}`, " +
+	"newest first unless said otherwise. `webhooks` describes the requests hookd sends for each event type."
+
+func buildRESTDocument() (*openapi.Document, error) {
+	doc := openapi.New(openapi.Info{Title: "hookd", Description: apiDescription})
+	doc.Paths = map[string]*openapi.PathItem{}
+	doc.Components = &openapi.Components{
+		SecuritySchemes: map[string]*openapi.SecurityScheme{"bearer": {Type: "http", Scheme: "bearer",
+			Description: "An API key: `Authorization: Bearer <key>`."}},
+		Parameters: commonParameters(),
+	}
+	doc.Security = []openapi.SecurityRequirement{{"bearer": {}}}
+	r := catalog.NewReflector("#/components/schemas/")
+	r.Override(typeOf[hookd.Duration](), json.RawMessage(`{"type":"string","description":"A Go duration such as 30s or 5m."}`))
+	r.Override(typeOf[Source](), doc.Schema("Source", sourceSchema))
+	problem, err := r.Ref(typeOf[Problem]())
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	doc.Components.Responses = problemResponses(problem)
+	seen := map[string]bool{}
+	for _, op := range apiOps {
+		if err := addOperation(doc, r, op); err != nil {
+			return nil, fmt.Errorf("openapi: %s: %w", op.route, err)
+		}
+		if !seen[op.tag] {
+			seen[op.tag] = true
+			doc.Tags = append(doc.Tags, openapi.Tag{Name: op.tag})
+		}
+	}
+	for _, op := range opsRoutes {
+		addOpsRoute(doc, op)
+	}
+	doc.Tags = append(doc.Tags, openapi.Tag{Name: "operations", Description: "Served without the API key."})
+	defs, err := r.Defs()
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	for name, s := range defs {
+		doc.Schema(name, s)
+	}
+	return doc, nil
+}
+
+// sourceSchema describes Source, whose JSON is custom: its own fields and
+// the members of its spec, inlined.
+var sourceSchema = json.RawMessage(`{"type":"object","description":"An inbound source: its id, description and the members of its spec (verification, content types, limits, schemas, de-duplication, destinations), received at /in/{id}.",` +
+	`"required":["id"],"properties":{"id":{"type":"string"},"description":{"type":"string"},` +
+	`"created_at":{"type":"string","format":"date-time","readOnly":true},"updated_at":{"type":"string","format":"date-time","readOnly":true}},` +
+	`"additionalProperties":true}`)
+
+var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+// addOperation documents one API route.
+func addOperation(doc *openapi.Document, r *catalog.Reflector, op apiOp) error {
+	method, path, _ := strings.Cut(op.route, " ")
+	o := &openapi.Operation{Tags: []string{op.tag}, Summary: op.summary, OperationID: op.id}
+	for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
+		o.Parameters = append(o.Parameters, &openapi.Parameter{Name: m[1], In: "path", Required: true,
+			Schema: json.RawMessage(`{"type":"string"}`)})
+	}
+	for _, q := range op.query {
+		o.Parameters = append(o.Parameters, &openapi.Parameter{Ref: "#/components/parameters/" + q})
+	}
+	if method == http.MethodPost {
+		o.Parameters = append(o.Parameters, &openapi.Parameter{Ref: "#/components/parameters/idempotency-key"})
+	}
+	if err := addRequestBody(o, r, op); err != nil {
+		return err
+	}
+	ok, err := successResponse(r, op)
+	if err != nil {
+		return err
+	}
+	o.Responses = map[string]*openapi.Response{strconv.Itoa(op.status): ok}
+	if op.alsoCreated {
+		created := *ok
+		created.Description = "Created."
+		created.Headers = locationHeader
+		o.Responses["201"] = &created
+	}
+	for _, code := range errorStatuses(method, op, strings.Contains(path, "{")) {
+		o.Responses[code] = &openapi.Response{Ref: "#/components/responses/" + code}
+	}
+	o.Responses["default"] = &openapi.Response{Ref: "#/components/responses/default"}
+	item := doc.Paths[path]
+	if item == nil {
+		item = &openapi.PathItem{}
+		doc.Paths[path] = item
+	}
+	if !item.Set(method, o) {
+		return fmt.Errorf("method %s cannot be documented", method)
+	}
+	return nil
+}
+
+func addRequestBody(o *openapi.Operation, r *catalog.Reflector, op apiOp) error {
+	switch {
+	case op.patch:
+		s := json.RawMessage(`{"type":"object","description":"A JSON Merge Patch (RFC 7396) of the resource's JSON: null removes an optional member."}`)
+		o.RequestBody = &openapi.RequestBody{Required: true, Content: map[string]*openapi.MediaType{
+			"application/merge-patch+json": {Schema: s}, "application/json": {Schema: s}}}
+	case op.body != nil:
+		s, err := r.Ref(op.body)
+		if err != nil {
+			return err
+		}
+		o.RequestBody = &openapi.RequestBody{Required: !op.optionalBody,
+			Content: map[string]*openapi.MediaType{"application/json": {Schema: s}}}
+	}
+	return nil
+}
+
+var locationHeader = map[string]*openapi.Header{"Location": {Description: "The new resource's path.",
+	Schema: json.RawMessage(`{"type":"string"}`)}}
+
+func successResponse(r *catalog.Reflector, op apiOp) (*openapi.Response, error) {
+	resp := &openapi.Response{Description: http.StatusText(op.status) + "."}
+	if op.status == http.StatusCreated {
+		resp.Headers = locationHeader
+	}
+	if op.result == nil {
+		return resp, nil
+	}
+	s, err := r.Ref(op.result)
+	if err != nil {
+		return nil, err
+	}
+	resp.Content = map[string]*openapi.MediaType{"application/json": {Schema: s}}
+	return resp, nil
+}
+
+// errorStatuses lists the problem statuses an operation may answer, other
+// than the default (500).
+func errorStatuses(method string, op apiOp, hasPath bool) []string {
+	codes := []string{"401"}
+	if op.body != nil || op.patch {
+		codes = append(codes, "400", "413", "415")
+	}
+	if hasPath {
+		codes = append(codes, "404")
+	}
+	if method == http.MethodPost {
+		codes = append(codes, "409")
+	}
+	return append(codes, "422", "503")
+}
+
+// problemResponses are the components/responses of every error status.
+func problemResponses(problem json.RawMessage) map[string]*openapi.Response {
+	content := map[string]*openapi.MediaType{"application/problem+json": {Schema: problem}}
+	out := map[string]*openapi.Response{}
+	for code, desc := range map[string]string{
+		"400":     "Malformed: the body is not JSON, or a required body is missing.",
+		"401":     "The API key is missing or wrong.",
+		"404":     "No such resource.",
+		"409":     "A conflict: the resource exists, or a request with the same Idempotency-Key is still running.",
+		"413":     "The body is larger than the limit.",
+		"415":     "The body is not JSON (Content-Type).",
+		"422":     "Well-formed, but breaks a rule: `errors` lists each, with a JSON Pointer.",
+		"503":     "Saturated or shutting down: retry after Retry-After seconds.",
+		"default": "An unexpected error; its details are in the server's logs.",
+	} {
+		out[code] = &openapi.Response{Description: desc, Content: content}
+	}
+	out["401"].Headers = map[string]*openapi.Header{"WWW-Authenticate": {Schema: json.RawMessage(`{"type":"string"}`)}}
+	out["503"].Headers = map[string]*openapi.Header{"Retry-After": {Schema: json.RawMessage(`{"type":"string"}`)}}
+	return out
+}
+
+// commonParameters are the query and header parameters operations share.
+func commonParameters() map[string]*openapi.Parameter {
+	q := func(name, desc, schema string) *openapi.Parameter {
+		return &openapi.Parameter{Name: name, In: "query", Description: desc, Schema: json.RawMessage(schema)}
+	}
+	return map[string]*openapi.Parameter{
+		"limit":          q("limit", "Items per page: 1 to 250 (above is clamped). Default 50.", `{"type":"integer","minimum":1}`),
+		"cursor":         q("cursor", "The next_cursor of the previous page.", `{"type":"string"}`),
+		"type":           q("type", "Only events of these types (repeatable).", `{"type":"string"}`),
+		"after":          q("after", "Only events created at or after this time (RFC 3339).", `{"type":"string","format":"date-time"}`),
+		"before":         q("before", "Only events created before this time (RFC 3339).", `{"type":"string","format":"date-time"}`),
+		"attempt-status": q("status", "Only succeeded or failed attempts.", `{"type":"string","enum":["succeeded","failed"]}`),
+		"accepted":       q("accepted", "Only accepted (true) or rejected (false) requests.", `{"type":"boolean"}`),
+		"request-status": q("status", "Only requests answered with this status.", `{"type":"integer","minimum":100,"maximum":599}`),
+		"idempotency-key": {Name: "Idempotency-Key", In: "header",
+			Description: "Makes a POST safe to retry: a repeat within 24 h with the same body answers the first result. " +
+				"On publish it is the event's idempotency key (like the body's id).",
+			Schema: json.RawMessage(`{"type":"string","pattern":"^[A-Za-z0-9_:-]{1,64}$"}`)},
+	}
+}
+
+// addOpsRoute documents an operational route, served without the key.
+func addOpsRoute(doc *openapi.Document, r opsRoute) {
+	method, path, _ := strings.Cut(r.route, " ")
+	none := []openapi.SecurityRequirement{}
+	if r.optionalKey {
+		none = []openapi.SecurityRequirement{{}, {"bearer": {}}}
+	}
+	o := &openapi.Operation{Tags: []string{"operations"}, Summary: r.summary, OperationID: r.id, Security: &none,
+		Responses: map[string]*openapi.Response{"200": {Description: "OK.",
+			Content: map[string]*openapi.MediaType{r.contentType: {Schema: r.schema}}}}}
+	if path == "/readyz" {
+		o.Responses["503"] = &openapi.Response{Ref: "#/components/responses/503"}
+	}
+	item := &openapi.PathItem{}
+	item.Set(method, o)
+	doc.Paths[path] = item
+}

@@ -1,0 +1,93 @@
+package receive_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/hookd/hookd/receive"
+)
+
+// fuzzSources are the sources the fuzz target runs: a signed, validated,
+// de-duplicated one, and an unsigned one that parses forms and runs a CEL
+// authenticator over the body.
+func fuzzSources(t testing.TB) []http.Handler {
+	signed := compile(t, `{"max_body": 4096, "max_decompressed": 16384,
+		"verify": [{"provider": "github", "secret": "s3cret"}],
+		"schema": {"body": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["action"]},
+		           "query": {"type": "object", "properties": {"tag": {"type": "string", "maxLength": 8}}}},
+		"dedupe": {"json_pointer": "/id"}}`)
+	open := compile(t, `{"methods": ["POST", "PUT"], "max_body": 4096, "max_decompressed": 16384,
+		"content_types": ["application/json", "application/x-www-form-urlencoded", "*/*+json"],
+		"verify": [{"cel": "request.method == 'POST' || (has(request.body.ok) && request.body.ok == 'yes')"}]}`)
+	return []http.Handler{receive.Handler(signed, (&accept{}).fn), receive.Handler(open, (&accept{}).fn)}
+}
+
+// FuzzPipeline throws arbitrary requests at the pipeline: it must never
+// panic, must answer one of the pipeline's statuses, problem+json for
+// every refusal (with Allow, Accept-Encoding or WWW-Authenticate where
+// they belong), and {"id": …} for an acceptance. With sign set, the body
+// is signed correctly so that the fuzzer gets past verification.
+func FuzzPipeline(f *testing.F) {
+	f.Add("POST", "application/json", "", []byte(`{"action":"opened","n":1,"id":"a"}`), true, "tag=x")
+	f.Add("POST", "application/json", "gzip", []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00"), true, "")
+	f.Add("PUT", "application/x-www-form-urlencoded", "", []byte("ok=yes&a=1&a=2"), false, "")
+	f.Add("POST", "application/cloudevents+json; charset=utf-8", "deflate", []byte("x\x9c\x03\x00\x00\x00\x00\x01"), false, "a=%zz")
+	f.Add("GET", "", "br", []byte{}, false, "")
+	f.Add("POST", "application/json", "identity, gzip", []byte(`[1,2,3]`), true, "tag=123456789")
+	handlers := fuzzSources(f)
+	allowed := map[int]bool{200: true, 400: true, 401: true, 403: true, 405: true, 413: true, 415: true}
+	f.Fuzz(func(t *testing.T, method, ctype, encoding string, body []byte, sign bool, query string) {
+		if !validMethod(method) || strings.ContainsAny(ctype+encoding, "\r\n\x00") {
+			return
+		}
+		for i, h := range handlers {
+			r := req(method, "/in/src?"+url.PathEscape(query), body, "Content-Type", ctype, "Content-Encoding", encoding)
+			r.URL.RawQuery = query
+			if sign && encoding == "" {
+				r.Header.Set("X-Hub-Signature-256", signGitHub(body, "s3cret", testNow).header("X-Hub-Signature-256"))
+			}
+			w := serve(h, r)
+			if !allowed[w.Code] {
+				t.Fatalf("source %d answered %d: %s", i, w.Code, w.Body)
+			}
+			checkAnswer(t, w.Code, w.Header(), w.Body.Bytes())
+		}
+	})
+}
+
+func validMethod(m string) bool {
+	if m == "" || len(m) > 16 {
+		return false
+	}
+	for _, c := range m {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func checkAnswer(t *testing.T, code int, h http.Header, body []byte) {
+	t.Helper()
+	if code == http.StatusOK {
+		var out struct{ ID string }
+		if err := json.Unmarshal(body, &out); err != nil || !strings.HasPrefix(out.ID, "req_") {
+			t.Fatalf("200 with body %q", body)
+		}
+		return
+	}
+	var p problemDoc
+	if h.Get("Content-Type") != "application/problem+json" || json.Unmarshal(body, &p) != nil || p.Status != code || p.Code == "" {
+		t.Fatalf("%d with %q: %s", code, h.Get("Content-Type"), body)
+	}
+	need := map[int]string{405: "Allow", 401: "Www-Authenticate"}
+	if name := need[code]; name != "" && h.Get(name) == "" {
+		t.Fatalf("%d without %s", code, name)
+	}
+	if code == 415 && strings.Contains(p.Detail, "Content-Encoding") && h.Get("Accept-Encoding") == "" {
+		t.Fatalf("415 for an encoding without Accept-Encoding")
+	}
+}
