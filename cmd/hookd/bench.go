@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -30,6 +33,7 @@ type benchOptions struct {
 	payloadBytes int
 	nodes        int
 	cpuProfile   string
+	inbound      bool
 }
 
 func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -61,6 +65,7 @@ receiver. With no --db it uses SQLite in a temporary directory.`,
 	f.IntVar(&o.payloadBytes, "payload-bytes", 250, "size of each event's data")
 	f.IntVar(&o.nodes, "nodes", 1, "hookd nodes in this process (PostgreSQL only)")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the publishing phase to this file")
+	f.BoolVar(&o.inbound, "inbound", false, "measure receiving instead: HMAC-verified, schema-validated requests to a source, stored and answered")
 	return cmd
 }
 
@@ -105,7 +110,12 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	defer stop()
-	if err := createBenchEndpoints(ctx, bases[0], key, rc.url, o.endpoints); err != nil {
+	if o.inbound {
+		err = createBenchSource(ctx, bases[0], key)
+	} else {
+		err = createBenchEndpoints(ctx, bases[0], key, rc.url, o.endpoints)
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "publishing for %v: %d publishers, %d endpoint(s), %d node(s), rate %s\n",
@@ -221,4 +231,42 @@ func randomKey() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return "hk_bench_" + hex.EncodeToString(b)
+}
+
+// The inbound benchmark's source: generic HMAC verification and a body
+// schema, no destinations.
+const (
+	benchSource          = "bench"
+	benchSecret          = "bench-secret"
+	benchSignatureHeader = "X-Signature"
+)
+
+func createBenchSource(ctx context.Context, base, key string) error {
+	spec := map[string]any{
+		"id": benchSource,
+		"verify": []any{map[string]any{"hmac": map[string]any{
+			"header": benchSignatureHeader, "algorithm": "sha256", "encoding": "hex", "prefix": "sha256=", "secret": benchSecret,
+		}}},
+		"schema": map[string]any{"body": map[string]any{
+			"type": "object", "required": []string{"t", "pad"},
+			"properties": map[string]any{"t": map[string]any{"type": "integer"}, "pad": map[string]any{"type": "string"}},
+		}},
+	}
+	body, _ := json.Marshal(spec)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/sources", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("create source: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		msg, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("create source: %s: %s", resp.Status, msg)
+	}
+	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/hookd/hookd/signature"
 )
 
 // benchReceiver is the loopback receiver of hookd bench. Every event's data
@@ -108,6 +110,9 @@ func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc
 		go func() {
 			defer wg.Done()
 			p := &publisher{client: client, url: bases[i%len(bases)] + "/v1/tenants/default/events", key: key, pad: o.payloadBytes}
+			if o.inbound {
+				p.url, p.hmacKey = bases[i%len(bases)]+"/in/"+benchSource, []byte(benchSecret)
+			}
 			p.run(ctx, o.rate > 0, tokens, res)
 			res.mu.Lock()
 			res.publishLat = append(res.publishLat, p.lat...)
@@ -116,6 +121,12 @@ func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc
 	}
 	wg.Wait()
 	res.cores = (cpuTime() - cpu0).Seconds() / time.Since(start).Seconds()
+	if o.inbound { // answered means stored: the run ends with the last answer
+		res.elapsed = time.Since(start)
+		res.latencies = res.publishLat
+		res.complete = true
+		return res
+	}
 	want := res.accepted * int64(o.endpoints)
 	deadline := time.Now().Add(time.Minute)
 	for rc.received.Load() < want && time.Now().Before(deadline) {
@@ -154,12 +165,13 @@ func pace(ctx context.Context, rate int, tokens chan<- struct{}) {
 
 // publisher sends one event per request.
 type publisher struct {
-	client *http.Client
-	url    string
-	key    string
-	pad    int
-	body   []byte
-	lat    []time.Duration
+	client  *http.Client
+	url     string
+	key     string
+	pad     int
+	body    []byte
+	lat     []time.Duration
+	hmacKey []byte // inbound mode: sign with this key
 }
 
 func (p *publisher) run(ctx context.Context, paced bool, tokens <-chan struct{}, res *loadResult) {
@@ -173,7 +185,7 @@ func (p *publisher) run(ctx context.Context, paced bool, tokens <-chan struct{},
 		}
 		start := time.Now()
 		switch status := p.publish(); {
-		case status == http.StatusAccepted:
+		case status == http.StatusAccepted || (p.hmacKey != nil && status == http.StatusOK):
 			p.lat = append(p.lat, time.Since(start))
 			atomic.AddInt64(&res.accepted, 1)
 		case status == http.StatusServiceUnavailable:
@@ -185,22 +197,35 @@ func (p *publisher) run(ctx context.Context, paced bool, tokens <-chan struct{},
 }
 
 // publish sends one event whose data carries the time of sending, padded
-// to the payload size.
+// to the payload size; in inbound mode, the data alone, signed as a
+// provider would.
 func (p *publisher) publish() int {
-	b := append(p.body[:0], `{"type":"bench.event","data":{"t":`...)
+	b := p.body[:0]
+	if p.hmacKey == nil {
+		b = append(b, `{"type":"bench.event","data":`...)
+	}
+	start := len(b)
+	b = append(b, `{"t":`...)
 	b = strconv.AppendInt(b, time.Now().UnixNano(), 10)
 	b = append(b, `,"pad":"`...)
-	for n := len(b) - len(`{"type":"bench.event","data":`); n < p.pad-2; n++ {
+	for n := len(b) - start; n < p.pad-2; n++ {
 		b = append(b, 'x')
 	}
-	b = append(b, `"}}`...)
+	b = append(b, `"}`...)
+	if p.hmacKey == nil {
+		b = append(b, '}')
+	}
 	p.body = b
 	req, err := http.NewRequest(http.MethodPost, p.url, bytes.NewReader(b))
 	if err != nil {
 		return 0
 	}
-	req.Header.Set("Authorization", "Bearer "+p.key)
 	req.Header.Set("Content-Type", "application/json")
+	if p.hmacKey != nil {
+		req.Header.Set(benchSignatureHeader, signature.HMACSHA256Hex("sha256=", p.hmacKey, b))
+	} else {
+		req.Header.Set("Authorization", "Bearer "+p.key)
+	}
 	resp, err := p.client.Do(req)
 	if err != nil {
 		return 0
@@ -248,6 +273,10 @@ func measureLoopback(ctx context.Context, o benchOptions, d time.Duration) (floa
 
 // report prints the results; its last line is the summary.
 func (r *loadResult) report(w io.Writer, o benchOptions) {
+	if o.inbound {
+		r.reportInbound(w)
+		return
+	}
 	rate := 0.0
 	if r.elapsed > 0 {
 		rate = float64(r.delivered/int64(o.endpoints)) / r.elapsed.Seconds()
@@ -331,4 +360,22 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportInbound prints the results of an inbound run: every request was
+// verified, validated, stored durably and answered; latency runs to the
+// answer and ratio is rate / loopback.
+func (r *loadResult) reportInbound(w io.Writer) {
+	rate := float64(r.accepted) / r.elapsed.Seconds()
+	fmt.Fprintf(w, "received: %d stored and answered 200, %d refused (503), %d failed\n", r.accepted, r.refused, r.failed)
+	fmt.Fprintf(w, "memory: %s; cpu: %.2f cores\n", rssText(), r.cores)
+	if r.writer != "" {
+		fmt.Fprintf(w, "group commit (node 1): %s\n", r.writer)
+	}
+	ratio := 0.0
+	if r.loopback > 0 {
+		ratio = rate / r.loopback
+	}
+	fmt.Fprintf(w, "rate=%.0f p50=%.2f p99=%.2f loopback=%.0f ratio=%.2f\n",
+		rate, percentile(r.latencies, 0.50), percentile(r.latencies, 0.99), r.loopback, ratio)
 }
