@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -411,5 +413,39 @@ func TestPublishErrors(t *testing.T) {
 	events, _, err := e.store.ListEvents(ctx, hookd.EventFilter{TenantID: hookd.DefaultTenant})
 	if err != nil || len(events) != 0 {
 		t.Fatalf("refused publishes stored %d events", len(events))
+	}
+}
+
+// TestSSRFGuardAtSend stores endpoints aimed at internal addresses directly
+// (bypassing the API's check at creation) and checks that the engine never
+// connects to them: each attempt fails with the guard's error.
+func TestSSRFGuardAtSend(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, nil)
+	port := rc.Listener.Addr().(*net.TCPAddr).Port
+	guard := delivery.NewGuard(nil) // no ssrf.allow
+	e := newEnv(t, delivery.Config{Guard: guard, Client: &http.Client{Transport: delivery.NewTransport(guard, delivery.TransportOptions{})},
+		Schedule: []time.Duration{time.Millisecond}})
+	for _, host := range []string{"127.0.0.1", "localhost", "[::1]", "[::ffff:127.0.0.1]", "127.1", "2130706433", "10.0.0.1", "169.254.169.254"} {
+		ep := e.endpoint(fmt.Sprintf("http://%s:%d/hook", host, port), nil)
+		ev := e.publish("a.b", `{}`)
+		e.waitStatus(ev, ep, hookd.StatusDead)
+		as, _, err := e.store.ListAttempts(context.Background(), hookd.AttemptFilter{DeliveryID: e.waitStatus(ev, ep, hookd.StatusDead).ID})
+		if err != nil || len(as) == 0 {
+			t.Fatalf("%s: attempts %v, %v", host, as, err)
+		}
+		for _, a := range as {
+			// Numeric forms Go does not parse (127.1, 2130706433) fail
+			// their lookup; the guard checks whatever a resolver returns.
+			refused := strings.Contains(a.Error, "SSRF guard") || strings.Contains(a.Error, "no such host")
+			if a.ResponseStatus != 0 || !refused {
+				t.Errorf("%s: attempt got status %d, error %q; want a refused dial", host, a.ResponseStatus, a.Error)
+			}
+		}
+		e.store.DeleteEndpoint(context.Background(), hookd.DefaultTenant, ep.ID)
+		e.engine.Invalidate()
+	}
+	if n := rc.count.Load(); n != 0 {
+		t.Fatalf("the receiver on loopback got %d requests", n)
 	}
 }
