@@ -44,20 +44,20 @@ func (s *sender) send(ctx context.Context, t *task, tg *target) attemptResult {
 		StartedAt:  now,
 		URL:        tg.ep.URL,
 	}
+	ctx, cancel := context.WithTimeout(ctx, tg.timeout)
+	defer cancel()
 	req, err := s.request(ctx, t, tg, now)
 	if err != nil {
 		a.Error = err.Error()
 		return attemptResult{attempt: a}
 	}
 	a.RequestHeaders = flatten(req.Header)
-	ctx, cancel := context.WithTimeout(ctx, tg.timeout)
-	defer cancel()
 	start := time.Now()
 	client := s.client
 	if tg.ep.AllowPrivate {
 		client = s.private
 	}
-	resp, err := client.Do(req.WithContext(ctx))
+	resp, err := client.Do(req)
 	if err != nil {
 		a.Latency = time.Since(start)
 		a.Error = describe(err, tg.timeout)

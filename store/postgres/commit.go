@@ -13,10 +13,13 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// Commit writes the batch in one transaction of at most a few statements
-// whatever its size: the idempotency keys first, in one statement, then,
-// in one pipelined round trip, one INSERT per table and one UPDATE of the
-// deliveries, each over arrays of all their rows.
+// Commit writes the batch in one transaction of a few statements whatever
+// its size: one INSERT per table and one UPDATE of the deliveries, each
+// over arrays of all their rows, pipelined in one round trip. A batch
+// without idempotency keys is one implicit transaction (a pipeline ends
+// with one Sync, and commits then or not at all): one round trip in all. A
+// batch with keys takes them first, in one statement, in an explicit
+// transaction, since what else it writes depends on which it got.
 //
 // Empty IDs get new ones; zero CreatedAt (and StartedAt, ReceivedAt) times
 // become now; a delivery's empty EventID, TenantID and Status default to
@@ -27,19 +30,25 @@ func (s *Store) Commit(ctx context.Context, b *hookd.Batch) error {
 		return nil
 	}
 	c := &committer{now: s.now(), keysAfter: b.KeysAfter}
-	if err := c.prepare(b); err != nil {
-		return fmt.Errorf("commit batch: %w", err)
+	err := c.prepare(b)
+	switch {
+	case err != nil:
+	case !c.hasKeys():
+		if err = c.gather(b, nil); err == nil {
+			err = c.send(ctx, s.pool, s.token, b)
+		}
+	default:
+		err = s.write(ctx, func(tx pgx.Tx) error {
+			taken, err := c.takeKeys(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if err := c.gather(b, taken); err != nil {
+				return err
+			}
+			return c.send(ctx, tx, s.token, b)
+		})
 	}
-	err := s.write(ctx, func(tx pgx.Tx) error {
-		taken, err := c.takeKeys(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := c.gather(b, taken); err != nil {
-			return err
-		}
-		return c.send(ctx, tx, s.token, b)
-	})
 	if err != nil {
 		return fmt.Errorf("commit batch: %w", err)
 	}
@@ -192,6 +201,17 @@ func (c *committer) takeKeys(ctx context.Context, tx pgx.Tx) (map[[2]string]bool
 	return taken, nil
 }
 
+// hasKeys reports whether a write of the batch asks for an idempotency
+// key.
+func (c *committer) hasKeys() bool {
+	for _, r := range append(slices.Clone(c.evKeys), c.rqKeys...) {
+		if r != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // holds reports whether the write asking for r holds its key.
 func holds(r *keyRef, taken map[[2]string]bool) bool {
 	r.taken = r.first && taken[[2]string{r.k.Scope, r.k.Key}]
@@ -291,9 +311,16 @@ func (c *committer) addRequest(w *hookd.RequestWrite) error {
 	return nil
 }
 
+// batcher is what the pool and a transaction share to pipeline
+// statements.
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
 // send queues the inserts, the updates and the notification in one batch,
-// sent in one round trip within the transaction.
-func (c *committer) send(ctx context.Context, tx pgx.Tx, token string, b *hookd.Batch) error {
+// sent in one round trip: within q's transaction if q is one, else as an
+// implicit transaction of its own. It returns once the batch committed.
+func (c *committer) send(ctx context.Context, q batcher, token string, b *hookd.Batch) error {
 	var (
 		batch pgx.Batch
 		whats []string
@@ -320,7 +347,7 @@ func (c *committer) send(ctx context.Context, tx pgx.Tx, token string, b *hookd.
 	if c.due {
 		queue("notify", `SELECT pg_notify($1, $2)`, dueChannel, token)
 	}
-	br := tx.SendBatch(ctx, &batch)
+	br := q.SendBatch(ctx, &batch)
 	for _, what := range whats {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
