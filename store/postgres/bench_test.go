@@ -66,7 +66,12 @@ func BenchmarkCommit(b *testing.B) {
 // each batch holds n new events with their deliveries, plus an attempt and
 // a final update for each delivery of the previous batch.
 func BenchmarkCommitCycle(b *testing.B) {
-	const n = 1000
+	for _, n := range []int{16, 1000} {
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) { benchCommitCycle(b, n) })
+	}
+}
+
+func benchCommitCycle(b *testing.B, n int) {
 	s := benchStore(b)
 	ctx := context.Background()
 	var prev []*hookd.Delivery

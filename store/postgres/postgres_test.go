@@ -231,3 +231,28 @@ func TestHeartbeat(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "b left")
 }
+
+// TestCommitWithoutKeysIsAtomic checks the one-round-trip commit of a batch
+// without idempotency keys: when a later statement of the pipeline fails,
+// the earlier ones are rolled back with it.
+func TestCommitWithoutKeysIsAtomic(t *testing.T) {
+	s := open(t, newSchema(t), postgres.Options{})
+	ctx := t.Context()
+	first := commitDue(t, s, "")
+	now := time.Now().UTC()
+	ev := &hookd.Event{ID: hookd.NewID(hookd.PrefixEvent), TenantID: hookd.DefaultTenant, Type: "a.b", CreatedAt: now}
+	ev.Payload, _ = hookd.RenderPayload(ev.Type, now, []byte(`{}`))
+	clash := &hookd.Delivery{ID: first.ID, EndpointID: "ep_1", NextAttemptAt: now}
+	att := &hookd.Attempt{DeliveryID: first.ID, EventID: first.EventID, EndpointID: "ep_1", Number: 1}
+	err := s.Commit(ctx, &hookd.Batch{
+		Events:   []*hookd.EventWrite{{Event: ev, Deliveries: []*hookd.Delivery{clash}}},
+		Attempts: []*hookd.Attempt{att},
+	})
+	require.Error(t, err)
+	assert.Equal(t, hookd.ECONFLICT, hookd.ErrorCode(err), "%v", err)
+	_, err = s.GetEvent(ctx, hookd.DefaultTenant, ev.ID)
+	assert.Equal(t, hookd.ENOTFOUND, hookd.ErrorCode(err), "the event inserted before the clash is rolled back")
+	as, _, err := s.ListAttempts(ctx, hookd.AttemptFilter{DeliveryID: first.ID})
+	require.NoError(t, err)
+	assert.Empty(t, as, "nothing after the clash is written")
+}
