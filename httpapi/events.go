@@ -37,7 +37,14 @@ func deliveryOut(d *hookd.Delivery) Delivery {
 // different, are 400); a repeat answers the first event again.
 func (s *Server) publish(w http.ResponseWriter, r *http.Request) error {
 	var in PublishInput
-	if err := decodeBody(r, &in, true); err != nil {
+	b, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		return errorf(hookd.EMALFORMED, "a JSON request body is required")
+	}
+	if err := decodePublish(b, &in); err != nil {
 		return err
 	}
 	key, err := publishKey(in.ID, r.Header.Get("Idempotency-Key"))
