@@ -81,7 +81,11 @@ type Store struct {
 	lock  *fileLock
 	wdb   *sql.DB // one connection: every write goes through it
 	rdb   *sql.DB // read-only pool
+	cdb   *sql.DB // one connection for checkpoints, off the write path
 	stmts writeStmts
+
+	stopCheckpoints context.CancelFunc
+	checkpointsDone chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -136,6 +140,9 @@ func (s *Store) open(ctx context.Context) error {
 	if err := s.rdb.PingContext(ctx); err != nil {
 		return fmt.Errorf("open read pool: %w", err)
 	}
+	if err := s.startCheckpoints(ctx); err != nil {
+		return err
+	}
 	return s.stmts.prepare(ctx, s.wdb)
 }
 
@@ -160,6 +167,9 @@ func (s *Store) dsn(read bool) string {
 	if read {
 		q = append(q, "_pragma=query_only(1)")
 	} else {
+		// Checkpoints run on their own connection (see checkpoint.go), so
+		// that a commit never pays for one.
+		q = append(q, "_pragma=wal_autocheckpoint(0)")
 		// BEGIN IMMEDIATE: a write transaction takes the write lock at
 		// once, never upgrading from a read lock midway.
 		q = append(q, "_txlock=immediate")
@@ -201,6 +211,13 @@ func (s *Store) releaseAll(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		if s.stopCheckpoints != nil {
+			s.stopCheckpoints()
+			<-s.checkpointsDone
+		}
+		if s.cdb != nil {
+			errs = append(errs, s.cdb.Close())
+		}
 		errs = append(errs, s.stmts.close())
 		if s.rdb != nil {
 			errs = append(errs, s.rdb.Close())

@@ -181,3 +181,37 @@ func TestOpenRefusesBadPaths(t *testing.T) {
 		assert.Error(t, err, p)
 	}
 }
+
+// TestCheckpointsOffTheWritePath checks that the WAL is copied into the
+// database file by the store's own checkpoints, commits having none.
+func TestCheckpointsOffTheWritePath(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, _ := benchBatch(2000, time.Now())
+	if err := s.Commit(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		after, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Size() > before.Size()+1<<20 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes (was %d): no checkpoint ran", after.Size(), before.Size())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
