@@ -137,7 +137,7 @@ func deleteEvents(ctx context.Context, tx pgx.Tx, ids []string) (int64, error) {
 	}
 	var total int64
 	for _, q := range []string{
-		`DELETE FROM attempts WHERE event_id = ANY($1)`,
+		`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ANY($1))`,
 		`DELETE FROM deliveries WHERE event_id = ANY($1)`,
 		`DELETE FROM events WHERE id = ANY($1)`,
 	} {

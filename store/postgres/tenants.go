@@ -82,8 +82,9 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 			return err
 		}
 		for _, q := range []string{
-			`DELETE FROM attempts WHERE event_id IN (SELECT id FROM events WHERE tenant_id = $1)`,
-			`DELETE FROM deliveries WHERE tenant_id = $1`,
+			`DELETE FROM attempts WHERE delivery_id IN (SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id
+				WHERE e.tenant_id = $1)`,
+			`DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE tenant_id = $1)`,
 			`DELETE FROM events WHERE tenant_id = $1`,
 			`DELETE FROM idempotency_keys WHERE scope = 'evt:' || $1`,
 		} {

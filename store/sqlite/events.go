@@ -166,6 +166,9 @@ func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*
 // ListAttempts lists the attempts f selects, newest first.
 func (s *Store) ListAttempts(ctx context.Context, f hookd.AttemptFilter) ([]*hookd.Attempt, string, error) {
 	var w where
+	if f.DeliveryID == "" && f.EventID != "" {
+		w.add("delivery_id IN (SELECT id FROM deliveries WHERE event_id = ?)", f.EventID)
+	}
 	w.filter([]string{"delivery_id", "event_id", "endpoint_id", "tenant_id"},
 		[]string{f.DeliveryID, f.EventID, f.EndpointID, f.TenantID})
 	if err := w.page("id", f.Page); err != nil {

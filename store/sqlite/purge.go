@@ -128,7 +128,7 @@ func deleteEvents(ctx context.Context, tx *sql.Tx, ids []string) (int64, error) 
 	var total int64
 	in := placeholders(len(ids))
 	for _, q := range []string{
-		`DELETE FROM attempts WHERE event_id IN (` + in + `)`,
+		`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id IN (` + in + `))`,
 		`DELETE FROM deliveries WHERE event_id IN (` + in + `)`,
 		`DELETE FROM events WHERE id IN (` + in + `)`,
 	} {
