@@ -15,11 +15,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/httpapi"
 )
 
@@ -83,6 +85,8 @@ func (o benchOptions) validate() error {
 		return errors.New("--payload-bytes must be between 32 and 1048576")
 	case o.nodes < 1 || o.nodes > 16:
 		return errors.New("--nodes must be between 1 and 16")
+	case o.nodes > 1 && !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://"):
+		return errors.New("--nodes above 1 needs a PostgreSQL --db: a SQLite file serves one node")
 	}
 	return nil
 }
@@ -105,11 +109,12 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	}
 	defer rc.close()
 	key := randomKey()
-	bases, stop, err := startBenchNodes(ctx, o, dir, key, stderr)
+	nodes, err := startBenchNodes(ctx, o, dir, key, stderr)
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer nodes.stop()
+	bases := nodes.bases
 	if o.inbound {
 		err = createBenchSource(ctx, bases[0], key)
 	} else {
@@ -118,6 +123,9 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// Every node routes to the new endpoints from the first event on,
+	// rather than from its next look at the store.
+	nodes.invalidate()
 	fmt.Fprintf(stdout, "publishing for %v: %d publishers, %d endpoint(s), %d node(s), rate %s\n",
 		o.duration, o.concurrency, o.endpoints, o.nodes, rateText(o.rate))
 	stopProfile, err := startCPUProfile(o.cpuProfile)
@@ -155,30 +163,44 @@ func rateText(r int) string {
 	return fmt.Sprintf("%d/s", r)
 }
 
-// startBenchNodes starts the nodes, each serving on 127.0.0.1, and
-// returns their base URLs.
-func startBenchNodes(ctx context.Context, o benchOptions, dir, key string, stderr io.Writer) ([]string, func(), error) {
+// benchNodes are the nodes of a run, each serving on 127.0.0.1.
+type benchNodes struct {
+	bases   []string
+	engines []*delivery.Engine
+	stops   []func()
+}
+
+// stop stops the nodes, the last started first.
+func (ns *benchNodes) stop() {
+	for i := len(ns.stops) - 1; i >= 0; i-- {
+		ns.stops[i]()
+	}
+}
+
+// invalidate makes every node reload its routes.
+func (ns *benchNodes) invalidate() {
+	for _, e := range ns.engines {
+		e.Invalidate()
+	}
+}
+
+// startBenchNodes starts the nodes.
+func startBenchNodes(ctx context.Context, o benchOptions, dir, key string, stderr io.Writer) (*benchNodes, error) {
 	db := o.db
 	if db == "" {
 		db = "sqlite:" + filepath.Join(dir, "bench.db")
 	}
-	var bases []string
-	var stops []func()
-	stopAll := func() {
-		for i := len(stops) - 1; i >= 0; i-- {
-			stops[i]()
-		}
-	}
+	ns := &benchNodes{}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for i := range o.nodes {
-		base, stop, err := startBenchNode(ctx, benchConfig(db, key, i), logger, stderr)
+		n, base, stop, err := startBenchNode(ctx, benchConfig(db, key, i), logger, stderr)
 		if err != nil {
-			stopAll()
-			return nil, nil, fmt.Errorf("node %d: %w", i+1, err)
+			ns.stop()
+			return nil, fmt.Errorf("node %d: %w", i+1, err)
 		}
-		bases, stops = append(bases, base), append(stops, stop)
+		ns.bases, ns.engines, ns.stops = append(ns.bases, base), append(ns.engines, n.engine), append(ns.stops, stop)
 	}
-	return bases, stopAll, nil
+	return ns, nil
 }
 
 func benchConfig(db, key string, i int) *config.Config {
@@ -191,19 +213,19 @@ func benchConfig(db, key string, i int) *config.Config {
 	return cfg
 }
 
-func startBenchNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr io.Writer) (string, func(), error) {
+func startBenchNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr io.Writer) (*node, string, func(), error) {
 	n, err := startNode(ctx, cfg, logger, stderr)
 	if err != nil {
-		return "", nil, err
+		return nil, "", nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		n.close(ctx)
-		return "", nil, err
+		return nil, "", nil, err
 	}
 	srv := newHTTPServer(cfg.Server, n.handler, logger)
 	go srv.Serve(ln)
-	return "http://" + ln.Addr().String(), func() {
+	return n, "http://" + ln.Addr().String(), func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)

@@ -11,7 +11,9 @@ import (
 
 // dueChannel is the LISTEN/NOTIFY channel on which stores announce
 // deliveries that became claimable: released leases, and deliveries
-// stored without one. The payload is the sending store's token.
+// stored without one, and changes to tenants, event types, endpoints and
+// sources (from a trigger, with the payload "changed"). Otherwise the
+// payload is the sending store's token.
 const dueChannel = "hookd_due"
 
 // DueNotify implements hookd.DueNotifier. The first call starts a LISTEN

@@ -205,6 +205,14 @@ func TestDueNotify(t *testing.T) {
 	require.NoError(t, b.ReleaseLeases(t.Context(), "node-b", []string{d.ID}))
 	requireWoken(t, ch, "lease released by another node")
 
+	drain(ch)
+	now := time.Now()
+	err := b.CreateEndpoint(t.Context(), &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint),
+		TenantID: hookd.DefaultTenant, URL: "https://example.com/hook", Enabled: true,
+		Secrets: []hookd.Secret{{Value: "whsec_bmV3c2VjcmV0bmV3c2VjcmV0", CreatedAt: now}}, CreatedAt: now, UpdatedAt: now})
+	require.NoError(t, err)
+	requireWoken(t, ch, "endpoint created through another node")
+
 	require.NoError(t, a.Close())
 	for range ch { // closed by Close, after at most the pending signal
 	}
