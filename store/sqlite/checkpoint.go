@@ -12,11 +12,23 @@ import (
 // takes several times longer than the others (it writes and fsyncs the
 // database file). The store runs them instead on a connection of its own,
 // every checkpointInterval, as PASSIVE checkpoints that never block the
-// writer; only when the WAL has grown past walHighWater despite them does
-// it run a RESTART checkpoint, which waits for the writer, to bound it.
+// writer.
+//
+// Under a steady stream of commits such a checkpoint never catches the
+// last frames, so the WAL would never start over and would grow until
+// something blocked the writer to reset it (a RESTART checkpoint waits in
+// SQLite's busy handler, stalling commits by up to 100 ms). Once the WAL
+// holds more than walResetFrames (Store.walReset), the store therefore finishes the
+// checkpoint on the write connection itself, between two transactions:
+// by then only the frames of the last moment are left to copy, and with
+// every frame copied the next transaction writes the WAL from its start
+// again, over blocks already allocated and cached.
 const (
 	checkpointInterval = 200 * time.Millisecond
-	walHighWater       = 64 << 10 // pages: 256 MiB of 4 KiB pages
+	walResetFrames     = 4096 // 16 MiB of 4 KiB pages
+	// At most maxPasses concurrent passes run in a round, until no more
+	// than half of walResetFrames are left for the write connection.
+	maxPasses = 4
 )
 
 func (s *Store) startCheckpoints(ctx context.Context) error {
@@ -49,15 +61,43 @@ func (s *Store) checkpointLoop(ctx context.Context) {
 		}
 		// A failed checkpoint loses nothing (the WAL keeps the data) and
 		// the next tick tries again.
-		if frames, err := s.checkpoint("PASSIVE"); err == nil && frames > walHighWater {
-			_, _ = s.checkpoint("RESTART")
-		}
+		_ = s.checkpointRound(ctx)
 	}
 }
 
-// checkpoint runs one checkpoint and returns the WAL's size in frames.
-func (s *Store) checkpoint(mode string) (int, error) {
-	var busy, log, done int
-	err := s.cdb.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done)
-	return log, err
+// checkpointRound runs concurrent PASSIVE checkpoints and, when the WAL is
+// large enough to be worth starting over, copies the rest on the write
+// connection.
+func (s *Store) checkpointRound(ctx context.Context) error {
+	var log, done int
+	catchUp := s.walReset / 2
+	for range maxPasses {
+		var err error
+		if log, done, err = checkpoint(ctx, s.cdb); err != nil {
+			return err
+		}
+		if log < s.walReset || log-done <= catchUp {
+			break
+		}
+	}
+	if log < s.walReset || log-done > catchUp {
+		return nil
+	}
+	conn, err := s.wdb.Conn(ctx) // waits for the transaction in progress
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, _, err = checkpoint(ctx, conn)
+	return err
+}
+
+// checkpoint runs one PASSIVE checkpoint on db and returns the WAL's size
+// in frames and how many of them are now in the database file.
+func checkpoint(ctx context.Context, db interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (log, done int, err error) {
+	var busy int
+	err = db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
+	return log, done, err
 }

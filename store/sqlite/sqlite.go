@@ -86,6 +86,7 @@ type Store struct {
 
 	stopCheckpoints context.CancelFunc
 	checkpointsDone chan struct{}
+	walReset        int // WAL frames beyond which checkpoints start it over
 
 	closeOnce sync.Once
 	closeErr  error
@@ -103,7 +104,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}
-	s := &Store{path: abs, opts: opts.withDefaults()}
+	s := &Store{path: abs, opts: opts.withDefaults(), walReset: walResetFrames}
 	if s.lock, err = lockFile(abs + ".lock"); err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", abs, err)
 	}
