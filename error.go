@@ -99,6 +99,17 @@ func ErrorFields(err error) []FieldError {
 // IsNotFound reports whether err carries ENOTFOUND.
 func IsNotFound(err error) bool { return ErrorCode(err) == ENOTFOUND }
 
+// ErrStale is the cause of the ECONFLICT of Stale.
+var ErrStale = errors.New("stale read")
+
+// Stale returns the ECONFLICT of an update based on a read that another
+// change has since overtaken; errors.Is(err, ErrStale) tells it apart.
+// The caller reads again and retries.
+func Stale(kind, id string) *Error {
+	return &Error{Code: ECONFLICT, Err: ErrStale,
+		Message: fmt.Sprintf("%s %q changed while this update was being made; read it again", kind, id)}
+}
+
 // fieldErrors collects field errors while validating a value.
 type fieldErrors []FieldError
 

@@ -109,7 +109,10 @@ type EndpointStore interface {
 	// routing cache.
 	AllEndpoints(ctx context.Context) ([]*Endpoint, error)
 	// UpdateEndpoint replaces every field but ID, TenantID and CreatedAt,
-	// and sets UpdatedAt.
+	// and sets UpdatedAt. Unless e.UpdatedAt is zero, the update applies
+	// only to the endpoint as it was read, and fails with Stale when it
+	// changed since (through the API or the engine disabling it), so that
+	// a read-modify-write never undoes another change.
 	UpdateEndpoint(ctx context.Context, e *Endpoint) error
 	// SetEndpointHealth writes the fields the engine owns, leaving the
 	// others as they are, so it cannot undo a concurrent update made

@@ -22,10 +22,6 @@ const maxFilterReads = 16
 // rotateSecret adds a new secret (generated, or the body's "secret") and
 // lets the others expire in 24 h.
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.store.GetEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
 	var in RotateSecretInput
 	if err := decodeBody(r, &in, false); err != nil {
 		return err
@@ -34,11 +30,13 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	e.Secrets = rotateSecrets(e.Secrets, secret, s.now())
-	if err := s.store.UpdateEndpoint(r.Context(), e); err != nil {
+	_, err = s.updateEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), func(e *hookd.Endpoint) error {
+		e.Secrets = rotateSecrets(e.Secrets, secret, s.now())
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	s.engine.Invalidate()
 	return writeJSON(w, http.StatusOK, SecretResult{Secret: secret})
 }
 

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -197,30 +199,57 @@ func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) error {
 // clears its disabled reason and failure run. Secrets change through
 // rotate-secret only.
 func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
-	cur, err := s.store.GetEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
+	patch, err := readPatch(r)
 	if err != nil {
 		return err
 	}
-	var in EndpointInput
-	if err := applyPatch(r, endpointDoc(cur), &in); err != nil {
+	e, err := s.updateEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), func(e *hookd.Endpoint) error {
+		var in EndpointInput
+		if err := mergeInto(patch, endpointDoc(e), &in); err != nil {
+			return err
+		}
+		if in.Secret != "" {
+			return invalid("/secret", "cannot be patched: use rotate-secret")
+		}
+		wasEnabled := e.Enabled
+		applyEndpointInput(e, &in)
+		if e.Enabled && !wasEnabled {
+			e.DisabledReason, e.FailingSince = "", time.Time{}
+		}
+		return s.validateEndpoint(e)
+	})
+	if err != nil {
 		return err
 	}
-	if in.Secret != "" {
-		return invalid("/secret", "cannot be patched: use rotate-secret")
+	return writeJSON(w, http.StatusOK, endpointOut(e))
+}
+
+// maxUpdateTries bounds how often a read-modify-write of an endpoint
+// starts over because another change came in between.
+const maxUpdateTries = 5
+
+// updateEndpoint reads the endpoint, lets change modify it and stores it,
+// starting over from a fresh read when another change (an API call, or
+// the engine disabling the endpoint) overtook the read.
+func (s *Server) updateEndpoint(ctx context.Context, tenant, id string, change func(*hookd.Endpoint) error) (*hookd.Endpoint, error) {
+	for try := 1; ; try++ {
+		e, err := s.store.GetEndpoint(ctx, tenant, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(e); err != nil {
+			return nil, err
+		}
+		err = s.store.UpdateEndpoint(ctx, e)
+		if errors.Is(err, hookd.ErrStale) && try < maxUpdateTries {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.engine.Invalidate()
+		return e, nil
 	}
-	e := *cur
-	applyEndpointInput(&e, &in)
-	if e.Enabled && !cur.Enabled {
-		e.DisabledReason, e.FailingSince = "", time.Time{}
-	}
-	if err := s.validateEndpoint(&e); err != nil {
-		return err
-	}
-	if err := s.store.UpdateEndpoint(r.Context(), &e); err != nil {
-		return err
-	}
-	s.engine.Invalidate()
-	return writeJSON(w, http.StatusOK, endpointOut(&e))
 }
 
 func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {

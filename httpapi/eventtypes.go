@@ -121,19 +121,33 @@ func (s *Server) deleteEventType(w http.ResponseWriter, r *http.Request) error {
 // applyPatch applies the request's JSON Merge Patch to current's JSON and
 // decodes the result into dst, which is then validated like a creation.
 func applyPatch(r *http.Request, current, dst any) error {
-	patch, err := readBody(r)
+	patch, err := readPatch(r)
 	if err != nil {
 		return err
 	}
+	return mergeInto(patch, current, dst)
+}
+
+// readPatch reads the request's JSON Merge Patch, which must be an object.
+func readPatch(r *http.Request) ([]byte, error) {
+	patch, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
 	if patch == nil {
-		return errorf(hookd.EMALFORMED, "a JSON merge patch body is required")
+		return nil, errorf(hookd.EMALFORMED, "a JSON merge patch body is required")
 	}
 	if _, err := parseJSON(patch); err != nil {
-		return err
+		return nil, err
 	}
 	if _, isObj, _ := objectMembers(patch); !isObj {
-		return invalid("", "must be a JSON object (a JSON Merge Patch)")
+		return nil, invalid("", "must be a JSON object (a JSON Merge Patch)")
 	}
+	return patch, nil
+}
+
+// mergeInto applies patch to current's JSON and decodes the result into dst.
+func mergeInto(patch []byte, current, dst any) error {
 	doc, err := json.Marshal(current)
 	if err != nil {
 		return fmt.Errorf("encode resource to patch: %w", err)

@@ -128,3 +128,47 @@ func TestPublishEngineErrors(t *testing.T) {
 		})
 	}
 }
+
+// overtakingStore disables the endpoint (as the engine does after days of
+// failures) between the API's read of it and the first n updates.
+type overtakingStore struct {
+	hookd.Store
+	n int
+}
+
+func (o *overtakingStore) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
+	if o.n > 0 {
+		o.n--
+		err := o.Store.SetEndpointHealth(ctx, e.TenantID, e.ID,
+			hookd.EndpointHealth{Disable: true, DisabledReason: "failing since Monday"})
+		if err != nil {
+			return err
+		}
+	}
+	return o.Store.UpdateEndpoint(ctx, e)
+}
+
+// TestPatchDoesNotUndoConcurrentChanges: a PATCH that another change
+// overtook starts over from a fresh read, so it neither re-enables an
+// endpoint the engine just disabled nor loses its own edit; one that is
+// overtaken every time gives up with 409.
+func TestPatchDoesNotUndoConcurrentChanges(t *testing.T) {
+	t.Parallel()
+	st := &overtakingStore{}
+	h := newHarness(t, options{wrapStore: func(s hookd.Store) hookd.Store { st.Store = s; return st }})
+	ep := h.createEndpoint("default", httpapi.EndpointInput{})
+	path := "/v1/tenants/default/endpoints/" + ep.ID
+
+	st.n = 1
+	got := decode[httpapi.Endpoint](t, h.do(http.MethodPatch, path, `{"description":"billing"}`), http.StatusOK)
+	if got.Enabled || got.DisabledReason != "failing since Monday" || got.Description != "billing" {
+		t.Errorf("after an overtaken PATCH: enabled=%v reason=%q description=%q; want the engine's disable and the edit",
+			got.Enabled, got.DisabledReason, got.Description)
+	}
+
+	st.n = 100
+	r := h.do(http.MethodPatch, path, `{"description":"again"}`)
+	if r.status != http.StatusConflict {
+		t.Errorf("a PATCH overtaken every time: status %d, want 409; body %s", r.status, r.body)
+	}
+}

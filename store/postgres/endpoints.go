@@ -2,9 +2,11 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/hookd/hookd"
@@ -161,13 +163,20 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	if err != nil {
 		return fmt.Errorf("update endpoint: %w", err)
 	}
-	args = append(args[:len(args)-2], now) // CreatedAt is kept
+	args = append(args[:len(args)-2], now, ts(e.UpdatedAt)) // CreatedAt is kept
 	var created time.Time
 	err = s.pool.QueryRow(ctx, `UPDATE endpoints SET url = $3, description = $4, event_types = $5,
 			headers = $6, sig_scheme = $7, sig_header = $8, sig_prefix = $9, payload = $10, timeout = $11,
 			rate_limit = $12, max_concurrency = $13, retry_schedule = $14, enabled = $15,
 			disabled_reason = $16, failing_since = $17, metadata = $18, secrets = $19, updated_at = $20
-		WHERE id = $1 AND tenant_id = $2 RETURNING created_at`, args...).Scan(&created)
+		WHERE id = $1 AND tenant_id = $2 AND ($21::timestamptz IS NULL OR updated_at = $21)
+		RETURNING created_at`, args...).Scan(&created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var one int
+		if s.pool.QueryRow(ctx, `SELECT 1 FROM endpoints WHERE id = $1 AND tenant_id = $2`, e.ID, e.TenantID).Scan(&one) == nil {
+			err = hookd.Stale("endpoint", e.ID)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("update endpoint: %w", notFound(err, "endpoint %q not found", e.ID))
 	}

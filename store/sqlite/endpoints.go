@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -166,13 +167,20 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	if err != nil {
 		return fmt.Errorf("update endpoint: %w", err)
 	}
+	args = append(args, micros(e.UpdatedAt))
 	var created int64
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE endpoints SET url = ?3, description = ?4, event_types = ?5,
 				headers = ?6, sig_scheme = ?7, sig_header = ?8, sig_prefix = ?9, payload = ?10, timeout = ?11,
 				rate_limit = ?12, max_concurrency = ?13, retry_schedule = ?14, enabled = ?15,
 				disabled_reason = ?16, failing_since = ?17, metadata = ?18, secrets = ?19, updated_at = ?21
-			WHERE id = ?1 AND tenant_id = ?2 RETURNING created_at`, args...).Scan(&created)
+			WHERE id = ?1 AND tenant_id = ?2 AND (?22 = 0 OR updated_at = ?22) RETURNING created_at`, args...).Scan(&created)
+		if errors.Is(err, sql.ErrNoRows) {
+			var one int
+			if tx.QueryRowContext(ctx, `SELECT 1 FROM endpoints WHERE id = ? AND tenant_id = ?`, e.ID, e.TenantID).Scan(&one) == nil {
+				return hookd.Stale("endpoint", e.ID)
+			}
+		}
 		return notFound(err, "endpoint %q not found", e.ID)
 	})
 	if err != nil {

@@ -147,6 +147,22 @@ func testUpdateEndpoint(t *testing.T, open Opener) {
 	require.NoError(t, err)
 	requireSame(t, upd, got, "fields cleared")
 
+	// An update from a read that another change overtook is refused.
+	read, err := f.s.GetEndpoint(f.ctx, hookd.DefaultTenant, e.ID)
+	require.NoError(t, err)
+	require.NoError(t, f.s.SetEndpointHealth(f.ctx, e.TenantID, e.ID,
+		hookd.EndpointHealth{Disable: true, DisabledReason: "failing for 5 days"}))
+	read.Enabled, read.Description = true, "edited meanwhile"
+	err = f.s.UpdateEndpoint(f.ctx, read)
+	requireCode(t, err, hookd.ECONFLICT)
+	require.ErrorIs(t, err, hookd.ErrStale)
+	got, err = f.s.GetEndpoint(f.ctx, hookd.DefaultTenant, e.ID)
+	require.NoError(t, err)
+	assert.False(t, got.Enabled, "the stale update did not re-enable the endpoint")
+	assert.Equal(t, "failing for 5 days", got.DisabledReason)
+	got.Description = "edited after reading again"
+	require.NoError(t, f.s.UpdateEndpoint(f.ctx, got), "an update from a fresh read applies")
+
 	missing := newEndpoint(t, hookd.DefaultTenant)
 	requireCode(t, f.s.UpdateEndpoint(f.ctx, missing), hookd.ENOTFOUND)
 	f.putTenant("other")
