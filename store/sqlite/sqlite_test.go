@@ -196,7 +196,7 @@ func TestCheckpointsOffTheWritePath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	batch, _ := benchBatch(2000, time.Now())
+	batch, _ := storetest.EventBatch(2000, time.Now())
 	if err := s.Commit(context.Background(), batch); err != nil {
 		t.Fatal(err)
 	}
