@@ -197,7 +197,7 @@ func errorStatuses(method string, op apiOp, hasPath bool) []string {
 	if hasPath {
 		codes = append(codes, "404")
 	}
-	if method == http.MethodPost {
+	if method == http.MethodPost || method == http.MethodPatch {
 		codes = append(codes, "409")
 	}
 	return append(codes, "422", "503")
@@ -211,7 +211,7 @@ func problemResponses(problem json.RawMessage) map[string]*openapi.Response {
 		"400":     "Malformed: the body is not JSON, or a required body is missing.",
 		"401":     "The API key is missing or wrong.",
 		"404":     "No such resource.",
-		"409":     "A conflict: the resource exists, or a request with the same Idempotency-Key is still running.",
+		"409":     "A conflict: the resource exists, a request with the same Idempotency-Key is still running, or the resource kept changing while this request changed it (retry).",
 		"413":     "The body is larger than the limit.",
 		"415":     "The body is not JSON (Content-Type).",
 		"422":     "Well-formed, but breaks a rule: `errors` lists each, with a JSON Pointer.",
