@@ -108,8 +108,10 @@ type EndpointStore interface {
 	// AllEndpoints returns every endpoint of every tenant, for the engine's
 	// routing cache.
 	AllEndpoints(ctx context.Context) ([]*Endpoint, error)
-	// UpdateEndpoint replaces every field but ID, TenantID and CreatedAt,
-	// and sets UpdatedAt. Unless e.UpdatedAt is zero, the update applies
+	// UpdateEndpoint replaces every field but ID, TenantID, CreatedAt and
+	// FailingSince, and sets UpdatedAt. FailingSince belongs to the engine
+	// (SetEndpointHealth): an update writes it only when it enables a
+	// disabled endpoint, which starts a new run. Unless e.UpdatedAt is zero, the update applies
 	// only to the endpoint as it was read, and fails with Stale when it
 	// changed since (through the API or the engine disabling it), so that
 	// a read-modify-write never undoes another change.

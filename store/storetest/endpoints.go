@@ -138,14 +138,22 @@ func testUpdateEndpoint(t *testing.T, open Opener) {
 	assert.False(t, upd.UpdatedAt.Before(created))
 	got, err := f.s.GetEndpoint(f.ctx, hookd.DefaultTenant, e.ID)
 	require.NoError(t, err)
+	assert.True(t, got.FailingSince.Equal(e.FailingSince), "the engine's FailingSince kept: %v", got.FailingSince)
+	upd.FailingSince = e.FailingSince
 	requireSame(t, upd, got)
 
 	upd.Headers, upd.RetrySchedule, upd.Secrets, upd.Metadata, upd.EventTypes = nil, nil, nil, nil, nil
-	upd.FailingSince = time.Time{}
 	require.NoError(t, f.s.UpdateEndpoint(f.ctx, upd))
 	got, err = f.s.GetEndpoint(f.ctx, hookd.DefaultTenant, e.ID)
 	require.NoError(t, err)
 	requireSame(t, upd, got, "fields cleared")
+
+	// Enabling the disabled endpoint starts a new run of failures.
+	upd.Enabled, upd.DisabledReason, upd.FailingSince = true, "", time.Time{}
+	require.NoError(t, f.s.UpdateEndpoint(f.ctx, upd))
+	got, err = f.s.GetEndpoint(f.ctx, hookd.DefaultTenant, e.ID)
+	require.NoError(t, err)
+	requireSame(t, upd, got, "enabled again")
 
 	// An update from a read that another change overtook is refused.
 	read, err := f.s.GetEndpoint(f.ctx, hookd.DefaultTenant, e.ID)
