@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/catalog"
 )
 
 // schemaSet holds the compiled schemas of a source; nil ones validate
@@ -59,7 +59,7 @@ func compileSchema(part string, raw json.RawMessage, o Options, fe *fieldErrors)
 			fe.add(ptr, "must be a JSON Schema object: file paths are read only from the configuration file")
 			return nil
 		}
-		b, err := os.ReadFile(resolvePath(o.Dir, path))
+		b, err := catalog.ReadSchemaFile(resolvePath(o.Dir, path))
 		if err != nil {
 			fe.add(ptr, "cannot read schema file: %v", err)
 			return nil

@@ -180,4 +180,17 @@ func TestSchemaFiles(t *testing.T) {
 	if _, err := receive.Compile(sourceOf(`{"schema":{"body":"ref.json"}}`), o); err == nil {
 		t.Error("a schema loaded a $ref from a file")
 	}
+
+	// A YAML file works the same.
+	query := "type: object\nproperties:\n  page: {type: string, pattern: '^[0-9]+$'}\n"
+	if err := os.WriteFile(filepath.Join(dir, "query.yaml"), []byte(query), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, err = receive.Compile(sourceOf(`{"schema":{"query":"query.yaml"}}`), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = receive.Handler(src, (&accept{}).fn)
+	expectStatus(t, serve(h, req("POST", "/?page=x", []byte(`{}`), "Content-Type", "application/json")), http.StatusBadRequest)
+	expectStatus(t, serve(h, req("POST", "/?page=2", []byte(`{}`), "Content-Type", "application/json")), http.StatusOK)
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -98,8 +97,8 @@ func eventTypeItem(b json.RawMessage, dir string) (*hookd.EventType, error) {
 	return t, nil
 }
 
-// schemaOf returns a configured schema: inline, or read from the JSON
-// file a string names.
+// schemaOf returns a configured schema: inline, or read from the JSON or
+// YAML file a string names.
 func schemaOf(v json.RawMessage, dir string) (json.RawMessage, error) {
 	var path string
 	if json.Unmarshal(v, &path) != nil {
@@ -108,12 +107,9 @@ func schemaOf(v json.RawMessage, dir string) (json.RawMessage, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
-	b, err := os.ReadFile(path)
+	b, err := catalog.ReadSchemaFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read schema file: %w", err)
-	}
-	if !json.Valid(b) {
-		return nil, fmt.Errorf("schema file %s is not JSON", path)
 	}
 	return b, nil
 }

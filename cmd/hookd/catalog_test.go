@@ -34,6 +34,8 @@ event_types:
     method: PUT
     deprecated: true
     schema: schemas/user.json
+  - name: user.deleted
+    schema: schemas/user-deleted.yaml
 `
 
 func writeCatalogConfig(t *testing.T, yaml string) string {
@@ -44,6 +46,10 @@ func writeCatalogConfig(t *testing.T, yaml string) string {
 	}
 	user := `{"type":"object","properties":{"email":{"type":"string","format":"email"}}}`
 	if err := os.WriteFile(filepath.Join(dir, "schemas", "user.json"), []byte(user), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deleted := "type: object\nrequired: [id]\nproperties:\n  id: {type: string, description: The user's id.}\n"
+	if err := os.WriteFile(filepath.Join(dir, "schemas", "user-deleted.yaml"), []byte(deleted), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "hookd.yaml")
@@ -63,7 +69,10 @@ func TestConfigEventTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(types) != 2 || types[0].Group != "billing" || string(types[0].Examples[0]) != `{"amount":42}` ||
+	if len(types) != 3 || !strings.Contains(string(types[2].Schema), "The user's id.") {
+		t.Fatalf("the YAML schema file: types = %+v", types)
+	}
+	if types[0].Group != "billing" || string(types[0].Examples[0]) != `{"amount":42}` ||
 		types[1].Method != "PUT" || !types[1].Deprecated || !strings.Contains(string(types[1].Schema), "email") {
 		t.Fatalf("types = %+v", types)
 	}
@@ -154,7 +163,7 @@ func TestServeCatalog(t *testing.T) {
 	var doc struct {
 		Webhooks map[string]json.RawMessage `json:"webhooks"`
 	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &doc) != nil || len(doc.Webhooks) != 2 {
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &doc) != nil || len(doc.Webhooks) != 3 {
 		t.Fatalf("GET /openapi.json = %d %.200s", resp.StatusCode, body)
 	}
 	resp, body = httpGet(t, base+"/docs")

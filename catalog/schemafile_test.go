@@ -1,0 +1,58 @@
+package catalog_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hookd/hookd/catalog"
+)
+
+func TestReadSchemaFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	want := `{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}}`
+	for _, p := range []string{
+		write("a.json", want),
+		write("a.yaml", "type: object\nrequired: [id]\nproperties:\n  id: {type: string}\n"),
+		write("a.YML", "type: object\nrequired:\n  - id\nproperties:\n  id:\n    type: string\n"),
+	} {
+		got, err := catalog.ReadSchemaFile(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		var g, w any
+		_ = json.Unmarshal(got, &g)
+		_ = json.Unmarshal([]byte(want), &w)
+		if gj, _ := json.Marshal(g); string(gj) != mustCanon(t, w) {
+			t.Errorf("%s: got %s, want %s", p, got, want)
+		}
+	}
+	for _, tc := range []struct{ path, want string }{
+		{write("bad.json", "type: object"), "is not JSON"},
+		{write("bad.yaml", "type: [object"), "is not YAML"},
+		{filepath.Join(dir, "missing.json"), "no such file"},
+	} {
+		if _, err := catalog.ReadSchemaFile(tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want %q", tc.path, err, tc.want)
+		}
+	}
+}
+
+func mustCanon(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
