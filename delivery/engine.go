@@ -30,6 +30,7 @@ type Engine struct {
 	policy  *retryPolicy
 	metrics *metrics
 	nodes   nodeCount // live nodes sharing the store, for limits (nodes.go)
+	joined  chan struct{} // closed once this node may send (nodes.go)
 
 	heldMu sync.Mutex
 	held   map[string]*holding // deliveries leased to this node, by id
@@ -69,6 +70,7 @@ func New(store hookd.Store, cfg Config) *Engine {
 		keys:       make(map[string]struct{}),
 		stop:       make(chan struct{}),
 		writerStop: make(chan struct{}),
+		joined:     make(chan struct{}),
 		policy:     &retryPolicy{schedule: cfg.Schedule, jitter: cfg.Jitter, randFunc: cfg.RandFunc},
 		sender:     &sender{client: cfg.Client, private: cfg.PrivateClient, userAgent: cfg.UserAgent, nowFunc: cfg.NowFunc},
 	}

@@ -20,6 +20,12 @@ import (
 // that died (one lease after its last heartbeat) they keep their smaller
 // shares. When an endpoint allows fewer attempts at once than there are
 // nodes, each node still sends one, so up to one per node are in flight.
+//
+// A node that joins others sends nothing until they have counted it: the
+// others lower their shares at their next heartbeat, so the newcomer waits
+// a heartbeat interval and a half (joinWait) after its first one before
+// its first attempt. It accepts, stores and claims meanwhile. A node that
+// finds itself alone sends at once.
 
 // nodeCount is the number of live nodes this node last saw.
 type nodeCount struct {
@@ -54,13 +60,15 @@ func heartbeatInterval(lease time.Duration) time.Duration {
 func (e *Engine) heartbeatLoop() {
 	reg, ok := e.store.(hookd.NodeRegistry)
 	if !ok {
+		close(e.joined) // a store without heartbeats has one node
 		return
 	}
 	every := heartbeatInterval(e.cfg.Lease)
 	t := time.NewTicker(every)
 	defer t.Stop()
+	alone := e.heartbeat(reg, every)
+	e.join(alone, joinWait(every))
 	for {
-		e.heartbeat(reg, every)
 		select {
 		case <-e.stop:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -71,25 +79,50 @@ func (e *Engine) heartbeatLoop() {
 			return
 		case <-t.C:
 		}
+		e.heartbeat(reg, every)
 	}
 }
 
+// joinWait is how long a node that joins others waits before sending.
+func joinWait(every time.Duration) time.Duration { return every + every/2 }
+
+// join lets the workers send: at once when the node is alone, otherwise
+// after wait (or never, if the engine stops first).
+func (e *Engine) join(alone bool, wait time.Duration) {
+	if alone {
+		close(e.joined)
+		return
+	}
+	e.cfg.Logger.Info("joining other nodes: sending starts once they have counted this one", "wait", wait, "node", e.cfg.NodeID)
+	go func() {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			close(e.joined)
+		case <-e.stop:
+		}
+	}()
+}
+
 // heartbeat records this node as live and takes the new number of live
-// nodes. When the store fails, the last number is kept: guessing fewer
-// nodes would raise this node's share past its part of the limits.
-func (e *Engine) heartbeat(reg hookd.NodeRegistry, timeout time.Duration) {
+// nodes, and reports whether the node is alone. When the store fails, the
+// last number is kept (guessing fewer nodes would raise this node's share
+// past its part of the limits) and the node does not count as alone.
+func (e *Engine) heartbeat(reg hookd.NodeRegistry, timeout time.Duration) (alone bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	n, err := reg.Heartbeat(ctx, e.cfg.NodeID, e.cfg.NowFunc(), e.cfg.Lease)
 	if err != nil {
 		e.cfg.Logger.Error("node heartbeat", "err", err)
-		return
+		return false
 	}
 	before := e.nodes.get()
 	e.nodes.live.Store(int32(max(1, n)))
 	if after := e.nodes.get(); after != before {
 		e.cfg.Logger.Info("live nodes changed: endpoint limits are shared between them", "nodes", after, "node", e.cfg.NodeID)
 	}
+	return n <= 1
 }
 
 // dueNotify returns the store's channel of due notifications, or nil

@@ -23,11 +23,13 @@ type sharedStore struct {
 	*sqlite.Store
 	live  atomic.Int32
 	beats atomic.Int32
+	first atomic.Int64 // unix ns of the first heartbeat
 	left  atomic.Bool
 	due   chan struct{}
 }
 
 func (s *sharedStore) Heartbeat(context.Context, string, time.Time, time.Duration) (int, error) {
+	s.first.CompareAndSwap(0, time.Now().UnixNano())
 	s.beats.Add(1)
 	return int(s.live.Load()), nil
 }
@@ -143,5 +145,26 @@ func TestHeartbeatLeaves(t *testing.T) {
 	}
 	if !s.left.Load() {
 		t.Fatal("the node did not leave the registry")
+	}
+}
+
+// TestJoiningNodeWaits checks that a node joining others sends nothing
+// until they have had a heartbeat to count it (and lower their shares):
+// a heartbeat interval and a half after its first heartbeat.
+func TestJoiningNodeWaits(t *testing.T) {
+	s, eng := newSharedEngine(t, 2, delivery.Config{Lease: 3 * time.Second}) // heartbeats every second
+	var arrived atomic.Int64
+	rc := newReceiver(t, func(int, http.ResponseWriter) int {
+		arrived.CompareAndSwap(0, time.Now().UnixNano())
+		return http.StatusOK
+	})
+	createEndpoint(t, s, eng, rc.URL, 0)
+	if _, err := eng.Publish(t.Context(), &hookd.Publish{TenantID: hookd.DefaultTenant, Type: "a.b",
+		Data: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return rc.count.Load() == 1 })
+	if wait := time.Duration(arrived.Load() - s.first.Load()); wait < 1500*time.Millisecond {
+		t.Fatalf("the first attempt left %v after the first heartbeat, want at least 1.5s", wait)
 	}
 }

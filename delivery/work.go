@@ -11,6 +11,11 @@ import (
 // work runs one worker: it takes runnable tasks and sends them until the
 // dispatcher closes.
 func (e *Engine) work() {
+	select {
+	case <-e.joined:
+	case <-e.stop:
+		return
+	}
 	for t := e.disp.take(); t != nil; t = e.disp.take() {
 		e.attempt(t)
 	}
