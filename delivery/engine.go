@@ -29,7 +29,7 @@ type Engine struct {
 	sender  *sender
 	policy  *retryPolicy
 	metrics *metrics
-	nodes   nodeCount // live nodes sharing the store, for limits (nodes.go)
+	nodes   nodeCount     // live nodes sharing the store, for limits (nodes.go)
 	joined  chan struct{} // closed once this node may send (nodes.go)
 
 	heldMu sync.Mutex
