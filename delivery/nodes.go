@@ -83,6 +83,10 @@ func (e *Engine) heartbeatLoop() {
 	}
 }
 
+// Joined is closed once this node sends: at once when it started alone,
+// after the join wait when it joined other nodes.
+func (e *Engine) Joined() <-chan struct{} { return e.joined }
+
 // joinWait is how long a node that joins others waits before sending.
 func joinWait(every time.Duration) time.Duration { return every + every/2 }
 

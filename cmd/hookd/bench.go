@@ -124,8 +124,12 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	// Every node routes to the new endpoints from the first event on,
-	// rather than from its next look at the store.
+	// rather than from its next look at the store, and sends from the
+	// start (a node joining others waits until they have counted it).
 	nodes.invalidate()
+	if err := nodes.waitJoined(ctx, stdout); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "publishing for %v: %d publishers, %d endpoint(s), %d node(s), rate %s\n",
 		o.duration, o.concurrency, o.endpoints, o.nodes, rateText(o.rate))
 	stopProfile, err := startCPUProfile(o.cpuProfile)
@@ -182,6 +186,21 @@ func (ns *benchNodes) invalidate() {
 	for _, e := range ns.engines {
 		e.Invalidate()
 	}
+}
+
+// waitJoined waits until every node sends.
+func (ns *benchNodes) waitJoined(ctx context.Context, stdout io.Writer) error {
+	if len(ns.engines) > 1 {
+		fmt.Fprintf(stdout, "waiting for the %d nodes to count each other…\n", len(ns.engines))
+	}
+	for _, e := range ns.engines {
+		select {
+		case <-e.Joined():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // startBenchNodes starts the nodes.
