@@ -1,6 +1,8 @@
 package receive
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -36,10 +38,34 @@ type publishDest struct {
 	typeCEL *celProgram
 }
 
-// ForwardTargetID names the i-th destination of a source for the engine:
-// "{source}/{i}". Deliveries in flight follow the destination at that
-// position when the source changes.
-func ForwardTargetID(sourceID string, i int) string { return sourceID + "/" + strconv.Itoa(i) }
+// ForwardTargetID names a forward destination of a source for the engine:
+// "{source}/{name}" (see Forward.Name).
+func ForwardTargetID(sourceID, name string) string { return sourceID + "/" + name }
+
+// forwardName returns the destination's name: its own, or one derived
+// from its URL.
+func forwardName(f *Forward) string {
+	if f.Name != "" {
+		return f.Name
+	}
+	sum := sha256.Sum256([]byte(f.URL))
+	return "url-" + hex.EncodeToString(sum[:6])
+}
+
+// validForwardName reports whether name is 1–64 letters, digits, '.', '_'
+// and '-', starting with a letter.
+func validForwardName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for i, c := range name {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')) {
+			return false
+		}
+	}
+	return true
+}
 
 func (s *Source) compileDedupe(fe *fieldErrors) {
 	s.window = DefaultDedupeWindow
@@ -113,20 +139,29 @@ func (s *Source) compileResponse(fe *fieldErrors) {
 }
 
 func (s *Source) compileDestinations(fe *fieldErrors) {
+	names := map[string]int{} // forward name → index of its destination
 	for i, d := range s.spec.Destinations {
 		ptr := "/destinations/" + strconv.Itoa(i)
 		switch {
 		case (d.Forward == nil) == (d.Publish == nil):
 			fe.add(ptr, "must have exactly one of forward and publish")
 		case d.Forward != nil:
-			s.forwards = append(s.forwards, s.compileForward(i, d.Forward, ptr+"/forward", fe))
+			name := forwardName(d.Forward)
+			if j, dup := names[name]; dup {
+				fe.add(ptr+"/forward/name", "%q also names destination %d (a default name comes from the URL): give each forward its own name", name, j)
+			}
+			names[name] = i
+			s.forwards = append(s.forwards, s.compileForward(name, d.Forward, ptr+"/forward", fe))
 		default:
 			s.publishes = append(s.publishes, compilePublish(d.Publish, ptr+"/publish", fe))
 		}
 	}
 }
 
-func (s *Source) compileForward(i int, f *Forward, ptr string, fe *fieldErrors) *forwardDest {
+func (s *Source) compileForward(name string, f *Forward, ptr string, fe *fieldErrors) *forwardDest {
+	if f.Name != "" && !validForwardName(f.Name) {
+		fe.add(ptr+"/name", "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter")
+	}
 	u, err := url.Parse(f.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		fe.add(ptr+"/url", "must be an absolute http(s) URL")
@@ -141,7 +176,7 @@ func (s *Source) compileForward(i int, f *Forward, ptr string, fe *fieldErrors) 
 		fe.add(ptr+"/retry_schedule", "has more than %d delays", hookd.MaxRetrySchedule)
 	}
 	ep := &hookd.Endpoint{
-		ID: ForwardTargetID(s.id, i), URL: f.URL, Description: "forward of source " + s.id,
+		ID: ForwardTargetID(s.id, name), URL: f.URL, Description: "forward of source " + s.id,
 		Secrets: []hookd.Secret{{Value: f.Secret}}, AllowPrivate: f.AllowPrivate,
 		Timeout: time.Duration(f.Timeout), Enabled: true,
 	}

@@ -3,6 +3,8 @@ package receive_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -304,4 +306,74 @@ func TestServerPublish(t *testing.T) {
 	if err := json.Unmarshal(h.got.body[0], &ev); err != nil || ev.Type != "github.push" || string(ev.Data) != `{"ref":"main"}` {
 		t.Errorf("delivered %s", h.got.body[0])
 	}
+}
+
+// TestForwardNames checks that a forward keeps its name, and so its
+// deliveries in flight, when the destinations are reordered; that two
+// forwards may not share a name; and that names are checked.
+func TestForwardNames(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t, map[string]string{"s": `{"destinations": [
+		{"forward": {"url": "https://a.example/hook", "secret": "` + forwardSecret + `"}},
+		{"forward": {"name": "billing", "url": "https://b.example/hook", "secret": "` + forwardSecret + `"}}]}`})
+	ids := map[string]string{}
+	for _, url := range []string{"https://a.example/hook", "https://b.example/hook"} {
+		for _, name := range []string{"billing", "url-" + urlSum(url)} {
+			if ep := h.reg.Forward(receive.ForwardTargetID("s", name)); ep != nil && ep.URL == url {
+				ids[url] = ep.ID
+			}
+		}
+	}
+	if len(ids) != 2 {
+		t.Fatalf("forward ids: %v", ids)
+	}
+	// The same destinations in the other order, as an operator edits them.
+	err := h.store.PutSource(ctx, &hookd.Source{ID: "s", Spec: json.RawMessage(`{"destinations": [
+		{"forward": {"name": "billing", "url": "https://b.example/hook", "secret": "` + forwardSecret + `"}},
+		{"forward": {"url": "https://a.example/hook", "secret": "` + forwardSecret + `"}}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.reg.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for url, id := range ids {
+		if ep := h.reg.Forward(id); ep == nil || ep.URL != url {
+			t.Errorf("after reordering, %s resolves to %+v, want %s", id, ep, url)
+		}
+	}
+
+	for _, tc := range []struct{ spec, pointer string }{
+		{`{"destinations": [{"forward": {"url": "https://a.example/", "secret": "` + forwardSecret + `"}},
+			{"forward": {"url": "https://a.example/", "secret": "` + forwardSecret + `", "headers": ["X-A"]}}]}`,
+			"/destinations/1/forward/name"},
+		{`{"destinations": [{"forward": {"name": "1st", "url": "https://a.example/", "secret": "` + forwardSecret + `"}}]}`,
+			"/destinations/0/forward/name"},
+		{`{"destinations": [{"forward": {"name": "a b", "url": "https://a.example/", "secret": "` + forwardSecret + `"}}]}`,
+			"/destinations/0/forward/name"},
+	} {
+		_, err := receive.Compile(sourceOf(tc.spec), receive.Options{NowFunc: nowFunc})
+		if !hasFieldPointer(err, tc.pointer) {
+			t.Errorf("%s: err %v, want one at %s", tc.spec, err, tc.pointer)
+		}
+	}
+	// Distinct names make the same URL twice acceptable.
+	compile(t, `{"destinations": [
+		{"forward": {"name": "one", "url": "https://a.example/", "secret": "`+forwardSecret+`"}},
+		{"forward": {"name": "two", "url": "https://a.example/", "secret": "`+forwardSecret+`"}}]}`)
+}
+
+func urlSum(url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return hex.EncodeToString(sum[:6])
+}
+
+func hasFieldPointer(err error, pointer string) bool {
+	for _, f := range hookd.ErrorFields(err) {
+		if f.Pointer == pointer {
+			return true
+		}
+	}
+	return false
 }

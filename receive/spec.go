@@ -151,7 +151,13 @@ type Destination struct {
 // through the delivery engine (retries, SSRF guard), signed with hookd's
 // own Standard Webhooks signature.
 type Forward struct {
-	URL string `json:"url"`
+	// Name identifies the destination within its source: deliveries in
+	// flight follow the destination of the same name when the source
+	// changes. 1–64 letters, digits, '.', '_' and '-', starting with a
+	// letter. Default: derived from URL, so that reordering destinations
+	// changes nothing and a forward whose URL changed is a new one.
+	Name string `json:"name,omitempty"`
+	URL  string `json:"url"`
 	// Headers lists the original headers passed on.
 	Headers []string `json:"headers,omitempty"`
 	// Secret ("whsec_…") signs the forwarded requests. Required.
