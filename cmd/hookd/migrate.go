@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 // that is migrating the same database.
 const migrateTimeout = 10 * time.Minute
 
-func newMigrateCmd(env []string, stdout io.Writer) *cobra.Command {
+func newMigrateCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 	var configPath, db string
 	cmd := &cobra.Command{
 		Use:   "migrate",
@@ -36,7 +37,11 @@ func newMigrateCmd(env []string, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("load config: %w", err)
 			}
-			return migrate(cmd.Context(), cfg, stdout)
+			logger, err := newLogger(cfg.Log, stderr)
+			if err != nil {
+				return err
+			}
+			return migrate(cmd.Context(), cfg, logger, stdout)
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", "", "YAML configuration file (default ./hookd.yaml if it exists)")
@@ -45,11 +50,11 @@ func newMigrateCmd(env []string, stdout io.Writer) *cobra.Command {
 }
 
 // migrate opens the store with its migrations applied, and closes it.
-func migrate(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
+func migrate(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, migrateTimeout)
 	defer cancel()
 	cfg.DBMigrate = config.SwitchOn
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

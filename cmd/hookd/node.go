@@ -38,7 +38,7 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 			err = errors.Join(err, n.close(ctx))
 		}
 	}()
-	if n.store, err = openStore(ctx, cfg); err != nil {
+	if n.store, err = openStore(ctx, cfg, logger); err != nil {
 		return n, err
 	}
 	n.onClose(func(context.Context) error { return wrapErr("close store", n.store.Close()) })

@@ -43,7 +43,7 @@ func newRootCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 		return &usageError{fmt.Errorf("%w (see 'hookd %s --help')", err, cmd.Name())}
 	})
 	root.AddCommand(newServeCmd(env, stderr), newListenCmd(stdout, stderr), newBenchCmd(stdout, stderr), newVersionCmd(stdout))
-	root.AddCommand(newMigrateCmd(env, stdout))
+	root.AddCommand(newMigrateCmd(env, stdout, stderr))
 	root.AddCommand(newOpenAPICmd(env, stdout))
 	return root
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
@@ -11,8 +12,9 @@ import (
 )
 
 // openStore opens the store that cfg.Database names, applying its
-// migrations unless cfg.DBMigrate is off. Each backend is one case.
-func openStore(ctx context.Context, cfg *config.Config) (hookd.Store, error) {
+// migrations unless cfg.DBMigrate is off. Each backend is one case; logger
+// receives what a store reports in the background.
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (hookd.Store, error) {
 	driver, dsn, err := cfg.DB()
 	if err != nil {
 		return nil, fmt.Errorf("db: %w", err)
@@ -28,6 +30,7 @@ func openStore(ctx context.Context, cfg *config.Config) (hookd.Store, error) {
 		s, err := postgres.Open(ctx, dsn, postgres.Options{
 			MaxConns:       int32(cfg.DBMaxConns),
 			SkipMigrations: !cfg.DBMigrate.On(),
+			Logger:         logger,
 		})
 		if err != nil {
 			return nil, err // it names the database, without the password
