@@ -12,8 +12,10 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/httpapi"
+	"github.com/hookd/hookd/store/sqlite"
 )
 
 // catalogYAML declares two event types, one with its schema in a file.
@@ -130,6 +132,41 @@ func TestOpenAPICommand(t *testing.T) {
 		writeCatalogConfig(t, "event_types:\n  - name: a.b\n    schema: {type: 3}\n"))
 	if code == 0 || !strings.Contains(errOut, "hookd.yaml:3") {
 		t.Errorf("a bad schema: exit %d, %s", code, errOut)
+	}
+}
+
+// hookd openapi --db adds the event types stored in the database (made
+// through the API) to those of the configuration.
+func TestOpenAPICommandWithDatabase(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "hookd.db")
+	st, err := sqlite.Open(t.Context(), db, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.PutEventType(t.Context(), &hookd.EventType{Name: "order.shipped", Description: "made through the API",
+		Schema: json.RawMessage(`{"type":"object"}`)})
+	if cerr := st.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	code, out, errOut := runInProcess(t, nil, "openapi", "--config", writeCatalogConfig(t, catalogYAML), "--db", "sqlite:"+db)
+	if code != 0 {
+		t.Fatalf("hookd openapi --db: exit %d: %s", code, errOut)
+	}
+	var doc struct {
+		Webhooks map[string]json.RawMessage `json:"webhooks"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"invoice.paid", "user.created", "user.deleted", "order.shipped"} {
+		if doc.Webhooks[name] == nil {
+			t.Errorf("webhooks lack %s: %d entries", name, len(doc.Webhooks))
+		}
+	}
+	code, _, errOut = runInProcess(t, nil, "openapi", "--db", "mysql://x")
+	if code == 0 || !strings.Contains(errOut, "db") {
+		t.Errorf("an unsupported --db: exit %d, %s", code, errOut)
 	}
 }
 
