@@ -240,3 +240,33 @@ func TestErrors(t *testing.T) {
 		t.Fatal("nil error or IsNotFound")
 	}
 }
+
+// TestPages checks the page size bounds and that a page's cursor resumes
+// after the last item, with foreign cursors refused.
+func TestPages(t *testing.T) {
+	t.Parallel()
+	for limit, want := range map[int]int{0: hookd.DefaultPageLimit, -3: hookd.DefaultPageLimit, 7: 7, 10000: hookd.MaxPageLimit} {
+		if got := (hookd.Page{Limit: limit}).Size(); got != want {
+			t.Errorf("Page{Limit: %d}.Size() = %d, want %d", limit, got, want)
+		}
+	}
+	id := func(s string) string { return s }
+	items, next := hookd.NextPage([]string{"evt_3", "evt_2", "evt_1"}, 2, id)
+	if !slices.Equal(items, []string{"evt_3", "evt_2"}) || next == "" {
+		t.Fatalf("NextPage = %v, %q", items, next)
+	}
+	if after, err := (hookd.Page{Cursor: next}).After(); err != nil || after != "evt_2" {
+		t.Errorf("After() = %q, %v; want evt_2", after, err)
+	}
+	if items, next := hookd.NextPage([]string{"evt_1"}, 2, id); len(items) != 1 || next != "" {
+		t.Errorf("the last page: %v, %q", items, next)
+	}
+	if after, err := (hookd.Page{}).After(); err != nil || after != "" {
+		t.Errorf("no cursor: %q, %v", after, err)
+	}
+	for _, c := range []string{"!!", "_w"} { // not base64url; not UTF-8 (0xFF)
+		if _, err := (hookd.Page{Cursor: c}).After(); hookd.ErrorCode(err) != hookd.EINVALID {
+			t.Errorf("cursor %q: %v, want EINVALID", c, err)
+		}
+	}
+}

@@ -2,7 +2,9 @@ package hookd
 
 import (
 	"context"
+	"encoding/base64"
 	"time"
+	"unicode/utf8"
 )
 
 // Store is the durable state of hookd. Implementations: store/sqlite (the
@@ -51,6 +53,29 @@ type Purge struct {
 type Page struct {
 	Limit  int // 0 means DefaultPageLimit; above MaxPageLimit is clamped
 	Cursor string
+}
+
+// After returns the id the page's cursor resumes a listing after, "" for
+// the first page. A cursor that NextPage did not make is EINVALID.
+func (p Page) After() (string, error) {
+	if p.Cursor == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(p.Cursor)
+	if err != nil || len(b) == 0 || !utf8.Valid(b) {
+		return "", Errorf(EINVALID, "invalid cursor")
+	}
+	return string(b), nil
+}
+
+// NextPage trims a listing fetched with one item more than the page size,
+// and returns the opaque cursor of the next page, "" at the end.
+func NextPage[T any](items []T, size int, id func(T) string) ([]T, string) {
+	if len(items) <= size {
+		return items, ""
+	}
+	items = items[:size]
+	return items, base64.RawURLEncoding.EncodeToString([]byte(id(items[size-1])))
 }
 
 // Pagination limits.

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -126,33 +125,6 @@ func safeText(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
-// encodeCursor makes the opaque cursor that resumes a listing after id.
-func encodeCursor(id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(id))
-}
-
-// decodeCursor returns the id a cursor names, "" for no cursor.
-func decodeCursor(c string) (string, error) {
-	if c == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) == 0 || !utf8.Valid(b) {
-		return "", hookd.Errorf(hookd.EINVALID, "invalid cursor")
-	}
-	return string(b), nil
-}
-
-// cut trims a listing fetched with one row more than the page size, and
-// returns the cursor of the next page, "" at the end.
-func cut[T any](items []T, size int, id func(T) string) ([]T, string) {
-	if len(items) <= size {
-		return items, ""
-	}
-	items = items[:size]
-	return items, encodeCursor(id(items[size-1]))
-}
-
 // where builds a WHERE clause from conditions joined by AND. Each "?" in
 // a condition becomes the next numbered parameter.
 type where struct {
@@ -184,7 +156,7 @@ func (w *where) eq(cols, vals []string) {
 
 // page adds the cursor bound of a listing by id descending.
 func (w *where) page(col string, p hookd.Page) error {
-	after, err := decodeCursor(p.Cursor)
+	after, err := p.After()
 	if err != nil {
 		return err
 	}

@@ -126,7 +126,7 @@ func (s *Store) ListEvents(ctx context.Context, f hookd.EventFilter) ([]*hookd.E
 	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)
 	}
-	es, next := cut(es, size, func(e *hookd.Event) string { return e.ID })
+	es, next := hookd.NextPage(es, size, func(e *hookd.Event) string { return e.ID })
 	return es, next, nil
 }
 
@@ -153,7 +153,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
-	ds, next := cut(ds, size, func(d *hookd.Delivery) string { return d.ID })
+	ds, next := hookd.NextPage(ds, size, func(d *hookd.Delivery) string { return d.ID })
 	return ds, next, nil
 }
 
@@ -174,7 +174,7 @@ func (s *Store) ListAttempts(ctx context.Context, f hookd.AttemptFilter) ([]*hoo
 	if err != nil {
 		return nil, "", fmt.Errorf("list attempts: %w", err)
 	}
-	as, next := cut(as, size, func(a *hookd.Attempt) string { return a.ID })
+	as, next := hookd.NextPage(as, size, func(a *hookd.Attempt) string { return a.ID })
 	return as, next, nil
 }
 

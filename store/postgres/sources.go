@@ -134,7 +134,7 @@ func (s *Store) ListRequests(ctx context.Context, f hookd.RequestFilter) ([]*hoo
 	if err != nil {
 		return nil, "", fmt.Errorf("list requests: %w", err)
 	}
-	qs, next := cut(qs, size, func(q *hookd.Request) string { return q.ID })
+	qs, next := hookd.NextPage(qs, size, func(q *hookd.Request) string { return q.ID })
 	return qs, next, nil
 }
 

@@ -65,7 +65,7 @@ func (s *Store) ListTenants(ctx context.Context, p hookd.Page) ([]*hookd.Tenant,
 	if err != nil {
 		return nil, "", fmt.Errorf("list tenants: %w", err)
 	}
-	ts, next := cut(ts, size, func(t *hookd.Tenant) string { return t.ID })
+	ts, next := hookd.NextPage(ts, size, func(t *hookd.Tenant) string { return t.ID })
 	return ts, next, nil
 }
 

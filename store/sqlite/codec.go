@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,33 +115,6 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// encodeCursor makes the opaque cursor that resumes a listing after id.
-func encodeCursor(id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(id))
-}
-
-// decodeCursor returns the id a cursor names, "" for no cursor.
-func decodeCursor(c string) (string, error) {
-	if c == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) == 0 {
-		return "", hookd.Errorf(hookd.EINVALID, "invalid cursor")
-	}
-	return string(b), nil
-}
-
-// cut trims a listing fetched with one row more than the page size, and
-// returns the cursor of the next page, "" at the end.
-func cut[T any](items []T, size int, id func(T) string) ([]T, string) {
-	if len(items) <= size {
-		return items, ""
-	}
-	items = items[:size]
-	return items, encodeCursor(id(items[size-1]))
-}
-
 // where builds a WHERE clause from conditions joined by AND.
 type where struct {
 	conds []string
@@ -165,7 +137,7 @@ func (w *where) in(col string, vals []string) {
 
 // page adds the cursor bound of a listing by id descending.
 func (w *where) page(col string, p hookd.Page) error {
-	after, err := decodeCursor(p.Cursor)
+	after, err := p.After()
 	if err != nil {
 		return err
 	}

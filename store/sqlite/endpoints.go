@@ -147,7 +147,7 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p hookd.Page
 	if err != nil {
 		return nil, "", fmt.Errorf("list endpoints: %w", err)
 	}
-	es, next := cut(es, size, func(e *hookd.Endpoint) string { return e.ID })
+	es, next := hookd.NextPage(es, size, func(e *hookd.Endpoint) string { return e.ID })
 	return es, next, nil
 }
 
