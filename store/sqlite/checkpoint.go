@@ -18,14 +18,18 @@ import (
 // last frames, so the WAL would never start over and would grow until
 // something blocked the writer to reset it (a RESTART checkpoint waits in
 // SQLite's busy handler, stalling commits by up to 100 ms). Once the WAL
-// holds more than walResetFrames (Store.walReset), the store therefore finishes the
-// checkpoint on the write connection itself, between two transactions:
-// by then only the frames of the last moment are left to copy, and with
-// every frame copied the next transaction writes the WAL from its start
-// again, over blocks already allocated and cached.
+// holds more than walResetFrames (Store.walReset), the store therefore
+// finishes the checkpoint on the write connection itself, between two
+// transactions: by then only the frames of the last moment are left to
+// copy, and with every frame copied the next transaction writes the WAL
+// from its start again, over blocks already allocated and cached. Should
+// the concurrent passes fall behind the writer for good, the WAL is still
+// bounded: past walHighWater the rest is copied on the write connection
+// whatever its size, stalling commits for that long.
 const (
 	checkpointInterval = 200 * time.Millisecond
-	walResetFrames     = 4096 // 16 MiB of 4 KiB pages
+	walResetFrames     = 4096     // 16 MiB of 4 KiB pages
+	walHighWater       = 64 << 10 // 256 MiB
 	// At most maxPasses concurrent passes run in a round, until no more
 	// than half of walResetFrames are left for the write connection.
 	maxPasses = 4
@@ -80,7 +84,7 @@ func (s *Store) checkpointRound(ctx context.Context) error {
 			break
 		}
 	}
-	if log < s.walReset || log-done > catchUp {
+	if log < s.walReset || (log-done > catchUp && log < walHighWater) {
 		return nil
 	}
 	conn, err := s.wdb.Conn(ctx) // waits for the transaction in progress
