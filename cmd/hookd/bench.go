@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -85,10 +84,16 @@ func (o benchOptions) validate() error {
 		return errors.New("--payload-bytes must be between 32 and 1048576")
 	case o.nodes < 1 || o.nodes > 16:
 		return errors.New("--nodes must be between 1 and 16")
-	case o.nodes > 1 && !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://"):
+	case o.nodes > 1 && !o.onPostgres():
 		return errors.New("--nodes above 1 needs a PostgreSQL --db: a SQLite file serves one node")
 	}
 	return nil
+}
+
+// onPostgres reports whether --db names a PostgreSQL database.
+func (o benchOptions) onPostgres() bool {
+	driver, _, err := (&config.Config{Database: o.db}).DB()
+	return err == nil && driver == config.DriverPostgres
 }
 
 // runBench runs the benchmark and prints its report.
