@@ -136,10 +136,11 @@ type EndpointStore interface {
 	// UpdateEndpoint replaces every field but ID, TenantID, CreatedAt and
 	// FailingSince, and sets UpdatedAt. FailingSince belongs to the engine
 	// (SetEndpointHealth): an update writes it only when it enables a
-	// disabled endpoint, which starts a new run. Unless e.UpdatedAt is zero, the update applies
-	// only to the endpoint as it was read, and fails with Stale when it
-	// changed since (through the API or the engine disabling it), so that
-	// a read-modify-write never undoes another change.
+	// disabled endpoint, which starts a new run. Unless e.UpdatedAt is
+	// zero, the update applies only to the endpoint as it was read, and
+	// fails with Stale when it changed since (through the API or the
+	// engine disabling it), so that a read-modify-write never undoes
+	// another change.
 	UpdateEndpoint(ctx context.Context, e *Endpoint) error
 	// SetEndpointHealth writes the fields the engine owns, leaving the
 	// others as they are, so it cannot undo a concurrent update made

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -52,20 +53,10 @@ func forwardName(f *Forward) string {
 	return "url-" + hex.EncodeToString(sum[:6])
 }
 
-// validForwardName reports whether name is 1–64 letters, digits, '.', '_'
-// and '-', starting with a letter.
-func validForwardName(name string) bool {
-	if name == "" || len(name) > 64 {
-		return false
-	}
-	for i, c := range name {
-		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')) {
-			return false
-		}
-	}
-	return true
-}
+// forwardNamePattern is what a forward's own name must match: 1–64
+// letters, digits, '.', '_' and '-', starting with a letter (so that no
+// name looks like another kind of id).
+var forwardNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]{0,63}$`)
 
 func (s *Source) compileDedupe(fe *fieldErrors) {
 	s.window = DefaultDedupeWindow
@@ -159,7 +150,7 @@ func (s *Source) compileDestinations(fe *fieldErrors) {
 }
 
 func (s *Source) compileForward(name string, f *Forward, ptr string, fe *fieldErrors) *forwardDest {
-	if f.Name != "" && !validForwardName(f.Name) {
+	if f.Name != "" && !forwardNamePattern.MatchString(f.Name) {
 		fe.add(ptr+"/name", "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter")
 	}
 	u, err := url.Parse(f.URL)

@@ -157,8 +157,10 @@ func (s *Store) AllEndpoints(ctx context.Context) ([]*hookd.Endpoint, error) {
 	return es, wrap(err, "all endpoints")
 }
 
-// UpdateEndpoint replaces every field but ID, TenantID and CreatedAt, sets
-// UpdatedAt, and fills CreatedAt from the store. It fails with ENOTFOUND.
+// UpdateEndpoint implements hookd.EndpointStore: an update of the endpoint
+// as it was read (Stale otherwise), which leaves FailingSince to the
+// engine unless it enables the endpoint. It sets UpdatedAt, fills CreatedAt
+// from the store, and fails with ENOTFOUND.
 func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	now := s.now()
 	c := *e
@@ -173,8 +175,10 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 		err := tx.QueryRowContext(ctx, `UPDATE endpoints SET url = ?3, description = ?4, event_types = ?5,
 				headers = ?6, sig_scheme = ?7, sig_header = ?8, sig_prefix = ?9, payload = ?10, timeout = ?11,
 				rate_limit = ?12, max_concurrency = ?13, retry_schedule = ?14, enabled = ?15,
-				disabled_reason = ?16, failing_since = CASE WHEN ?15 AND NOT enabled THEN ?17 ELSE failing_since END, metadata = ?18, secrets = ?19, updated_at = ?21
-			WHERE id = ?1 AND tenant_id = ?2 AND (?22 = 0 OR updated_at = ?22) RETURNING created_at`, args...).Scan(&created)
+				disabled_reason = ?16, failing_since = CASE WHEN ?15 AND NOT enabled THEN ?17 ELSE failing_since END,
+				metadata = ?18, secrets = ?19, updated_at = ?21
+			WHERE id = ?1 AND tenant_id = ?2 AND (?22 = 0 OR updated_at = ?22)
+			RETURNING created_at`, args...).Scan(&created)
 		if errors.Is(err, sql.ErrNoRows) {
 			var one int
 			if tx.QueryRowContext(ctx, `SELECT 1 FROM endpoints WHERE id = ? AND tenant_id = ?`, e.ID, e.TenantID).Scan(&one) == nil {
