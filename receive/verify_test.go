@@ -140,6 +140,13 @@ func TestSpecErrors(t *testing.T) {
 		{`{"response":{"status":500}}`, "/response/status"},
 		{`{"destinations":[{"forward":{"url":"ftp://x","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}]}`, "/destinations/0/forward/url"},
 		{`{"destinations":[{"forward":{"url":"http://x"}}]}`, "/destinations/0/forward/secret"},
+		{`{"destinations":[{"forward":{"name":"1st","url":"http://x","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}]}`,
+			"/destinations/0/forward/name"},
+		{`{"destinations":[{"forward":{"name":"a b","url":"http://x","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}]}`,
+			"/destinations/0/forward/name"},
+		{`{"destinations":[{"forward":{"url":"http://x","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},` +
+			`{"forward":{"url":"http://x","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","headers":["X-A"]}}]}`,
+			"/destinations/1/forward/name"},
 		{`{"destinations":[{"publish":{"type":{"cel":"1 + 1"}}}]}`, "/destinations/0/publish/type/cel"},
 		{`{"destinations":[{"publish":{"type":{"cell":"x"}}}]}`, "/destinations/0/publish/type"},
 	}
