@@ -328,7 +328,7 @@ func TestOtherHookdVariablesIgnored(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	t.Parallel()
-	// The README's configuration table lists these keys; update both.
+	// docs/configuration.md lists these keys; update both.
 	equal(t, []string{
 		"addr", "db", "db_max_conns", "db_migrate", "api_key", "node_id",
 		"ssrf.allow", "ssrf.proxy",

@@ -219,18 +219,18 @@ func TestServeCatalog(t *testing.T) {
 // asProblem reports whether err is a *httpapi.Problem, setting *p.
 func asProblem(err error, p **httpapi.Problem) bool { return errors.As(err, p) }
 
-// The README's event catalog example is a valid configuration.
+// The event catalog page's example is a valid configuration.
 func TestREADMECatalogExample(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile("../../README.md")
+	b, err := os.ReadFile("../../docs/catalog.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	readme := string(b)
-	_, section, ok := strings.Cut(readme, "## Event catalog")
+	_, section, ok := strings.Cut(readme, "# Event catalog")
 	start := strings.Index(section, "```yaml\n")
 	if !ok || start < 0 {
-		t.Fatal("README has no event catalog example")
+		t.Fatal("docs/catalog.md has no event catalog example")
 	}
 	example := section[start+len("```yaml\n"):]
 	example = example[:strings.Index(example, "```")]
@@ -240,6 +240,6 @@ func TestREADMECatalogExample(t *testing.T) {
 	}
 	types, err := configEventTypes(cfg)
 	if err != nil || len(types) != 2 {
-		t.Fatalf("README example: %d types, %v", len(types), err)
+		t.Fatalf("docs/catalog.md example: %d types, %v", len(types), err)
 	}
 }
