@@ -105,23 +105,23 @@ func (c Config) withDefaults() Config {
 // Server is the REST API. Build it with New; it is safe for concurrent
 // use.
 type Server struct {
-	cfg     Config
-	store   hookd.Store
-	engine  hookd.Engine
-	logger  *slog.Logger
-	sem     chan struct{}
-	keys    *keyCache
+	cfg    Config
+	store  hookd.Store
+	engine hookd.Engine
+	logger *slog.Logger
+	sem    chan struct{}
+	keys   *keyCache
 	// bootstrap is the SHA-256 of Config.BootstrapKey, nil when unset.
 	bootstrap *[32]byte
 	// secretPaths are Config.SourceSecrets, split.
 	secretPaths [][]string
-	touchMu   sync.Mutex
-	touched   map[string]time.Time // when each key's use was last written
-	idem    *idemCache
-	metrics *metrics
-	mux     *http.ServeMux
-	routes  []string
-	handler http.Handler
+	touchMu     sync.Mutex
+	touched     map[string]time.Time // when each key's use was last written
+	idem        *idemCache
+	metrics     *metrics
+	mux         *http.ServeMux
+	routes      []string
+	handler     http.Handler
 }
 
 // New returns a server over cfg.Store and cfg.Engine, which must be set.
@@ -137,9 +137,9 @@ func New(cfg Config) *Server {
 		touched: map[string]time.Time{},
 
 		secretPaths: secretPaths(cfg.SourceSecrets),
-		idem:    newIdemCache(idemCacheSize, idemTTL),
-		metrics: newMetrics(cfg.Registry),
-		mux:     http.NewServeMux(),
+		idem:        newIdemCache(idemCacheSize, idemTTL),
+		metrics:     newMetrics(cfg.Registry),
+		mux:         http.NewServeMux(),
 	}
 	if cfg.BootstrapKey != "" {
 		sum := sha256.Sum256([]byte(cfg.BootstrapKey))
