@@ -48,7 +48,7 @@ func routeAccess(pattern string) access {
 // resources (404), an admin route with a tenant key (403), a write with
 // a read-only key (403).
 func (s *Server) authorize(r *http.Request, pattern string) error {
-	p := infoOf(r).principal
+	p := infoOf(r).caller
 	if p.tenant != "" {
 		switch routeAccess(pattern) {
 		case accessTenant:

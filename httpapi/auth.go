@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -30,6 +31,26 @@ const APIKeyPrefix = "hk_"
 // BootstrapKeyID is the key id under which the configured bootstrap key
 // (Config.BootstrapKey) acts: it is in no store.
 const BootstrapKeyID = "bootstrap"
+
+// accessState is what authentication and redaction keep beside the key
+// cache.
+type accessState struct {
+	// bootstrap is the SHA-256 of Config.BootstrapKey, nil when unset.
+	bootstrap *[sha256.Size]byte
+	// secretPaths are Config.SourceSecrets, split.
+	secretPaths [][]string
+	touchMu     sync.Mutex
+	touched     map[string]time.Time // when each key's use was last written
+}
+
+func newAccessState(cfg Config) *accessState {
+	a := &accessState{secretPaths: secretPaths(cfg.SourceSecrets), touched: map[string]time.Time{}}
+	if cfg.BootstrapKey != "" {
+		sum := sha256.Sum256([]byte(cfg.BootstrapKey))
+		a.bootstrap = &sum
+	}
+	return a
+}
 
 // principal is who a request acts as.
 type principal struct {
@@ -53,7 +74,7 @@ func (s *Server) Authenticate(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		infoOf(r).principal = p
+		infoOf(r).caller = p
 		next.ServeHTTP(w, r)
 	})
 }
@@ -73,7 +94,7 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 		return principal{}, errorf(hookd.EUNAUTHORIZED, "the Authorization header must be Bearer <API key>")
 	}
 	sum := sha256.Sum256([]byte(key))
-	if s.bootstrap != nil && subtle.ConstantTimeCompare(sum[:], s.bootstrap[:]) == 1 {
+	if s.access.bootstrap != nil && subtle.ConstantTimeCompare(sum[:], s.access.bootstrap[:]) == 1 {
 		return principal{keyID: BootstrapKeyID}, nil
 	}
 	now := s.now()
@@ -99,17 +120,17 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 // touch records the key's use in the store, at most once per touchEvery
 // per key on this node, in the background: no request waits for it.
 func (s *Server) touch(id string, now time.Time) {
-	s.touchMu.Lock()
-	last, seen := s.touched[id]
+	s.access.touchMu.Lock()
+	last, seen := s.access.touched[id]
 	if seen && now.Sub(last) < touchEvery {
-		s.touchMu.Unlock()
+		s.access.touchMu.Unlock()
 		return
 	}
-	if len(s.touched) >= keyCacheSize {
-		clear(s.touched)
+	if len(s.access.touched) >= keyCacheSize {
+		clear(s.access.touched)
 	}
-	s.touched[id] = now
-	s.touchMu.Unlock()
+	s.access.touched[id] = now
+	s.access.touchMu.Unlock()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

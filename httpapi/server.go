@@ -3,14 +3,12 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -105,23 +103,18 @@ func (c Config) withDefaults() Config {
 // Server is the REST API. Build it with New; it is safe for concurrent
 // use.
 type Server struct {
-	cfg    Config
-	store  hookd.Store
-	engine hookd.Engine
-	logger *slog.Logger
-	sem    chan struct{}
-	keys   *keyCache
-	// bootstrap is the SHA-256 of Config.BootstrapKey, nil when unset.
-	bootstrap *[32]byte
-	// secretPaths are Config.SourceSecrets, split.
-	secretPaths [][]string
-	touchMu     sync.Mutex
-	touched     map[string]time.Time // when each key's use was last written
-	idem        *idemCache
-	metrics     *metrics
-	mux         *http.ServeMux
-	routes      []string
-	handler     http.Handler
+	cfg     Config
+	store   hookd.Store
+	engine  hookd.Engine
+	logger  *slog.Logger
+	sem     chan struct{}
+	keys    *keyCache
+	access  *accessState
+	idem    *idemCache
+	metrics *metrics
+	mux     *http.ServeMux
+	routes  []string
+	handler http.Handler
 }
 
 // New returns a server over cfg.Store and cfg.Engine, which must be set.
@@ -134,16 +127,10 @@ func New(cfg Config) *Server {
 		logger:  cfg.Logger,
 		sem:     make(chan struct{}, cfg.MaxInFlight),
 		keys:    newKeyCache(keyCacheSize, keyCacheTTL),
-		touched: map[string]time.Time{},
-
-		secretPaths: secretPaths(cfg.SourceSecrets),
-		idem:        newIdemCache(idemCacheSize, idemTTL),
-		metrics:     newMetrics(cfg.Registry),
-		mux:         http.NewServeMux(),
-	}
-	if cfg.BootstrapKey != "" {
-		sum := sha256.Sum256([]byte(cfg.BootstrapKey))
-		s.bootstrap = &sum
+		access:  newAccessState(cfg),
+		idem:    newIdemCache(idemCacheSize, idemTTL),
+		metrics: newMetrics(cfg.Registry),
+		mux:     http.NewServeMux(),
 	}
 	s.eventTypeRoutes()
 	s.tenantRoutes()
@@ -186,9 +173,8 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 // reqInfo is what the middleware learns about a request as it goes down,
 // for the layers above it (metrics, logs, idempotency scope).
 type reqInfo struct {
-	pattern string // the matched route, "" before routing or when none matched
-	// principal is who the API key acts as, once authenticated.
-	principal principal
+	pattern string    // the matched route, "" before routing or when none matched
+	caller  principal // who the API key acts as, once authenticated
 }
 
 type reqInfoKey struct{}
@@ -258,7 +244,7 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	infoOf(r).principal = p
+	infoOf(r).caller = p
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 	s.route(w, r)
 }

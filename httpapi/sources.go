@@ -114,7 +114,7 @@ func (s *Server) withSecrets(spec, stored []byte) ([]byte, error) {
 	if len(spec) == 0 {
 		return spec, nil
 	}
-	out, err := restoreSpec(spec, stored, s.secretPaths)
+	out, err := restoreSpec(spec, stored, s.access.secretPaths)
 	if err != nil {
 		return nil, &hookd.Error{Code: hookd.EMALFORMED, Message: "the source is not valid JSON", Err: err}
 	}

@@ -173,7 +173,7 @@ func (s *Server) redactedSpec(id string, spec []byte) json.RawMessage {
 	if len(spec) == 0 {
 		return nil
 	}
-	out, err := redactSpec(spec, s.secretPaths)
+	out, err := redactSpec(spec, s.access.secretPaths)
 	if err != nil {
 		s.logger.Error("redact source spec", "source", id, "err", fmt.Errorf("spec: %w", err))
 		return json.RawMessage(`{}`)
