@@ -153,15 +153,17 @@ func prefixOf(raw []byte) json.RawMessage {
 }
 
 // restoreMember drops name_prefix and, when name is missing, takes it
-// from the stored object.
+// from the stored object (in the place of name_prefix, if there was one).
 func restoreMember(ms, old []member, name string) []member {
-	if i := indexOf(ms, name+prefixSuffix); i >= 0 {
-		ms = append(ms[:i], ms[i+1:]...)
-	}
-	if indexOf(ms, name) >= 0 {
-		return ms
-	}
-	if j := indexOf(old, name); j >= 0 {
+	i, j := indexOf(ms, name+prefixSuffix), indexOf(old, name)
+	switch {
+	case indexOf(ms, name) >= 0 || j < 0:
+		if i >= 0 {
+			ms = append(ms[:i], ms[i+1:]...)
+		}
+	case i >= 0:
+		ms[i] = old[j]
+	default:
 		ms = append(ms, old[j])
 	}
 	return ms

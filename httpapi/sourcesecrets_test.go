@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -75,6 +76,10 @@ func TestSourceSecretsAreWriteOnly(t *testing.T) {
 	}
 	if strings.Contains(after, "_prefix") {
 		t.Fatalf("a redaction was stored: %s", after)
+	}
+	var b, a any
+	if json.Unmarshal([]byte(before), &b) != nil || json.Unmarshal([]byte(after), &a) != nil || !reflect.DeepEqual(a, b) {
+		t.Fatalf("a patch of the description changed the spec:\n%s\n%s", before, after)
 	}
 	// Replacing the list without the secrets, as read back, keeps them.
 	read := h.do("GET", "/v1/sources/gh", "").body
