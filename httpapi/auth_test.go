@@ -80,6 +80,16 @@ func TestAuthenticateWrapsOtherHandlers(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("with key: %d", resp.StatusCode)
 	}
+	tenantKey := h.newKey(t, `{"name":"t","scope":"tenant:default"}`)
+	req.Header.Set("Authorization", "Bearer "+tenantKey.Key)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("with a tenant key: %d, want 403", resp.StatusCode)
+	}
 }
 
 func TestEnsureAPIKey(t *testing.T) {
