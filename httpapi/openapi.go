@@ -101,7 +101,7 @@ func buildRESTDocument() (*openapi.Document, error) {
 
 // sourceSchema describes Source, whose JSON is custom: its own fields and
 // the members of its spec, inlined.
-var sourceSchema = json.RawMessage(`{"type":"object","description":"An inbound source: its id, description and the members of its spec (verification, content types, limits, schemas, de-duplication, destinations), received at /in/{id}.",` +
+var sourceSchema = json.RawMessage(`{"type":"object","description":"An inbound source: its id, description and the members of its spec (verification, content types, limits, schemas, de-duplication, destinations), received at /in/{id}. Secrets are write-only: reads show each secret member (verify[].secret and secrets, verify[].hmac.secret and secrets, verify[].basic.password, verify[].token.value, destinations[].forward.secret) as <member>_prefix, its first characters; an update that leaves a secret out keeps the stored one.",` +
 	`"required":["id"],"properties":{"id":{"type":"string"},"description":{"type":"string"},` +
 	`"created_at":{"type":"string","format":"date-time","readOnly":true},"updated_at":{"type":"string","format":"date-time","readOnly":true}},` +
 	`"additionalProperties":true}`)

@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/url"
 	"os/exec"
 	"testing"
@@ -113,4 +115,39 @@ func selectAll(t *testing.T, db, schema string) []byte {
 		}
 	}
 	return out.Bytes()
+}
+
+// TestLegacyCleartext: secrets an earlier version stored in clear are
+// sealed when the store opens, and a key stored as a bare SHA-256 works
+// once more, then is kept as a keyed hash.
+func TestLegacyCleartext(t *testing.T) {
+	dsn := newSchema(t)
+	s := open(t, dsn, postgres.Options{})
+	require.NoError(t, s.Close())
+	legacy := sha256.Sum256([]byte("test"))
+	admin(t, dsn, `INSERT INTO sources (id, description, spec, created_at, updated_at)
+		VALUES ('old', '', '{"verify":[{"token":{"value":"legacy-token-123"}}]}', now(), now())`)
+	admin(t, dsn, `INSERT INTO api_keys (id, name, hash, prefix, created_at, legacy)
+		VALUES ('key_old', 'generated', '\x`+hex.EncodeToString(legacy[:])+`', '', now(), true)`)
+
+	s = open(t, dsn, postgres.Options{})
+	ctx := t.Context()
+	src, err := s.GetSource(ctx, "old")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"verify":[{"token":{"value":"legacy-token-123"}}]}`, string(src.Spec))
+	k, err := s.APIKeyBySecret(ctx, "test")
+	require.NoError(t, err)
+	assert.Equal(t, "key_old", k.ID)
+
+	dump := string(dumpSchemaOf(t, dsn))
+	assert.NotContains(t, dump, "legacy-token-123")
+	assert.NotContains(t, dump, hex.EncodeToString(legacy[:]), "the bare SHA-256 was kept")
+}
+
+// dumpSchemaOf is dumpSchema for a DSN made by newSchema.
+func dumpSchemaOf(t *testing.T, dsn string) []byte {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
+	return selectAll(t, dsn, u.Query().Get("search_path"))
 }
