@@ -24,9 +24,11 @@ func keysCreate(t *testing.T, env []string, args ...string) (id, key string) {
 }
 
 // TestKeysCLI: an operator creates, lists and revokes keys on the store
-// directly, and the server honours them.
+// directly, and the server honours them. Not parallel: it opens one SQLite
+// file in-process again and again, and a hookd process another test forks
+// meanwhile would hold the file's lock for a moment (a child holds the
+// parent's descriptors until it execs).
 func TestKeysCLI(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "hookd.db")
 	id, key := keysCreate(t, nil, "--db", db, "--name", "ops")
@@ -95,9 +97,9 @@ func TestBootstrapKeyRetires(t *testing.T) {
 }
 
 // TestSecretsRotateCLI: "hookd secrets rotate" seals everything under the
-// new key, after which the new key alone opens the store.
+// new key, after which the new key alone opens the store. Not parallel,
+// as TestKeysCLI.
 func TestSecretsRotateCLI(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "hookd.db")
 	db := "sqlite:" + dbPath
