@@ -23,6 +23,9 @@
 // The store implements hookd.DueNotifier with LISTEN/NOTIFY, and
 // hookd.NodeRegistry with a table of node heartbeats.
 //
+// Secrets (endpoint secrets, source specs, the API-key hashing key) are
+// sealed under Options.Cipher before they reach the database.
+//
 // Times are kept to the microsecond and returned in UTC.
 package postgres
 

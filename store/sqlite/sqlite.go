@@ -10,6 +10,11 @@
 // lease left by a previous process at once, so that recovery after a crash
 // does not wait for leases to lapse.
 //
+// Secrets (endpoint secrets, source specs, the API-key hashing key) are
+// sealed under Options.Cipher before they reach the file, and the
+// database, its WAL and shared-memory files are readable by their owner
+// only (0600).
+//
 // Times are kept to the microsecond and returned in UTC.
 package sqlite
 
