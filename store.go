@@ -23,6 +23,7 @@ type Store interface {
 	LeaseStore
 	SourceStore
 	APIKeyStore
+	SecretStore
 
 	// ChangeSeq returns a number that grows whenever a tenant, event type,
 	// endpoint or source changes, so that nodes can cheaply notice changes
@@ -216,22 +217,37 @@ type SourceStore interface {
 	PruneRejected(ctx context.Context, sourceID string, keep int) (int64, error)
 }
 
-// APIKeyStore keeps API keys, hashed.
+// APIKeyStore keeps API keys. A key itself is never stored: only its keyed
+// hash (HMAC-SHA256 under a random hashing key that the store keeps sealed
+// under its master key), by which it is found.
 type APIKeyStore interface {
-	CreateAPIKey(ctx context.Context, k *APIKey) error
-	// APIKeyByHash returns the key with that hash, or ENOTFOUND.
-	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// CreateAPIKey stores k with the keyed hash of secret, the key as its
+	// holder sends it. An empty ID gets a new one and a zero CreatedAt
+	// becomes now; both are set on k. A secret already stored is
+	// ECONFLICT.
+	CreateAPIKey(ctx context.Context, k *APIKey, secret string) error
+	// APIKeyBySecret returns the key whose secret this is, or ENOTFOUND.
+	// The stored hash is compared in constant time. It does not check
+	// expiry: see APIKey.Expired.
+	APIKeyBySecret(ctx context.Context, secret string) (*APIKey, error)
+	GetAPIKey(ctx context.Context, id string) (*APIKey, error)
+	// ListAPIKeys lists every key, newest first.
 	ListAPIKeys(ctx context.Context) ([]*APIKey, error)
+	// DeleteAPIKey revokes a key, or fails with ENOTFOUND.
 	DeleteAPIKey(ctx context.Context, id string) error
+	// TouchAPIKey moves the key's LastUsedAt forward to at (never back);
+	// a key that is gone is ENOTFOUND.
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
 }
 
-// APIKey is a credential for the REST API. Only its SHA-256 hash is kept.
-type APIKey struct {
-	ID        string
-	Name      string
-	Hash      []byte // SHA-256 of the key
-	Prefix    string // the first characters of the key, to recognise it
-	CreatedAt time.Time
+// SecretStore re-encrypts the secrets a store keeps at rest: endpoint
+// secrets, source specs and the API-key hashing key.
+type SecretStore interface {
+	// ResealSecrets seals again, under the store's current master key,
+	// every secret sealed under another key (or left in clear by an
+	// earlier version), and returns how many values it rewrote. It is
+	// safe to run while other nodes serve, provided they accept both keys.
+	ResealSecrets(ctx context.Context) (int, error)
 }
 
 // Batch is one transaction's worth of writes, gathered by a group commit.

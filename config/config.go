@@ -42,6 +42,7 @@ type Config struct {
 	// uses the hostname and a random suffix).
 	NodeID string `yaml:"node_id"`
 
+	Secrets   Secrets   `yaml:"secrets"`
 	SSRF      SSRF      `yaml:"ssrf"`
 	Delivery  Delivery  `yaml:"delivery"`
 	Server    Server    `yaml:"server"`
@@ -170,6 +171,7 @@ func (c *Config) File() string { return c.file }
 func (c *Config) WithDefaults() *Config {
 	d := *c
 	d.SSRF.Allow = append([]string(nil), c.SSRF.Allow...)
+	d.Secrets.PreviousKeys = append([]string(nil), c.Secrets.PreviousKeys...)
 	d.Delivery.RetrySchedule = append([]hookd.Duration(nil), c.Delivery.RetrySchedule...)
 	setDefault(&d.Addr, DefaultAddr)
 	setDefault(&d.Database, DefaultDatabase)
@@ -214,6 +216,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("addr", c.Addr),
 		slog.String("db", redactDatabase(c.Database)),
 		slog.Bool("api_key_set", c.APIKey != ""),
+		slog.Bool("secrets_key_set", c.Secrets.Key != ""),
 		slog.String("node_id", c.NodeID),
 		slog.Int("ssrf_allow", len(c.SSRF.Allow)),
 		slog.Bool("ssrf_proxy", c.SSRF.Proxy != ""),

@@ -65,6 +65,7 @@ func (c *Config) Validate() error {
 	if c.NodeID != "" && !nodeIDPattern.MatchString(c.NodeID) {
 		add("node_id", errors.New("must be 1 to 64 letters, digits, '.', '_' or '-'"))
 	}
+	c.validateSecrets(add)
 	_, err = c.SSRF.AllowPrefixes()
 	add("ssrf.allow", err)
 	_, err = c.SSRF.ProxyURL()

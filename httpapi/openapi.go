@@ -63,7 +63,7 @@ func buildRESTDocument() (*openapi.Document, error) {
 	doc.Paths = map[string]*openapi.PathItem{}
 	doc.Components = &openapi.Components{
 		SecuritySchemes: map[string]*openapi.SecurityScheme{"bearer": {Type: "http", Scheme: "bearer",
-			Description: "An API key: `Authorization: Bearer <key>`."}},
+			Description: "An API key: `Authorization: Bearer <key>`. An admin key reaches everything; a key scoped to `tenant:<id>` reaches only that tenant's routes (another tenant is 404) and reads of the event catalog (anything else is 403); a read-only key may only GET."}},
 		Parameters: commonParameters(),
 	}
 	doc.Security = []openapi.SecurityRequirement{{"bearer": {}}}
@@ -101,7 +101,7 @@ func buildRESTDocument() (*openapi.Document, error) {
 
 // sourceSchema describes Source, whose JSON is custom: its own fields and
 // the members of its spec, inlined.
-var sourceSchema = json.RawMessage(`{"type":"object","description":"An inbound source: its id, description and the members of its spec (verification, content types, limits, schemas, de-duplication, destinations), received at /in/{id}.",` +
+var sourceSchema = json.RawMessage(`{"type":"object","description":"An inbound source: its id, description and the members of its spec (verification, content types, limits, schemas, de-duplication, destinations), received at /in/{id}. Secrets are write-only: reads show each secret member (verify[].secret and secrets, verify[].hmac.secret and secrets, verify[].basic.password, verify[].token.value, destinations[].forward.secret) as <member>_prefix, its first characters; an update that leaves a secret out keeps the stored one.",` +
 	`"required":["id"],"properties":{"id":{"type":"string"},"description":{"type":"string"},` +
 	`"created_at":{"type":"string","format":"date-time","readOnly":true},"updated_at":{"type":"string","format":"date-time","readOnly":true}},` +
 	`"additionalProperties":true}`)
@@ -190,7 +190,7 @@ func successResponse(r *catalog.Reflector, op apiOp) (*openapi.Response, error) 
 // errorStatuses lists the problem statuses an operation may answer, other
 // than the default (500).
 func errorStatuses(method string, op apiOp, hasPath bool) []string {
-	codes := []string{"401"}
+	codes := []string{"401", "403"}
 	if op.body != nil || op.patch {
 		codes = append(codes, "400", "413", "415")
 	}
@@ -209,7 +209,8 @@ func problemResponses(problem json.RawMessage) map[string]*openapi.Response {
 	out := map[string]*openapi.Response{}
 	for code, desc := range map[string]string{
 		"400":     "Malformed: the body is not JSON, or a required body is missing.",
-		"401":     "The API key is missing or wrong.",
+		"401":     "The API key is missing, wrong or expired.",
+		"403":     "The API key may not do this: a tenant key on an admin route, or a read-only key on a write.",
 		"404":     "No such resource.",
 		"409":     "A conflict: the resource exists, a request with the same Idempotency-Key is still running, or the resource kept changing while this request changed it (retry).",
 		"413":     "The body is larger than the limit.",

@@ -76,6 +76,9 @@ var apiOps = []apiOp{
 	{route: "POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", id: "rotateSecret", tag: "endpoints",
 		summary: "Give an endpoint a new secret; the old ones sign for 24 more hours",
 		body:    typeOf[RotateSecretInput](), optionalBody: true, status: http.StatusOK, result: typeOf[SecretResult]()},
+	{route: "POST /v1/tenants/{tenant}/endpoints/{id}/secret/reveal", id: "revealSecret", tag: "endpoints",
+		summary: "Show an endpoint's secrets (an admin key, or the tenant's own key that is not read-only)",
+		status:  http.StatusOK, result: typeOf[RevealedSecret]()},
 	{route: "POST /v1/tenants/{tenant}/endpoints/{id}/test", id: "testEndpoint", tag: "endpoints",
 		summary: "Send a webhook.test event to an endpoint", status: http.StatusAccepted, result: typeOf[Event]()},
 	{route: "POST /v1/tenants/{tenant}/endpoints/{id}/recover", id: "recoverEndpoint", tag: "endpoints",
@@ -108,6 +111,16 @@ var apiOps = []apiOp{
 		summary: "List a source's inbound requests", query: requestParams, status: http.StatusOK, result: typeOf[List[Request]]()},
 	{route: "POST /v1/sources/{id}/requests/{rid}/replay", id: "replayRequest", tag: "sources",
 		summary: "Route a stored inbound request again", status: http.StatusAccepted, result: typeOf[Replayed]()},
+
+	{route: "POST /v1/api-keys", id: "createAPIKey", tag: "api keys",
+		summary: "Create an API key; the answer shows the key once", body: typeOf[APIKeyInput](),
+		status: http.StatusCreated, result: typeOf[APIKey]()},
+	{route: "GET /v1/api-keys", id: "listAPIKeys", tag: "api keys", summary: "List API keys, newest first (never the keys)",
+		query: pageParams, status: http.StatusOK, result: typeOf[List[APIKey]]()},
+	{route: "GET /v1/api-keys/{id}", id: "getAPIKey", tag: "api keys", summary: "Get an API key (never the key)",
+		status: http.StatusOK, result: typeOf[APIKey]()},
+	{route: "DELETE /v1/api-keys/{id}", id: "revokeAPIKey", tag: "api keys",
+		summary: "Revoke an API key: refused on every node within 2 seconds", status: http.StatusNoContent},
 }
 
 // opsRoute is an operational route served beside the API, without the

@@ -60,6 +60,16 @@ type Config struct {
 	// Version is hookd's version, shown in the OpenAPI document and as
 	// the User-Agent of /docs' examples. Default "devel".
 	Version string
+	// BootstrapKey, when set, is an admin API key held in memory only
+	// (compared in constant time, never stored): the operator's
+	// configured api_key. Default none.
+	BootstrapKey string
+	// SourceSecrets lists where a source's spec carries secrets, as JSON
+	// Pointers whose "*" matches any array index or member name (see
+	// hookd.SourceSecretPointers). Reads show those members redacted, and
+	// an update that leaves one out keeps the stored value. Default
+	// hookd.SourceSecretPointers().
+	SourceSecrets []string
 }
 
 // Defaults.
@@ -84,6 +94,9 @@ func (c Config) withDefaults() Config {
 	if c.NowFunc == nil {
 		c.NowFunc = time.Now
 	}
+	if c.SourceSecrets == nil {
+		c.SourceSecrets = hookd.SourceSecretPointers()
+	}
 	return c
 }
 
@@ -96,6 +109,7 @@ type Server struct {
 	logger  *slog.Logger
 	sem     chan struct{}
 	keys    *keyCache
+	access  *accessState
 	idem    *idemCache
 	metrics *metrics
 	mux     *http.ServeMux
@@ -113,6 +127,7 @@ func New(cfg Config) *Server {
 		logger:  cfg.Logger,
 		sem:     make(chan struct{}, cfg.MaxInFlight),
 		keys:    newKeyCache(keyCacheSize, keyCacheTTL),
+		access:  newAccessState(cfg),
 		idem:    newIdemCache(idemCacheSize, idemTTL),
 		metrics: newMetrics(cfg.Registry),
 		mux:     http.NewServeMux(),
@@ -122,6 +137,7 @@ func New(cfg Config) *Server {
 	s.endpointRoutes()
 	s.eventRoutes()
 	s.sourceRoutes()
+	s.apiKeyRoutes()
 	s.handler = s.observe(s.limit(http.HandlerFunc(s.serveV1)))
 	return s
 }
@@ -144,6 +160,10 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handle(pattern string, h handlerFunc) {
 	s.routes = append(s.routes, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := s.authorize(r, pattern); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
@@ -153,8 +173,8 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 // reqInfo is what the middleware learns about a request as it goes down,
 // for the layers above it (metrics, logs, idempotency scope).
 type reqInfo struct {
-	pattern string // the matched route, "" before routing or when none matched
-	keyID   string // the API key's id once authenticated
+	pattern string    // the matched route, "" before routing or when none matched
+	caller  principal // who the API key acts as, once authenticated
 }
 
 type reqInfoKey struct{}
@@ -219,12 +239,12 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(hookd.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
 		return
 	}
-	keyID, err := s.authenticate(r)
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	infoOf(r).keyID = keyID
+	infoOf(r).caller = p
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 	s.route(w, r)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/httpapi"
+	"github.com/hookd/hookd/secrets"
 )
 
 // benchOptions are the flags of "hookd bench".
@@ -35,6 +36,7 @@ type benchOptions struct {
 	nodes        int
 	cpuProfile   string
 	inbound      bool
+	secretsKey   string // master key of a PostgreSQL --db; "" for a new random one
 }
 
 func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -66,6 +68,7 @@ receiver. With no --db it uses SQLite in a temporary directory.`,
 	f.IntVar(&o.payloadBytes, "payload-bytes", 250, "size of each event's data")
 	f.IntVar(&o.nodes, "nodes", 1, "hookd nodes in this process (PostgreSQL only)")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the publishing phase to this file")
+	f.StringVar(&o.secretsKey, "secrets-key", "", "master key (base64 of 32 bytes) of a PostgreSQL --db that hookd used before (default: a new random key)")
 	f.BoolVar(&o.inbound, "inbound", false, "measure receiving instead: HMAC-verified, schema-validated requests to a source, stored and answered")
 	return cmd
 }
@@ -214,10 +217,19 @@ func startBenchNodes(ctx context.Context, o benchOptions, dir, key string, stder
 	if db == "" {
 		db = "sqlite:" + filepath.Join(dir, "bench.db")
 	}
+	if o.secretsKey == "" && o.onPostgres() {
+		k, err := secrets.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		o.secretsKey = k.String()
+	}
 	ns := &benchNodes{}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for i := range o.nodes {
-		n, base, stop, err := startBenchNode(ctx, benchConfig(db, key, i), logger, stderr)
+		cfg := benchConfig(db, key, i)
+		cfg.Secrets.Key = o.secretsKey
+		n, base, stop, err := startBenchNode(ctx, cfg, logger, stderr)
 		if err != nil {
 			ns.stop()
 			return nil, fmt.Errorf("node %d: %w", i+1, err)

@@ -86,8 +86,11 @@ func TestServeConfigErrors(t *testing.T) {
 			`hookd: load config: --ssrf-allow: invalid CIDR "nope"`},
 		{"bad db scheme", []string{"serve", "--db", "mysql://x/y"}, nil,
 			`hookd: load config: --db: unsupported database "mysql://x/y"`},
-		{"postgres unreachable", []string{"serve", "--db", "postgres://hookd:s3cret@127.0.0.1:1/hookd?connect_timeout=5"}, nil,
+		{"postgres unreachable", []string{"serve", "--db", "postgres://hookd:s3cret@127.0.0.1:1/hookd?connect_timeout=5"},
+			[]string{"HOOKD_SECRETS_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="},
 			"hookd: open postgres store hookd@127.0.0.1:1/hookd: connect: "},
+		{"postgres without a master key", []string{"serve", "--db", "postgres://hookd@127.0.0.1:1/hookd"}, nil,
+			"hookd: load config: secrets.key: PostgreSQL needs the master key that seals secrets at rest"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -89,7 +89,7 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 	}
 	if newKey != "" {
 		// Printed once, straight to stderr and never through the logger:
-		// only its hash is stored.
+		// only its keyed hash is stored.
 		fmt.Fprintf(stderr, "\nNo API key was configured, so hookd created one. It is shown only now:\n\n    %s\n\n", newKey)
 	}
 	return httpapi.New(httpapi.Config{
@@ -102,6 +102,8 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 		Registry:    reg,
 		Catalog:     n.catalog,
 		Version:     versionString(),
+
+		BootstrapKey: cfg.APIKey,
 
 		SourceCheckFunc:    hooks.check,
 		SourcesChangedFunc: hooks.changed,

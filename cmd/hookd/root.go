@@ -45,6 +45,7 @@ func newRootCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newServeCmd(env, stderr), newListenCmd(stdout, stderr), newBenchCmd(stdout, stderr), newVersionCmd(stdout))
 	root.AddCommand(newMigrateCmd(env, stdout, stderr))
 	root.AddCommand(newOpenAPICmd(env, stdout))
+	root.AddCommand(newKeysCmd(env, stdout, stderr), newSecretsCmd(env, stdout, stderr))
 	return root
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/secrets"
 	"github.com/hookd/hookd/store/postgres"
 	"github.com/hookd/hookd/store/sqlite"
 )
@@ -15,13 +16,22 @@ import (
 // migrations unless cfg.DBMigrate is off. Each backend is one case; logger
 // receives what a store reports in the background.
 func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (hookd.Store, error) {
+	c, err := storeCipher(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	return openStoreWith(ctx, cfg, c, logger)
+}
+
+// openStoreWith is openStore with the cipher that seals secrets at rest.
+func openStoreWith(ctx context.Context, cfg *config.Config, c *secrets.Cipher, logger *slog.Logger) (hookd.Store, error) {
 	driver, dsn, err := cfg.DB()
 	if err != nil {
 		return nil, fmt.Errorf("db: %w", err)
 	}
 	switch driver {
 	case config.DriverSQLite:
-		s, err := sqlite.Open(ctx, dsn, sqlite.Options{})
+		s, err := sqlite.Open(ctx, dsn, sqlite.Options{Cipher: c})
 		if err != nil {
 			return nil, err // it names the file, and the lock when it is held
 		}
@@ -31,6 +41,7 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (ho
 			MaxConns:       int32(cfg.DBMaxConns),
 			SkipMigrations: !cfg.DBMigrate.On(),
 			Logger:         logger,
+			Cipher:         c,
 		})
 		if err != nil {
 			return nil, err // it names the database, without the password

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -23,7 +24,7 @@ type secretRecord struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
-func scanEndpoint(r scanner) (*hookd.Endpoint, error) {
+func (s *Store) scanEndpoint(r scanner) (*hookd.Endpoint, error) {
 	var (
 		e                      hookd.Endpoint
 		headers, meta, secrets []byte
@@ -48,6 +49,9 @@ func scanEndpoint(r scanner) (*hookd.Endpoint, error) {
 	if err := decodeJSON(headers, &e.Headers); err != nil {
 		return nil, fmt.Errorf("endpoint %s: headers: %w", e.ID, err)
 	}
+	if secrets, err = s.unseal(secrets, "endpoint-secrets:"+e.ID); err != nil {
+		return nil, fmt.Errorf("endpoint %s: secrets: %w", e.ID, err)
+	}
 	var recs []secretRecord
 	if err := decodeJSON(secrets, &recs); err != nil {
 		return nil, fmt.Errorf("endpoint %s: secrets: %w", e.ID, err)
@@ -63,7 +67,7 @@ func scanEndpoint(r scanner) (*hookd.Endpoint, error) {
 }
 
 // endpointArgs returns the bind arguments of endpointCols.
-func endpointArgs(e *hookd.Endpoint) ([]any, error) {
+func (s *Store) endpointArgs(e *hookd.Endpoint) ([]any, error) {
 	headers, err := encodeMap(e.Headers)
 	if err != nil {
 		return nil, fmt.Errorf("headers: %w", err)
@@ -80,7 +84,13 @@ func endpointArgs(e *hookd.Endpoint) ([]any, error) {
 			recs[i].ExpiresAt = &exp
 		}
 	}
-	secrets, err := encodeJSON(recs)
+	var plain []byte
+	if len(recs) > 0 {
+		if plain, err = json.Marshal(recs); err != nil {
+			return nil, fmt.Errorf("secrets: %w", err)
+		}
+	}
+	secrets, err := s.seal(plain, "endpoint-secrets:"+e.ID)
 	if err != nil {
 		return nil, fmt.Errorf("secrets: %w", err)
 	}
@@ -104,7 +114,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 		c.ID = hookd.NewID(hookd.PrefixEndpoint)
 	}
 	c.CreatedAt, c.UpdatedAt = now, now
-	args, err := endpointArgs(&c)
+	args, err := s.endpointArgs(&c)
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
@@ -122,7 +132,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 
 // GetEndpoint returns the tenant's endpoint, or ENOTFOUND.
 func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoint, error) {
-	e, err := scanEndpoint(s.pool.QueryRow(ctx,
+	e, err := s.scanEndpoint(s.pool.QueryRow(ctx,
 		`SELECT `+endpointCols+` FROM endpoints WHERE id = $1 AND tenant_id = $2`, id, tenantID))
 	if err != nil {
 		return nil, wrap(notFound(err, "endpoint %q not found", id), "get endpoint")
@@ -138,7 +148,7 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p hookd.Page
 		return nil, "", err
 	}
 	size := p.Size()
-	es, err := list(ctx, s.pool, scanEndpoint,
+	es, err := list(ctx, s.pool, s.scanEndpoint,
 		`SELECT `+endpointCols+` FROM endpoints`+w.String()+` ORDER BY id DESC LIMIT `+w.next(), append(w.args, size+1)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list endpoints: %w", err)
@@ -149,7 +159,7 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p hookd.Page
 
 // AllEndpoints returns every endpoint, by tenant and id.
 func (s *Store) AllEndpoints(ctx context.Context) ([]*hookd.Endpoint, error) {
-	es, err := list(ctx, s.pool, scanEndpoint, `SELECT `+endpointCols+` FROM endpoints ORDER BY tenant_id, id`)
+	es, err := list(ctx, s.pool, s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints ORDER BY tenant_id, id`)
 	return es, wrap(err, "all endpoints")
 }
 
@@ -161,7 +171,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	now := s.now()
 	c := *e
 	c.UpdatedAt = now
-	args, err := endpointArgs(&c)
+	args, err := s.endpointArgs(&c)
 	if err != nil {
 		return fmt.Errorf("update endpoint: %w", err)
 	}

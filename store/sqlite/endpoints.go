@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -21,7 +22,7 @@ type secretRecord struct {
 	ExpiresAt int64  `json:"expires_at,omitempty"`
 }
 
-func scanEndpoint(r scanner) (*hookd.Endpoint, error) {
+func (s *Store) scanEndpoint(r scanner) (*hookd.Endpoint, error) {
 	var (
 		e                                    hookd.Endpoint
 		types, headers, sched, meta, secrets []byte
@@ -37,6 +38,9 @@ func scanEndpoint(r scanner) (*hookd.Endpoint, error) {
 	e.Timeout = time.Duration(timeout)
 	e.FailingSince, e.CreatedAt, e.UpdatedAt = fromMicros(failing), fromMicros(created), fromMicros(updated)
 	e.Metadata = rawJSON(meta)
+	if secrets, err = s.unseal(secrets, "endpoint-secrets:"+e.ID); err != nil {
+		return nil, fmt.Errorf("endpoint %s: secrets: %w", e.ID, err)
+	}
 	if err := decodeEndpointJSON(&e, types, headers, sched, secrets); err != nil {
 		return nil, fmt.Errorf("endpoint %s: %w", e.ID, err)
 	}
@@ -68,7 +72,7 @@ func decodeEndpointJSON(e *hookd.Endpoint, types, headers, sched, secrets []byte
 }
 
 // endpointArgs returns the bind arguments of endpointCols.
-func endpointArgs(e *hookd.Endpoint) ([]any, error) {
+func (s *Store) endpointArgs(e *hookd.Endpoint) ([]any, error) {
 	types, err := encodeJSON(e.EventTypes)
 	if err != nil {
 		return nil, fmt.Errorf("event types: %w", err)
@@ -86,7 +90,14 @@ func endpointArgs(e *hookd.Endpoint) ([]any, error) {
 	for i, sec := range e.Secrets {
 		recs[i] = secretRecord{Value: sec.Value, CreatedAt: micros(sec.CreatedAt), ExpiresAt: micros(sec.ExpiresAt)}
 	}
-	secrets, _ := encodeJSON(recs)
+	var plain []byte
+	if len(recs) > 0 {
+		plain, _ = json.Marshal(recs)
+	}
+	secrets, err := s.seal(plain, "endpoint-secrets:"+e.ID)
+	if err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
 	return []any{e.ID, e.TenantID, e.URL, e.Description, types, headers,
 		e.Signature.Scheme, e.Signature.Header, e.Signature.Prefix, e.Payload, int64(e.Timeout),
 		e.RateLimit, e.MaxConcurrency, sched, boolInt(e.Enabled), e.DisabledReason, micros(e.FailingSince),
@@ -103,7 +114,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 		c.ID = hookd.NewID(hookd.PrefixEndpoint)
 	}
 	c.CreatedAt, c.UpdatedAt = now, now
-	args, err := endpointArgs(&c)
+	args, err := s.endpointArgs(&c)
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
@@ -126,7 +137,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 
 // GetEndpoint returns the tenant's endpoint, or ENOTFOUND.
 func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoint, error) {
-	e, err := scanEndpoint(s.rdb.QueryRowContext(ctx,
+	e, err := s.scanEndpoint(s.rdb.QueryRowContext(ctx,
 		`SELECT `+endpointCols+` FROM endpoints WHERE id = ? AND tenant_id = ?`, id, tenantID))
 	if err != nil {
 		return nil, wrap(notFound(err, "endpoint %q not found", id), "get endpoint")
@@ -142,7 +153,7 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p hookd.Page
 		return nil, "", err
 	}
 	size := p.Size()
-	es, err := list(ctx, s.rdb, scanEndpoint,
+	es, err := list(ctx, s.rdb, s.scanEndpoint,
 		`SELECT `+endpointCols+` FROM endpoints`+w.String()+` ORDER BY id DESC LIMIT ?`, append(w.args, size+1)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list endpoints: %w", err)
@@ -153,7 +164,7 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p hookd.Page
 
 // AllEndpoints returns every endpoint, by tenant and id.
 func (s *Store) AllEndpoints(ctx context.Context) ([]*hookd.Endpoint, error) {
-	es, err := list(ctx, s.rdb, scanEndpoint, `SELECT `+endpointCols+` FROM endpoints ORDER BY tenant_id, id`)
+	es, err := list(ctx, s.rdb, s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints ORDER BY tenant_id, id`)
 	return es, wrap(err, "all endpoints")
 }
 
@@ -165,7 +176,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	now := s.now()
 	c := *e
 	c.UpdatedAt = now
-	args, err := endpointArgs(&c)
+	args, err := s.endpointArgs(&c)
 	if err != nil {
 		return fmt.Errorf("update endpoint: %w", err)
 	}

@@ -10,6 +10,11 @@
 // lease left by a previous process at once, so that recovery after a crash
 // does not wait for leases to lapse.
 //
+// Secrets (endpoint secrets, source specs, the API-key hashing key) are
+// sealed under Options.Cipher before they reach the file, and the
+// database, its WAL and shared-memory files are readable by their owner
+// only (0600).
+//
 // Times are kept to the microsecond and returned in UTC.
 package sqlite
 
@@ -30,6 +35,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/secrets"
 )
 
 //go:embed migrations/*.sql
@@ -56,6 +62,11 @@ type Options struct {
 	// CacheSize is the page cache of the write connection, in KiB; each
 	// read connection gets a quarter of it. Zero means 65536 (64 MiB).
 	CacheSize int
+	// Cipher seals the secrets kept at rest (endpoint secrets, source
+	// specs, the API-key hashing key). Nil means a cipher under the key in
+	// the file "<path>.key", created (mode 0600) with a random key when
+	// missing.
+	Cipher *secrets.Cipher
 }
 
 func (o Options) withDefaults() Options {
@@ -84,6 +95,9 @@ type Store struct {
 	cdb   *sql.DB // one connection for checkpoints, off the write path
 	stmts writeStmts
 
+	cipher  *secrets.Cipher
+	hashKey []byte // API-key hashing key, opened from store_secrets
+
 	stopCheckpoints context.CancelFunc
 	checkpointsDone chan struct{}
 	walReset        int // WAL frames beyond which checkpoints start it over
@@ -108,6 +122,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if s.lock, err = lockFile(abs + ".lock"); err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", abs, err)
 	}
+	if err := s.prepare(abs); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", abs, err)
+	}
 	if err := s.open(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", abs, err)
@@ -128,6 +146,9 @@ func (s *Store) open(ctx context.Context) error {
 	s.wdb.SetConnMaxLifetime(0)
 	s.wdb.SetConnMaxIdleTime(0)
 	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	if err := s.initSecrets(ctx); err != nil {
 		return err
 	}
 	if err := s.releaseAll(ctx); err != nil {
