@@ -203,12 +203,13 @@ func TestRoutesListsEveryRoute(t *testing.T) {
 		"POST /v1/tenants/{tenant}/events/{id}/retry", "POST /v1/sources", "GET /v1/sources", "GET /v1/sources/{id}",
 		"PATCH /v1/sources/{id}", "DELETE /v1/sources/{id}", "GET /v1/sources/{id}/requests",
 		"POST /v1/sources/{id}/requests/{rid}/replay",
+		"GET /v1/tenants/{tenant}/deliveries", "POST /v1/tenants/{tenant}/deliveries/retry", "GET /v1/tenants/{tenant}/deliveries/retry/{id}",
 	} {
 		if !slices.Contains(routes, want) {
 			t.Errorf("route %q missing from %v", want, routes)
 		}
 	}
-	if len(routes) != 30 {
-		t.Errorf("%d routes, want 30", len(routes))
+	if len(routes) != 33 {
+		t.Errorf("%d routes, want 33", len(routes))
 	}
 }

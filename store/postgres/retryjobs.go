@@ -97,7 +97,7 @@ func (s *Store) CreateRetryJob(ctx context.Context, j *hookd.RetryJob) error {
 		c.ID, c.TenantID, encodeJobFilter(c.Filter), c.Status, c.Total, c.Queued, c.Cursor, c.Error,
 		nullable(c.LeaseOwner), ts(c.LeaseUntil), ts(now), ts(c.FinishedAt))
 	if pgCode(err) == codeForeignKeyViolation {
-		err = hookd.Errorf(hookd.ENOTFOUND, "tenant %q not found", c.TenantID)
+		err = hookd.TenantNotFound(c.TenantID)
 	}
 	if err != nil {
 		return fmt.Errorf("create retry job: %w", conflict(err, "retry job %q exists", c.ID))

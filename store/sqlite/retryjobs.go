@@ -81,7 +81,7 @@ func (s *Store) CreateRetryJob(ctx context.Context, j *hookd.RetryJob) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM tenants WHERE id = ?`, c.TenantID).Scan(&one)
 		if err != nil {
-			return notFound(err, "tenant %q not found", c.TenantID)
+			return tenantNotFound(err, c.TenantID)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO retry_jobs (`+retryJobCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -1,0 +1,36 @@
+package httpapi
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"net/url"
+)
+
+// DeliveryListOptions filters ListDeliveries.
+type DeliveryListOptions struct {
+	ListOptions
+	DeliveryFilter
+}
+
+// ListDeliveries lists a tenant's deliveries across events, newest first.
+// Pass the same filter with each page's cursor.
+func (c *Client) ListDeliveries(ctx context.Context, tenant string, o DeliveryListOptions) ([]Delivery, string, error) {
+	q := o.ListOptions.values()
+	maps.Copy(q, o.DeliveryFilter.Values())
+	return fetchList[Delivery](ctx, c, tenantPath(tenant)+"/deliveries", q)
+}
+
+// RetryDeliveries starts a bulk retry of the tenant's failed and dead
+// deliveries that f selects (no Status: both), and returns the job with
+// its id and how many deliveries it selected. It runs in the background:
+// GetRetryJob reports its progress.
+func (c *Client) RetryDeliveries(ctx context.Context, tenant string, f DeliveryFilter, opts ...CallOption) (*RetryJob, error) {
+	return send[RetryJob](ctx, c, call{method: http.MethodPost, path: tenantPath(tenant) + "/deliveries/retry",
+		body: f, key: callOpts(opts).idempotencyKey})
+}
+
+// GetRetryJob returns a bulk retry's progress.
+func (c *Client) GetRetryJob(ctx context.Context, tenant, id string) (*RetryJob, error) {
+	return get[RetryJob](ctx, c, tenantPath(tenant)+"/deliveries/retry/"+url.PathEscape(id))
+}
