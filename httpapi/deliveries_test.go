@@ -166,4 +166,3 @@ func TestRetryDeliveries(t *testing.T) {
 		}
 	})
 }
-
