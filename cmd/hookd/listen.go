@@ -43,7 +43,7 @@ With --forward-to it passes each verified webhook on to your local app
 sender with the app's status, so that hookd's retries behave as they will
 in production.`,
 		Example: `  hookd listen --secret whsec_… --forward-to http://localhost:3000/webhooks`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			h, err := newListenHandler(o, stdout)
 			if err != nil {
