@@ -67,6 +67,12 @@ type Options struct {
 	// Logger receives what the background LISTEN connection cannot return
 	// to a caller (its reconnections). Nil means slog.Default().
 	Logger *slog.Logger
+	// MigratedFunc, when set, is called by Open for each migration it
+	// applies, in order, with its version and file name. Default: none.
+	MigratedFunc func(version int64, name string)
+	// LockWaitFunc, when set, is called by Open when another process holds
+	// the migration lock, before it waits for its turn. Default: none.
+	LockWaitFunc func()
 }
 
 func (o Options) withDefaults() Options {

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -56,6 +57,9 @@ type Options struct {
 	// CacheSize is the page cache of the write connection, in KiB; each
 	// read connection gets a quarter of it. Zero means 65536 (64 MiB).
 	CacheSize int
+	// MigratedFunc, when set, is called by Open for each migration it
+	// applies, in order, with its version and file name. Default: none.
+	MigratedFunc func(version int64, name string)
 }
 
 func (o Options) withDefaults() Options {
@@ -189,8 +193,14 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
+	res, err := p.Up(ctx)
+	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if f := s.opts.MigratedFunc; f != nil {
+		for _, r := range res {
+			f(r.Source.Version, path.Base(r.Source.Path))
+		}
 	}
 	return nil
 }
