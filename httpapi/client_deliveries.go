@@ -34,3 +34,21 @@ func (c *Client) RetryDeliveries(ctx context.Context, tenant string, f DeliveryF
 func (c *Client) GetRetryJob(ctx context.Context, tenant, id string) (*RetryJob, error) {
 	return get[RetryJob](ctx, c, tenantPath(tenant)+"/deliveries/retry/"+url.PathEscape(id))
 }
+
+// ReplayRequest routes a stored inbound request of a source again, and
+// returns the new request's id and the events it made.
+func (c *Client) ReplayRequest(ctx context.Context, sourceID, requestID string, opts ...CallOption) (*Replayed, error) {
+	return send[Replayed](ctx, c, call{method: http.MethodPost,
+		path: sourcePath(sourceID) + "/requests/" + url.PathEscape(requestID) + "/replay", key: callOpts(opts).idempotencyKey})
+}
+
+// RotateSecretTo gives the endpoint the chosen secret ("whsec_" and the
+// base64 of 24 to 64 bytes); the old ones keep signing for 24 hours.
+func (c *Client) RotateSecretTo(ctx context.Context, tenant, id, secret string, opts ...CallOption) (string, error) {
+	res, err := send[SecretResult](ctx, c, call{method: http.MethodPost, path: endpointPath(tenant, id) + "/rotate-secret",
+		body: RotateSecretInput{Secret: secret}, key: callOpts(opts).idempotencyKey})
+	if err != nil {
+		return "", err
+	}
+	return res.Secret, nil
+}

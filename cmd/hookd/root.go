@@ -38,13 +38,14 @@ func newRootCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.CompletionOptions.DisableDefaultCmd = true
+	root.CompletionOptions.HiddenDefaultCmd = false
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w (see 'hookd %s --help')", err, cmd.Name())}
 	})
 	root.AddCommand(newServeCmd(env, stderr), newListenCmd(stdout, stderr), newBenchCmd(stdout, stderr), newVersionCmd(stdout))
 	root.AddCommand(newMigrateCmd(env, stdout, stderr))
 	root.AddCommand(newOpenAPICmd(env, stdout))
+	addManagementCmds(root, env, stdout, stderr)
 	return root
 }
 
