@@ -215,7 +215,6 @@ func short(s string, n int) string {
 	return s[:n-1] + "…"
 }
 
-
 // addManagementCmds adds the commands that manage a running hookd through
 // its REST API.
 func addManagementCmds(root *cobra.Command, env []string, stdout, stderr io.Writer) {
