@@ -289,3 +289,21 @@ func TestCLISourcesAndRequests(t *testing.T) {
 		t.Errorf("sources after delete: %+v", l)
 	}
 }
+
+func TestHealthcheck(t *testing.T) {
+	t.Parallel()
+	env := cliServer(t)
+	base := strings.TrimPrefix(env[0], "HOOKD_URL=")
+	for _, args := range [][]string{{"healthcheck", "--url", base}, {"healthcheck", "--url", base, "--ready"}} {
+		if out := cli(t, nil, args...); !strings.Contains(out, "200 OK") {
+			t.Errorf("hookd %v printed %q", args, out)
+		}
+	}
+	code, _, errOut := runInProcess(t, nil, "healthcheck", "--url", "http://127.0.0.1:1", "--timeout", "10s")
+	if code != exitError || !strings.Contains(errOut, "unhealthy") {
+		t.Errorf("healthcheck of nothing: exit %d, %s", code, errOut)
+	}
+	if got := localPort([]string{"HOOKD_ADDR=0.0.0.0:9090"}); got != ":9090" {
+		t.Errorf("localPort = %q", got)
+	}
+}
