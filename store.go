@@ -24,6 +24,7 @@ type Store interface {
 	SourceStore
 	APIKeyStore
 	SecretStore
+	RetryJobStore
 
 	// ChangeSeq returns a number that grows whenever a tenant, event type,
 	// endpoint or source changes, so that nodes can cheaply notice changes
@@ -172,6 +173,8 @@ type EventStore interface {
 	ListEvents(ctx context.Context, f EventFilter) ([]*Event, string, error)
 	GetDelivery(ctx context.Context, id string) (*Delivery, error)
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
+	// CountDeliveries counts the deliveries f selects; f.Page is ignored.
+	CountDeliveries(ctx context.Context, f DeliveryFilter) (int64, error)
 	ListAttempts(ctx context.Context, f AttemptFilter) ([]*Attempt, string, error)
 	// GetIdempotencyKey returns the live key, or ENOTFOUND when there is
 	// none created after notBefore.
@@ -341,6 +344,10 @@ type DeliveryFilter struct {
 	EventID    string
 	EndpointID string
 	Status     string
+	Statuses   []string  // any of these states (with Status: both apply)
+	EventTypes []string  // deliveries of events of any of these types
+	Since      time.Time // created at or after
+	Until      time.Time // created before
 	Page
 }
 
@@ -354,13 +361,22 @@ type AttemptFilter struct {
 }
 
 // RequeueFilter selects failed and dead deliveries to send again. TenantID
-// is required; EndpointID or EventID narrows; Since bounds the deliveries'
-// creation time.
+// is required; the other fields narrow, empty ones do not filter. Since
+// and Until bound the deliveries' creation time.
 type RequeueFilter struct {
 	TenantID   string
 	EndpointID string
 	EventID    string
-	Since      time.Time
+	Since      time.Time // created at or after
+	Until      time.Time // created before
+	Statuses   []string  // only these of failed and dead
+	EventTypes []string  // only deliveries of events of these types
+	// Before, when set, takes only deliveries whose id sorts before it;
+	// with Limit, a bulk retry walks a large selection down by id.
+	Before string
+	// Limit, when above 0, takes at most that many deliveries, highest
+	// ids first.
+	Limit int
 }
 
 // RequestFilter selects inbound requests of a source.

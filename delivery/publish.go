@@ -52,7 +52,7 @@ var errDuplicate = errors.New("idempotency key taken")
 // delivery method of its type.
 func (e *Engine) checkPublish(ctx context.Context, p *hookd.Publish) (data []byte, method string, err error) {
 	if !hookd.ValidTenantID(p.TenantID) {
-		return nil, "", hookd.Errorf(hookd.ENOTFOUND, "tenant %q not found", p.TenantID)
+		return nil, "", hookd.TenantNotFound(p.TenantID)
 	}
 	if !hookd.ValidEventTypeName(p.Type) {
 		return nil, "", hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/type",

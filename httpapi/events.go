@@ -24,7 +24,7 @@ func eventOut(e *hookd.Event) Event {
 }
 
 func deliveryOut(d *hookd.Delivery) Delivery {
-	out := Delivery{ID: d.ID, EventID: d.EventID, EndpointID: d.EndpointID, Status: d.Status,
+	out := Delivery{ID: d.ID, EventID: d.EventID, EndpointID: d.EndpointID, Status: DeliveryStatus(d.Status),
 		AttemptCount: d.Attempts, Attempts: []Attempt{}, LastAttemptAt: optTime(d.LastAttemptAt), CreatedAt: d.CreatedAt}
 	if d.Status == hookd.StatusPending || d.Status == hookd.StatusFailed {
 		out.NextAttemptAt = optTime(d.NextAttemptAt)

@@ -70,6 +70,7 @@ func buildRESTDocument() (*openapi.Document, error) {
 	r := catalog.NewReflector("#/components/schemas/")
 	r.Override(typeOf[hookd.Duration](), json.RawMessage(`{"type":"string","description":"A Go duration such as 30s or 5m."}`))
 	r.Override(typeOf[Source](), doc.Schema("Source", sourceSchema))
+	r.Override(typeOf[DeliveryStatus](), doc.Schema("DeliveryStatus", deliveryStatusSchema()))
 	problem, err := r.Ref(typeOf[Problem]())
 	if err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)
@@ -238,6 +239,13 @@ func commonParameters() map[string]*openapi.Parameter {
 		"after":          q("after", "Only events created at or after this time (RFC 3339).", `{"type":"string","format":"date-time"}`),
 		"before":         q("before", "Only events created before this time (RFC 3339).", `{"type":"string","format":"date-time"}`),
 		"attempt-status": q("status", "Only succeeded or failed attempts.", `{"type":"string","enum":["succeeded","failed"]}`),
+		"delivery-status": q("status", "Only deliveries in these states: repeat the parameter or separate them with commas.",
+			`{"type":"array","items":{"$ref":"#/components/schemas/DeliveryStatus"}}`),
+		"endpoint_id": q("endpoint_id", "Only deliveries to this endpoint.", `{"type":"string"}`),
+		"event_type": q("event_type", "Only deliveries of events of these types: repeat or separate with commas.",
+			`{"type":"array","items":{"type":"string"}}`),
+		"since":          q("since", "Only deliveries created at or after this time (RFC 3339).", `{"type":"string","format":"date-time"}`),
+		"until":          q("until", "Only deliveries created before this time (RFC 3339).", `{"type":"string","format":"date-time"}`),
 		"accepted":       q("accepted", "Only accepted (true) or rejected (false) requests.", `{"type":"boolean"}`),
 		"request-status": q("status", "Only requests answered with this status.", `{"type":"integer","minimum":100,"maximum":599}`),
 		"idempotency-key": {Name: "Idempotency-Key", In: "header",
@@ -263,4 +271,21 @@ func addOpsRoute(doc *openapi.Document, r opsRoute) {
 	item := &openapi.PathItem{}
 	item.Set(method, o)
 	doc.Paths[path] = item
+}
+
+// deliveryStatusSchema is the enum of delivery states, each described
+// (hookd.DeliveryStates is the one list).
+func deliveryStatusSchema() json.RawMessage {
+	var names []string
+	var desc strings.Builder
+	desc.WriteString("A delivery's state:")
+	opts := map[string]string{}
+	for _, st := range hookd.DeliveryStates() {
+		names = append(names, st.Name)
+		opts[st.Name] = st.Description
+		fmt.Fprintf(&desc, "\n- `%s`: %s", st.Name, st.Description)
+	}
+	b, _ := json.Marshal(map[string]any{"type": "string", "enum": names, "description": desc.String(),
+		"x-enumDescriptions": opts})
+	return b
 }

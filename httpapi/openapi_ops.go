@@ -31,10 +31,12 @@ func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 
 // Query parameters, as components/parameters names.
 var (
-	pageParams    = []string{"limit", "cursor"}
-	eventParams   = []string{"limit", "cursor", "type", "after", "before"}
-	attemptParams = []string{"limit", "cursor", "attempt-status"}
-	requestParams = []string{"limit", "cursor", "accepted", "request-status"}
+	pageParams     = []string{"limit", "cursor"}
+	eventParams    = []string{"limit", "cursor", "type", "after", "before"}
+	attemptParams  = []string{"limit", "cursor", "attempt-status"}
+	requestParams  = []string{"limit", "cursor", "accepted", "request-status"}
+	filterParams   = []string{"delivery-status", "endpoint_id", "event_type", "since", "until"}
+	deliveryParams = append([]string{"limit", "cursor"}, filterParams...)
 )
 
 // apiOps are the REST API's routes, documented.
@@ -96,6 +98,16 @@ var apiOps = []apiOp{
 		summary: "Get an event with its deliveries and attempts", status: http.StatusOK, result: typeOf[EventDetail]()},
 	{route: "POST /v1/tenants/{tenant}/events/{id}/retry", id: "retryEvent", tag: "events",
 		summary: "Send again an event's failed and dead deliveries", status: http.StatusAccepted, result: typeOf[Queued]()},
+
+	{route: "GET /v1/tenants/{tenant}/deliveries", id: "listDeliveries", tag: "deliveries",
+		summary: "List deliveries across events, filtered by state, endpoint, event type and time",
+		query:   deliveryParams, status: http.StatusOK, result: typeOf[List[Delivery]]()},
+	{route: "POST /v1/tenants/{tenant}/deliveries/retry", id: "retryDeliveries", tag: "deliveries",
+		summary: "Send again, in the background, the failed and dead deliveries a filter selects (query or body)",
+		query:   filterParams, body: typeOf[DeliveryFilter](), optionalBody: true, status: http.StatusAccepted,
+		result: typeOf[RetryJob]()},
+	{route: "GET /v1/tenants/{tenant}/deliveries/retry/{id}", id: "getRetryJob", tag: "deliveries",
+		summary: "Get the progress of a bulk retry", status: http.StatusOK, result: typeOf[RetryJob]()},
 
 	{route: "POST /v1/sources", id: "createSource", tag: "sources", summary: "Create an inbound source",
 		body: typeOf[Source](), status: http.StatusCreated, result: typeOf[Source]()},

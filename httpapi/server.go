@@ -43,6 +43,10 @@ type Config struct {
 	// routes a stored request again and returns the new request's id and
 	// the events it made. Default: none (the route answers 404).
 	ReplayFunc func(ctx context.Context, sourceID, requestID string) (newRequestID string, eventIDs []string, err error)
+	// RetryJobsChangedFunc, when set, is called after a bulk retry of
+	// deliveries is created, so that this node's runner starts it at once
+	// rather than at its next poll. Default: none.
+	RetryJobsChangedFunc func()
 	// MaxBody caps a request body; a larger one is 413. Default 1 MiB.
 	MaxBody int64
 	// MaxInFlight caps the requests served at once; beyond it the server
@@ -136,6 +140,7 @@ func New(cfg Config) *Server {
 	s.tenantRoutes()
 	s.endpointRoutes()
 	s.eventRoutes()
+	s.deliveryRoutes()
 	s.sourceRoutes()
 	s.apiKeyRoutes()
 	s.handler = s.observe(s.limit(http.HandlerFunc(s.serveV1)))

@@ -160,16 +160,21 @@ type EventDetail struct {
 // attempts made; Attempts lists them, newest first. NextAttemptAt is null
 // once the delivery has ended, LastAttemptAt before the first attempt.
 type Delivery struct {
-	ID            string     `json:"id"`
-	EventID       string     `json:"event_id"`
-	EndpointID    string     `json:"endpoint_id"`
-	Status        string     `json:"status"`
-	AttemptCount  int        `json:"attempt_count"`
-	Attempts      []Attempt  `json:"attempts"`
-	NextAttemptAt *time.Time `json:"next_attempt_at"`
-	LastAttemptAt *time.Time `json:"last_attempt_at"`
-	CreatedAt     time.Time  `json:"created_at"`
+	ID            string         `json:"id"`
+	EventID       string         `json:"event_id"`
+	EndpointID    string         `json:"endpoint_id"`
+	Status        DeliveryStatus `json:"status"`
+	AttemptCount  int            `json:"attempt_count"`
+	Attempts      []Attempt      `json:"attempts"`
+	NextAttemptAt *time.Time     `json:"next_attempt_at"`
+	LastAttemptAt *time.Time     `json:"last_attempt_at"`
+	CreatedAt     time.Time      `json:"created_at"`
 }
+
+// DeliveryStatus is a delivery's state: pending, failed (a retry is
+// scheduled), succeeded or dead. hookd.DeliveryStates lists them all with
+// their meaning; the OpenAPI document shows them as an enum.
+type DeliveryStatus string
 
 // Attempt is one HTTP try of a delivery. ResponseStatus is 0 and Error set
 // when no response was read; ResponseBody holds its first 4 KiB.

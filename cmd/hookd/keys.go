@@ -149,13 +149,6 @@ func when(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func newKeysRevokeCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 	var sf storeFlags
 	cmd := &cobra.Command{

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/bulkretry"
 	"github.com/hookd/hookd/catalog"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/delivery"
@@ -25,6 +26,7 @@ type node struct {
 	store   hookd.Store
 	engine  *delivery.Engine
 	catalog *catalog.Catalog
+	retries *bulkretry.Runner
 	handler http.Handler
 	closers []func(context.Context) error // run in reverse order by close
 }
@@ -63,6 +65,7 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 		defer cancel()
 		return wrapErr("stop delivery engine", n.engine.Close(sctx))
 	})
+	n.startRetries(ctx, logger)
 	purgeCtx, stopPurge := context.WithCancel(context.WithoutCancel(ctx))
 	n.onClose(func(context.Context) error { stopPurge(); return nil })
 	go purgeLoop(purgeCtx, n.store, cfg.Retention, logger)
@@ -108,7 +111,18 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 		SourceCheckFunc:    hooks.check,
 		SourcesChangedFunc: hooks.changed,
 		ReplayFunc:         hooks.replay,
+
+		RetryJobsChangedFunc: n.retries.Wake,
 	}), nil
+}
+
+// startRetries runs the bulk retries of deliveries that any node accepted;
+// it stops before the engine, whose Requeue it uses.
+func (n *node) startRetries(ctx context.Context, logger *slog.Logger) {
+	n.retries = bulkretry.New(bulkretry.Config{Store: n.store, Engine: n.engine, NodeID: n.engine.NodeID(),
+		Lease: time.Duration(n.cfg.Delivery.Lease), Logger: logger})
+	n.retries.Start(context.WithoutCancel(ctx))
+	n.onClose(func(context.Context) error { n.retries.Close(); return nil })
 }
 
 func (n *node) onClose(f func(context.Context) error) { n.closers = append(n.closers, f) }

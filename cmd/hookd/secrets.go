@@ -134,7 +134,7 @@ func rotate(ctx context.Context, cfg *config.Config, k secrets.Key, stdout, stde
 	if err != nil {
 		return err
 	}
-	store, err := openStoreWith(ctx, cfg, c, logger)
+	store, err := openStoreWith(ctx, cfg, c, logger, migrateHooks{})
 	if err != nil {
 		return err
 	}

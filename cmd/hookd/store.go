@@ -20,18 +20,25 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (ho
 	if err != nil {
 		return nil, err
 	}
-	return openStoreWith(ctx, cfg, c, logger)
+	return openStoreWith(ctx, cfg, c, logger, migrateHooks{})
 }
 
-// openStoreWith is openStore with the cipher that seals secrets at rest.
-func openStoreWith(ctx context.Context, cfg *config.Config, c *secrets.Cipher, logger *slog.Logger) (hookd.Store, error) {
+// migrateHooks report what opening a store migrates ("hookd migrate").
+type migrateHooks struct {
+	applied  func(version int64, name string) // each migration applied
+	lockWait func()                           // another node holds the migration lock
+}
+
+// openStoreWith is openStore with the cipher that seals secrets at rest
+// and hooks on its migrations.
+func openStoreWith(ctx context.Context, cfg *config.Config, c *secrets.Cipher, logger *slog.Logger, hooks migrateHooks) (hookd.Store, error) {
 	driver, dsn, err := cfg.DB()
 	if err != nil {
 		return nil, fmt.Errorf("db: %w", err)
 	}
 	switch driver {
 	case config.DriverSQLite:
-		s, err := sqlite.Open(ctx, dsn, sqlite.Options{Cipher: c})
+		s, err := sqlite.Open(ctx, dsn, sqlite.Options{Cipher: c, MigratedFunc: hooks.applied})
 		if err != nil {
 			return nil, err // it names the file, and the lock when it is held
 		}
@@ -42,6 +49,8 @@ func openStoreWith(ctx context.Context, cfg *config.Config, c *secrets.Cipher, l
 			SkipMigrations: !cfg.DBMigrate.On(),
 			Logger:         logger,
 			Cipher:         c,
+			MigratedFunc:   hooks.applied,
+			LockWaitFunc:   hooks.lockWait,
 		})
 		if err != nil {
 			return nil, err // it names the database, without the password

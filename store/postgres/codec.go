@@ -261,3 +261,11 @@ func dedupe(ids []string) []string {
 	}
 	return out
 }
+
+// tenantNotFound turns pgx.ErrNoRows into the ENOTFOUND of the tenant.
+func tenantNotFound(err error, id string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return hookd.TenantNotFound(id)
+	}
+	return err
+}

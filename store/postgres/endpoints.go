@@ -121,7 +121,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	_, err = s.pool.Exec(ctx, `INSERT INTO endpoints (`+endpointCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`, args...)
 	if pgCode(err) == codeForeignKeyViolation {
-		err = hookd.Errorf(hookd.ENOTFOUND, "tenant %q not found", c.TenantID)
+		err = hookd.TenantNotFound(c.TenantID)
 	}
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", conflict(err, "endpoint %q exists", c.ID))

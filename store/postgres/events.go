@@ -141,9 +141,7 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (*hookd.Delivery, er
 
 // ListDeliveries lists the deliveries f selects, newest first.
 func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*hookd.Delivery, string, error) {
-	var w where
-	w.eq([]string{"event_id", "endpoint_id", "tenant_id", "status"},
-		[]string{f.EventID, f.EndpointID, f.TenantID, f.Status})
+	w := deliveryWhere(f)
 	if err := w.page("id", f.Page); err != nil {
 		return nil, "", err
 	}
@@ -155,6 +153,40 @@ func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*
 	}
 	ds, next := hookd.NextPage(ds, size, func(d *hookd.Delivery) string { return d.ID })
 	return ds, next, nil
+}
+
+// CountDeliveries counts the deliveries f selects.
+func (s *Store) CountDeliveries(ctx context.Context, f hookd.DeliveryFilter) (int64, error) {
+	w := deliveryWhere(f)
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries`+w.String(), w.args...).Scan(&n)
+	return n, wrap(err, "count deliveries")
+}
+
+// deliveryWhere is the condition of a delivery listing, without its page.
+func deliveryWhere(f hookd.DeliveryFilter) *where {
+	var w where
+	w.eq([]string{"event_id", "endpoint_id", "tenant_id", "status"},
+		[]string{f.EventID, f.EndpointID, f.TenantID, f.Status})
+	w.narrow(f.Statuses, f.EventTypes, f.Since, f.Until)
+	return &w
+}
+
+// narrow adds the conditions deliveries listings and requeues share: any of
+// the states, events of any of the types, created in [since, until).
+func (w *where) narrow(states, types []string, since, until time.Time) {
+	if len(states) > 0 {
+		w.add("status = ANY(?)", states)
+	}
+	if len(types) > 0 {
+		w.add("EXISTS (SELECT 1 FROM events e WHERE e.id = deliveries.event_id AND e.type = ANY(?))", types)
+	}
+	if !since.IsZero() {
+		w.add("created_at >= ?", ts(since))
+	}
+	if !until.IsZero() {
+		w.add("created_at < ?", ts(until))
+	}
 }
 
 // ListAttempts lists the attempts f selects, newest first.

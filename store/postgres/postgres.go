@@ -75,6 +75,12 @@ type Options struct {
 	// specs, the API-key hashing key). Required: every node of one
 	// database needs the same master key.
 	Cipher *secrets.Cipher
+	// MigratedFunc, when set, is called by Open for each migration it
+	// applies, in order, with its version and file name. Default: none.
+	MigratedFunc func(version int64, name string)
+	// LockWaitFunc, when set, is called by Open when another process holds
+	// the migration lock, before it waits for its turn. Default: none.
+	LockWaitFunc func()
 }
 
 func (o Options) withDefaults() Options {

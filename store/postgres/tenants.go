@@ -48,7 +48,7 @@ func (s *Store) PutTenant(ctx context.Context, t *hookd.Tenant) (bool, error) {
 func (s *Store) GetTenant(ctx context.Context, id string) (*hookd.Tenant, error) {
 	t, err := scanTenant(s.pool.QueryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = $1`, id))
 	if err != nil {
-		return nil, wrap(notFound(err, "tenant %q not found", id), "get tenant")
+		return nil, wrap(tenantNotFound(err, id), "get tenant")
 	}
 	return t, nil
 }
@@ -77,7 +77,7 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 		return hookd.Errorf(hookd.EINVALID, "the default tenant cannot be deleted")
 	}
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		err := execOne(ctx, tx, `DELETE FROM tenants WHERE id = $1`, hookd.Errorf(hookd.ENOTFOUND, "tenant %q not found", id), id)
+		err := execOne(ctx, tx, `DELETE FROM tenants WHERE id = $1`, hookd.TenantNotFound(id), id)
 		if err != nil {
 			return err
 		}

@@ -231,3 +231,11 @@ func list[T any](ctx context.Context, q querier, scan func(scanner) (T, error), 
 	}
 	return collect(rows, scan)
 }
+
+// tenantNotFound turns sql.ErrNoRows into the ENOTFOUND of the tenant.
+func tenantNotFound(err error, id string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return hookd.TenantNotFound(id)
+	}
+	return err
+}

@@ -122,7 +122,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM tenants WHERE id = ?`, c.TenantID).Scan(&one)
 		if err != nil {
-			return notFound(err, "tenant %q not found", c.TenantID)
+			return tenantNotFound(err, c.TenantID)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO endpoints (`+endpointCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -67,6 +68,9 @@ type Options struct {
 	// the file "<path>.key", created (mode 0600) with a random key when
 	// missing.
 	Cipher *secrets.Cipher
+	// MigratedFunc, when set, is called by Open for each migration it
+	// applies, in order, with its version and file name. Default: none.
+	MigratedFunc func(version int64, name string)
 }
 
 func (o Options) withDefaults() Options {
@@ -210,8 +214,14 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
+	res, err := p.Up(ctx)
+	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if f := s.opts.MigratedFunc; f != nil {
+		for _, r := range res {
+			f(r.Source.Version, path.Base(r.Source.Path))
+		}
 	}
 	return nil
 }

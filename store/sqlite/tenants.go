@@ -54,7 +54,7 @@ func (s *Store) PutTenant(ctx context.Context, t *hookd.Tenant) (bool, error) {
 func (s *Store) GetTenant(ctx context.Context, id string) (*hookd.Tenant, error) {
 	t, err := scanTenant(s.rdb.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
 	if err != nil {
-		return nil, wrap(notFound(err, "tenant %q not found", id), "get tenant")
+		return nil, wrap(tenantNotFound(err, id), "get tenant")
 	}
 	return t, nil
 }
@@ -88,7 +88,7 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return hookd.Errorf(hookd.ENOTFOUND, "tenant %q not found", id)
+			return hookd.TenantNotFound(id)
 		}
 		for _, q := range []string{
 			`DELETE FROM attempts WHERE delivery_id IN (SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id
