@@ -275,8 +275,15 @@ func TestCLISourcesAndRequests(t *testing.T) {
 		resp.Body.Close()
 	}
 	type request struct{ ID string }
-	rejected := cliJSON[cliList[request]](t, env, "requests", "list", "--source", "hooks", "--rejected")
-	accepted := cliJSON[cliList[request]](t, env, "requests", "list", "--source", "hooks", "--accepted")
+	// A rejected request is logged after its answer: wait for both.
+	var rejected, accepted cliList[request]
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rejected = cliJSON[cliList[request]](t, env, "requests", "list", "--source", "hooks", "--rejected")
+		accepted = cliJSON[cliList[request]](t, env, "requests", "list", "--source", "hooks", "--accepted")
+		if len(rejected.Data) == 1 && len(accepted.Data) == 1 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if len(rejected.Data) != 1 || len(accepted.Data) != 1 {
 		t.Fatalf("requests: %d rejected, %d accepted", len(rejected.Data), len(accepted.Data))
 	}

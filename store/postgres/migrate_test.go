@@ -33,10 +33,10 @@ func TestMigrationReportsLockWaitAndApplied(t *testing.T) {
 	var applied []string
 	opened := make(chan error, 1)
 	go func() {
-		s, err := postgres.Open(ctx, dsn, postgres.Options{
+		s, err := postgres.Open(ctx, dsn, withCipher(postgres.Options{
 			LockWaitFunc: func() { close(waiting) },
 			MigratedFunc: func(_ int64, name string) { mu.Lock(); applied = append(applied, name); mu.Unlock() },
-		})
+		}))
 		if err == nil {
 			t.Cleanup(func() { _ = s.Close() })
 		}
