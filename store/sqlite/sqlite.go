@@ -6,7 +6,8 @@
 // schema is applied at Open by embedded goose migrations.
 //
 // Because one process owns the file (Open takes an exclusive advisory lock
-// on "<path>.lock" and holds it until Close), Open frees every delivery
+// on "<real path>.lock", and on Linux on the database file itself, and
+// holds them until Close), Open frees every delivery
 // lease left by a previous process at once, so that recovery after a crash
 // does not wait for leases to lapse.
 //
@@ -20,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,12 +100,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open sqlite store: %q must be a plain file path", path)
 	}
-	abs, err := filepath.Abs(path)
+	abs, err := realPath(path)
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite store: %w", err)
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
 	s := &Store{path: abs, opts: opts.withDefaults(), walReset: walResetFrames}
-	if s.lock, err = lockFile(abs + ".lock"); err != nil {
+	if s.lock, err = lockFile(abs); err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", abs, err)
 	}
 	if err := s.open(ctx); err != nil {
