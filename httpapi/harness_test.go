@@ -20,6 +20,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/store/sqlite"
 )
@@ -61,7 +62,7 @@ func newHarness(t *testing.T, o options) *harness {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	guard := delivery.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	guard := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
 	dcfg := delivery.Config{
 		Guard:        guard,
 		Schedule:     []time.Duration{5 * time.Millisecond, 10 * time.Millisecond},

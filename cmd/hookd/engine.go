@@ -12,6 +12,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/egress"
 )
 
 // newEngine builds the delivery engine from the configuration; forwards
@@ -26,13 +27,13 @@ func newEngine(cfg *config.Config, store hookd.Store, reg prometheus.Registerer,
 	if err != nil {
 		return nil, fmt.Errorf("ssrf.proxy: %w", err)
 	}
-	guard := delivery.NewGuard(allow)
+	guard := egress.NewGuard(allow)
 	d := cfg.Delivery
 	client := &http.Client{
 		// Idle connections per host up to the workers: an endpoint with high
 		// concurrency must not dial a new connection for every attempt.
-		Transport:     delivery.NewTransport(guard, delivery.TransportOptions{Proxy: proxy, MaxIdleConnsPerHost: d.Workers}),
-		CheckRedirect: delivery.CheckRedirect(false, 0),
+		Transport:     egress.NewTransport(guard, egress.TransportOptions{Proxy: proxy, MaxIdleConnsPerHost: d.Workers}),
+		CheckRedirect: egress.CheckRedirect(false, 0),
 	}
 	schedule := make([]time.Duration, len(d.RetrySchedule))
 	for i, s := range d.RetrySchedule {
