@@ -183,7 +183,7 @@ var checkURLCases = []struct {
 	{"mixed bases", NewGuard(nil), "http://0xa9.0376.43518/", "address 169.254.169.254 is not allowed"},
 	{"zero padded", NewGuard(nil), "http://127.000.000.001/", "address 127.0.0.1 is not allowed"},
 	{"trailing dot", NewGuard(nil), "http://127.0.0.1./", "address 127.0.0.1 is not allowed"},
-	{"percent-encoded dots", NewGuard(nil), "http://127%2E0%2E0%2E1/", "not an absolute URL"}, // net/url refuses it too
+	{"percent-encoded dots", NewGuard(nil), "http://127%2E0%2E0%2E1/", "must be an absolute http or https URL"}, // net/url refuses it too
 	{"fullwidth digits", NewGuard(nil), "http://１２７．０．０．１/", "address 127.0.0.1 is not allowed"},
 	{"unspecified", NewGuard(nil), "http://0/", "address 0.0.0.0 is not allowed"},
 	{"broadcast", NewGuard(nil), "http://255.255.255.255/", "address 255.255.255.255 is not allowed"},
@@ -195,8 +195,8 @@ var checkURLCases = []struct {
 	{"numeric but invalid", NewGuard(nil), "http://127.0.0.08/", "not a valid IP address"},
 	{"five parts", NewGuard(nil), "http://1.2.3.4.5/", "not a valid IP address"},
 	{"part too big", NewGuard(nil), "http://256.0.0.1/", "not a valid IP address"},
-	{"no host", NewGuard(nil), "http:///path", "not an absolute URL"},
-	{"unparsable", NewGuard(nil), "http://[::1/", "not an absolute URL"},
+	{"no host", NewGuard(nil), "http:///path", "must be an absolute http or https URL"},
+	{"unparsable", NewGuard(nil), "http://[::1/", "must be an absolute http or https URL"},
 	{"name", NewGuard(nil), "https://example.com/hook", ""},
 	{"name that ends like a number word", NewGuard(nil), "https://hooks.example.com0x/", ""},
 	{"name with localhost inside", NewGuard(nil), "https://localhost.example.com/", ""},
@@ -208,6 +208,18 @@ var checkURLCases = []struct {
 	{"allowed loopback name", NewGuard(loopback4), "http://localhost:8080/", ""},
 	{"allow keeps others", NewGuard(loopback4), "http://10.0.0.1/", "address 10.0.0.1 is not allowed"},
 	{"allow all", AllowAll(), "http://169.254.169.254/", ""},
+	{"names the allow list", NewGuard(nil), "http://127.0.0.1:9000/", "to allow it in development, add its range to ssrf.allow (--ssrf-allow)"},
+	{"port too big", NewGuard(nil), "https://example.com:99999/", "must have a port from 1 to 65535"},
+	{"port zero", NewGuard(nil), "https://example.com:0/", "must have a port from 1 to 65535"},
+	{"empty port", NewGuard(nil), "https://example.com:/", "must have a port from 1 to 65535"},
+	{"space in path", NewGuard(nil), "https://example.com/a b", "must not contain spaces or control characters"},
+	{"tab", NewGuard(nil), "https://example.com/a\tb", "must not contain spaces or control characters"},
+	{"too long", NewGuard(nil), "https://example.com/" + strings.Repeat("a", 2049), "must be at most 2048 characters"},
+	{"scheme", NewGuard(nil), "ftp://example.com/", "must be an absolute http or https URL"},
+	{"credentials", NewGuard(nil), "https://u:p@example.com/", "must not carry credentials"},
+	{"fragment", NewGuard(nil), "https://example.com/#x", "must not have a fragment"},
+	{"allow all checks the rest", AllowAll(), "http://10.0.0.1:70000/", "must have a port from 1 to 65535"},
+	{"longest", NewGuard(nil), "https://example.com/" + strings.Repeat("a", 2048-20), ""},
 }
 
 func TestGuardCheckURL(t *testing.T) {

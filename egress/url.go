@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -20,10 +21,19 @@ import (
 // dial-time check of DialContext is the one that protects; CheckURL only
 // gives an early, clear error.
 //
+// Before the host, CheckURL applies hookd.CheckURL (scheme, length, port,
+// spaces and control characters, credentials, fragment), so that every
+// outbound URL, an endpoint's or a forward's, passes the same checks; a
+// guard that allows every address (AllowAll) skips only the host check.
+//
 // The error is a *hookd.Error with code hookd.EINVALID and one field error
-// with pointer "/url"; when the host is refused it wraps ErrBlocked.
-// CheckURL does not judge the scheme or anything else in the URL.
+// with pointer "/url"; when the host is refused it wraps ErrBlocked, and
+// its message names ssrf.allow (--ssrf-allow), the way to reopen a range in
+// development.
 func (g *Guard) CheckURL(raw string) error {
+	if msg := hookd.CheckURL(raw); msg != "" {
+		return urlError(msg, nil)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Hostname() == "" {
 		// Fail closed: a URL we cannot read has no host we could vouch for.
@@ -33,10 +43,18 @@ func (g *Guard) CheckURL(raw string) error {
 		return nil
 	}
 	if msg, err := g.checkHost(u.Hostname()); err != nil {
+		if errors.Is(err, ErrBlocked) {
+			msg += allowHint
+		}
 		return urlError(msg, err)
 	}
 	return nil
 }
+
+// allowHint ends the message of a refused host: outside development the
+// answer is another URL, but a developer aiming at a local receiver needs
+// to know where the switch is.
+const allowHint = "; to allow it in development, add its range to ssrf.allow (--ssrf-allow)"
 
 // checkHost applies CheckURL's rules to a URL's host (no brackets, no
 // port). A refused host gives a message for the user and an error that

@@ -128,7 +128,7 @@ func (h *harness) requests(source string, accepted *bool) []*hookd.Request {
 const serverSpec = `{
   "verify": [{"provider": "github", "secret": "s3cret"}],
   "schema": {"body": {"type": "object", "required": ["action"]}},
-  "destinations": [{"forward": {"url": "RECEIVER/hook", "secret": "` + forwardSecret + `", "allow_private": true, "headers": ["X-GitHub-Event"]}}]
+  "destinations": [{"forward": {"url": "RECEIVER/hook", "secret": "` + forwardSecret + `", "headers": ["X-GitHub-Event"]}}]
 }`
 
 // TestServerLogsDedupesAndForwards runs the whole intake: rejected
