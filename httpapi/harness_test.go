@@ -51,12 +51,14 @@ type options struct {
 	// engine adjusts the engine's config, given the store (to wire a
 	// catalog's Check).
 	engine func(hookd.Store, *delivery.Config)
+	// sqlite are the options of the store. Default: the zero Options.
+	sqlite sqlite.Options
 }
 
 func newHarness(t *testing.T, o options) *harness {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{})
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), o.sqlite)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

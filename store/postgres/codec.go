@@ -199,7 +199,7 @@ func conflict(err error, format string, args ...any) error {
 		e.Err = err
 		return e
 	}
-	return err
+	return unavailable(err)
 }
 
 // notFound turns pgx.ErrNoRows into ENOTFOUND.
@@ -210,12 +210,13 @@ func notFound(err error, format string, args ...any) error {
 	return err
 }
 
-// wrap adds context to a non-nil error.
+// wrap adds context to a non-nil error, which is EUNAVAILABLE when the
+// server could not write for lack of resources (see unavailable).
 func wrap(err error, what string) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return fmt.Errorf("%s: %w", what, unavailable(err))
 }
 
 // list runs a query and scans its rows.

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -56,6 +57,11 @@ type Options struct {
 	// CacheSize is the page cache of the write connection, in KiB; each
 	// read connection gets a quarter of it. Zero means 65536 (64 MiB).
 	CacheSize int
+	// MaxSize caps the database at this many bytes (whole pages, never
+	// below its current size): a write that would grow it further fails
+	// with EUNAVAILABLE, as on a full disk. Zero means no cap but the
+	// disk's.
+	MaxSize int64
 }
 
 func (o Options) withDefaults() Options {
@@ -87,6 +93,8 @@ type Store struct {
 	stopCheckpoints context.CancelFunc
 	checkpointsDone chan struct{}
 	walReset        int // WAL frames beyond which checkpoints start it over
+
+	failedAt atomic.Int64 // store time (µs) of the last write that failed as unavailable
 
 	closeOnce sync.Once
 	closeErr  error
@@ -128,6 +136,9 @@ func (s *Store) open(ctx context.Context) error {
 	s.wdb.SetConnMaxLifetime(0)
 	s.wdb.SetConnMaxIdleTime(0)
 	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	if err := s.capSize(ctx); err != nil {
 		return err
 	}
 	if err := s.releaseAll(ctx); err != nil {
@@ -261,7 +272,18 @@ func (s *Store) now() time.Time {
 }
 
 // write runs fn in a transaction on the write connection and commits it.
+//
+// A failure for lack of space or an I/O error comes back as EUNAVAILABLE
+// (see unavailable) and is remembered for CheckWrite.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := s.writeTx(ctx, fn)
+	if err = unavailable(err); hookd.ErrorCode(err) == hookd.EUNAVAILABLE {
+		s.failedAt.Store(micros(s.now()))
+	}
+	return err
+}
+
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
