@@ -64,7 +64,9 @@ func (n *testNode) do(method, path, body string) (int, http.Header, []byte) {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+n.key)
+	if n.key != "" {
+		req.Header.Set("Authorization", "Bearer "+n.key)
+	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hookd/hookd"
 )
 
 // handlerOptions is what newHandler serves.
@@ -50,6 +52,7 @@ func newHandler(o handlerOptions) http.Handler {
 	mux.Handle("GET /metrics", metrics)
 	if o.API != nil {
 		mux.Handle("/v1/", o.API) // it bounds its own requests in flight
+		mux.Handle("/v1", o.API)  // answered by the API (401 or 404), not redirected
 	}
 	if o.OpenAPI != nil {
 		mux.Handle("GET /openapi.json", o.OpenAPI)
@@ -60,7 +63,7 @@ func newHandler(o handlerOptions) http.Handler {
 	if o.Inbound != nil {
 		mux.Handle("/in/{id}", o.Inbound) // every method: the source answers 405 itself
 	}
-	return mux
+	return problemRoutes(mux)
 }
 
 // newRegistry returns the registry of this process's metrics, with the Go
@@ -90,7 +93,7 @@ func writeProblem(w http.ResponseWriter, status int, code, detail string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(problem{
-		Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Code: code,
+		Type: hookd.ProblemType(code), Title: http.StatusText(status), Status: status, Detail: detail, Code: code,
 	})
 }
 
