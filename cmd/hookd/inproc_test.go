@@ -6,7 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +23,7 @@ type testNode struct {
 	t    *testing.T
 	base string
 	key  string
+	door *frontDoor
 }
 
 // startTestNode loads yaml as the configuration file (in a temporary
@@ -46,14 +47,25 @@ func startTestNode(t *testing.T, yaml string) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(n.handler)
 	t.Cleanup(func() {
-		ts.Close()
 		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = n.close(cctx)
 	})
-	return &testNode{node: n, t: t, base: ts.URL, key: "hk_test_key"}
+	dctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	door, err := newFrontDoor(dctx, cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := door.httpServer(cfg.Server, n.handler, logger)
+	go door.serve(srv, ln)
+	t.Cleanup(func() { srv.Close() })
+	return &testNode{node: n, t: t, base: door.scheme() + "://" + ln.Addr().String(), key: "hk_test_key", door: door}
 }
 
 // do sends a request with the node's key and returns the status, the
