@@ -202,12 +202,12 @@ func conflict(err error, format string, args ...any) error {
 	return unavailable(err)
 }
 
-// notFound turns pgx.ErrNoRows into ENOTFOUND.
+// notFound turns pgx.ErrNoRows into ENOTFOUND (and see unavailable).
 func notFound(err error, format string, args ...any) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return hookd.Errorf(hookd.ENOTFOUND, format, args...)
 	}
-	return err
+	return unavailable(err)
 }
 
 // wrap adds context to a non-nil error, which is EUNAVAILABLE when the
@@ -242,7 +242,7 @@ func list[T any](ctx context.Context, q querier, scan func(scanner) (T, error), 
 func execOne(ctx context.Context, q querier, query string, missing error, args ...any) error {
 	tag, err := q.Exec(ctx, query, args...)
 	if err != nil {
-		return err
+		return unavailable(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return missing
