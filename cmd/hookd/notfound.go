@@ -29,7 +29,7 @@ func problemRoutes(mux *http.ServeMux) http.Handler {
 		}
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
-			h.ServeHTTP(w, r)
+			mux.ServeHTTP(w, r) // sets r.Pattern and the path values
 			return
 		}
 		rec := &headerRecorder{header: http.Header{}}

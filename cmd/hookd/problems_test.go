@@ -66,3 +66,33 @@ func TestEveryErrorIsAProblem(t *testing.T) {
 		})
 	}
 }
+
+// TestRoutesKeepPathValues checks that routing through problemRoutes
+// still hands handlers their pattern and path values.
+func TestRoutesKeepPathValues(t *testing.T) {
+	t.Parallel()
+	var got, pattern string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/in/{id}", func(w http.ResponseWriter, r *http.Request) { got, pattern = r.PathValue("id"), r.Pattern })
+	rec := serveRequest(problemRoutes(mux), http.MethodPost, "/in/a%2Fb", nil)
+	if rec.Code != http.StatusOK || got != "a/b" || pattern != "/in/{id}" {
+		t.Fatalf("status %d, id %q, pattern %q", rec.Code, got, pattern)
+	}
+}
+
+// BenchmarkProblemRoutes measures what problemRoutes adds to a request
+// routed by ServeMux (a canonical-path check and a second match).
+func BenchmarkProblemRoutes(b *testing.B) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/in/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	req, _ := http.NewRequest(http.MethodPost, "/in/github", nil)
+	for name, h := range map[string]http.Handler{"mux": mux, "problemRoutes": problemRoutes(mux)} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			w := &headerRecorder{header: http.Header{}}
+			for b.Loop() {
+				h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
