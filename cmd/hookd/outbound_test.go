@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
 )
 
 const testForwardSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -134,5 +138,31 @@ func TestEndpointLimits(t *testing.T) {
 				t.Errorf("message %q", msg)
 			}
 		})
+	}
+}
+
+// TestStoredAllowPrivateIsRefused stores a source with allow_private
+// straight into the store, as an older hookd let the API do: it no longer
+// compiles, so its requests are refused rather than forwarded to an
+// internal address.
+func TestStoredAllowPrivateIsRefused(t *testing.T) {
+	n := startTestNode(t, "")
+	spec := `{"destinations":[{"forward":{"url":"http://127.0.0.1:9/x","secret":"` + testForwardSecret + `","allow_private":true}}]}`
+	if err := n.store.PutSource(context.Background(), &hookd.Source{ID: "legacy", Spec: json.RawMessage(spec)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		status, h, body := n.do("POST", "/in/legacy", "{}")
+		if status == http.StatusInternalServerError {
+			if p := wantProblem(t, status, h, body, 500); !strings.Contains(p.Detail, "misconfigured") {
+				t.Errorf("detail %q", p.Detail)
+			}
+			return
+		}
+		if status != http.StatusNotFound || time.Now().After(deadline) {
+			t.Fatalf("POST /in/legacy: %d %s, want 500 once the source is loaded", status, body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
