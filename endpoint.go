@@ -2,7 +2,6 @@ package hookd
 
 import (
 	"encoding/json"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +67,9 @@ const (
 	MaxEndpointTimeout = 5 * time.Minute
 	MaxRetrySchedule   = 50
 	MaxRetryDelay      = 7 * 24 * time.Hour
+	MaxEventTypes      = 256     // entries of event_types
+	MaxHeaders         = 64      // custom headers
+	MaxHeaderBytes     = 8 << 10 // custom headers' names and values together
 )
 
 // ActiveSecrets returns the secrets valid at now, newest first.
@@ -121,11 +123,12 @@ func ReservedHeader(name string) bool {
 func (e *Endpoint) Validate() error {
 	var fe fieldErrors
 	validateEndpointURL(&fe, e.URL)
-	for i, f := range e.EventTypes {
+	for i, f := range e.EventTypes[:min(len(e.EventTypes), MaxEventTypes)] {
 		if !validFilter(f) {
 			fe.add("/event_types/"+strconv.Itoa(i), "must be an event type name, a prefix wildcard such as invoice.*, or *")
 		}
 	}
+	e.validateCounts(&fe)
 	for name, v := range e.Headers {
 		p := "/headers/" + escapePointer(name)
 		switch {
@@ -146,18 +149,26 @@ func (e *Endpoint) Validate() error {
 }
 
 func validateEndpointURL(fe *fieldErrors, raw string) {
-	u, err := url.Parse(raw)
-	switch {
-	case raw == "":
-		fe.add("/url", "is required")
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "":
-		fe.add("/url", "must be an absolute http or https URL")
-	case u.User != nil:
-		fe.add("/url", "must not carry credentials; use headers")
-	case u.Fragment != "":
-		fe.add("/url", "must not have a fragment")
-	case len(raw) > 2048:
-		fe.add("/url", "must be at most 2048 characters")
+	if msg := CheckURL(raw); msg != "" {
+		fe.add("/url", "%s", msg)
+	}
+}
+
+// validateCounts bounds the lists and maps of an endpoint: each of them is
+// held in memory by every node and consulted on every publish.
+func (e *Endpoint) validateCounts(fe *fieldErrors) {
+	if len(e.EventTypes) > MaxEventTypes {
+		fe.add("/event_types", "must have at most %d entries (it has %d); use a wildcard such as invoice.* or *", MaxEventTypes, len(e.EventTypes))
+	}
+	if len(e.Headers) > MaxHeaders {
+		fe.add("/headers", "must have at most %d headers (it has %d)", MaxHeaders, len(e.Headers))
+	}
+	n := 0
+	for name, v := range e.Headers {
+		n += len(name) + len(v)
+	}
+	if n > MaxHeaderBytes {
+		fe.add("/headers", "must hold at most %d bytes of names and values together (it holds %d)", MaxHeaderBytes, n)
 	}
 }
 

@@ -135,12 +135,13 @@ func (c *Catalog) DocsHandler(title, userAgent string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		types, err := c.EventTypes(r.Context())
 		if err != nil {
-			http.Error(w, "the event catalog is unavailable", http.StatusServiceUnavailable)
+			w.Header().Set("Retry-After", "1")
+			writeProblem(w, http.StatusServiceUnavailable, hookd.EUNAVAILABLE, "the event catalog is unavailable")
 			return
 		}
 		var b bytes.Buffer
 		if err := WriteDocs(&b, DocsPage{Title: title, UserAgent: userAgent, Types: types}); err != nil {
-			http.Error(w, "cannot render the event catalog", http.StatusInternalServerError)
+			writeProblem(w, http.StatusInternalServerError, hookd.EINTERNAL, "cannot render the event catalog")
 			return
 		}
 		h := w.Header()
@@ -151,4 +152,17 @@ func (c *Catalog) DocsHandler(title, userAgent string) http.Handler {
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 		_, _ = w.Write(b.Bytes())
 	})
+}
+
+// writeProblem answers an error of the docs page as problem+json, as
+// every error hookd answers.
+func writeProblem(w http.ResponseWriter, status int, code, detail string) {
+	b, _ := json.Marshal(map[string]any{
+		"type": hookd.ProblemType(code), "title": http.StatusText(status), "status": status,
+		"detail": detail, "code": code,
+	})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
 }

@@ -46,6 +46,7 @@ type Config struct {
 	SSRF      SSRF      `yaml:"ssrf"`
 	Delivery  Delivery  `yaml:"delivery"`
 	Server    Server    `yaml:"server"`
+	TLS       TLS       `yaml:"tls"`
 	Metrics   Metrics   `yaml:"metrics"`
 	Log       Log       `yaml:"log"`
 	Retention Retention `yaml:"retention"`
@@ -115,7 +116,28 @@ type Server struct {
 	// MaxInflight is the number of API requests served at once; more are
 	// answered 503 with Retry-After. Default 4096.
 	MaxInflight int `yaml:"max_inflight"`
+	// TrustedProxies lists the CIDRs of reverse proxies in front of hookd.
+	// When a request comes from one of them, the client address (in logs,
+	// ip_allow and the request log) is the rightmost X-Forwarded-For entry
+	// that is not a trusted proxy. Default none: X-Forwarded-For is never
+	// believed. TrustedProxyPrefixes parses it.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
+
+// TLS configures HTTPS on the server's listeners. CertFile and KeyFile
+// go together: both set serve HTTPS, neither plain HTTP. The files are
+// read again on SIGHUP.
+type TLS struct {
+	// CertFile is a PEM file of the certificate chain, leaf first.
+	// Default none.
+	CertFile string `yaml:"cert_file"`
+	// KeyFile is the PEM file of the certificate's private key. Default
+	// none.
+	KeyFile string `yaml:"key_file"`
+}
+
+// Enabled reports whether HTTPS is configured.
+func (t TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
 
 // Metrics configures GET /metrics.
 type Metrics struct {

@@ -339,6 +339,7 @@ func TestKeys(t *testing.T) {
 		"delivery.max_concurrency", "delivery.disable_after", "delivery.max_body",
 		"server.read_header_timeout", "server.read_timeout", "server.write_timeout",
 		"server.idle_timeout", "server.shutdown_timeout", "server.max_inflight",
+		"server.trusted_proxies", "tls.cert_file", "tls.key_file",
 		"metrics.require_key", "log.level", "log.format",
 		"retention.events", "retention.requests",
 		"strict_event_types", "event_types", "sources",

@@ -78,6 +78,9 @@ func (c *Config) Validate() error {
 	add("server.idle_timeout", positive(s.IdleTimeout))
 	add("server.shutdown_timeout", positive(s.ShutdownTimeout))
 	add("server.max_inflight", positiveInt(s.MaxInflight))
+	_, err = s.TrustedProxyPrefixes()
+	add("server.trusted_proxies", err)
+	c.validateTLS(add)
 	_, err = c.Log.SlogLevel()
 	add("log.level", err)
 	add("log.format", oneOf(c.Log.Format, "text", "json"))
@@ -100,6 +103,29 @@ func (c *Config) validateDelivery(add func(string, error)) {
 	if d.MaxBody <= 0 {
 		add("delivery.max_body", errors.New("must be positive"))
 	}
+}
+
+func (c *Config) validateTLS(add func(string, error)) {
+	t := c.TLS
+	switch {
+	case t.CertFile != "" && t.KeyFile == "":
+		add("tls.key_file", errors.New("must be set with tls.cert_file: give both (HTTPS) or neither (plain HTTP)"))
+	case t.CertFile == "" && t.KeyFile != "":
+		add("tls.cert_file", errors.New("must be set with tls.key_file: give both (HTTPS) or neither (plain HTTP)"))
+	}
+}
+
+// TrustedProxyPrefixes parses TrustedProxies; a bare IP is one address.
+func (s Server) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(s.TrustedProxies))
+	for _, a := range s.TrustedProxies {
+		p, err := parsePrefix(strings.TrimSpace(a))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func validateSchedule(s []hookd.Duration) error {

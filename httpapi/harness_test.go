@@ -20,6 +20,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/store/sqlite"
 )
@@ -50,18 +51,20 @@ type options struct {
 	// engine adjusts the engine's config, given the store (to wire a
 	// catalog's Check).
 	engine func(hookd.Store, *delivery.Config)
+	// sqlite are the options of the store. Default: the zero Options.
+	sqlite sqlite.Options
 }
 
 func newHarness(t *testing.T, o options) *harness {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{})
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), o.sqlite)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	guard := delivery.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	guard := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
 	dcfg := delivery.Config{
 		Guard:        guard,
 		Schedule:     []time.Duration{5 * time.Millisecond, 10 * time.Millisecond},

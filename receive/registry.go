@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/egress"
 )
 
 // SourceLister is what a Registry reads: the sources, and a number that
@@ -33,6 +34,9 @@ type RegistryConfig struct {
 	NowFunc func() time.Time
 	// Logger receives sources that fail to compile. Default slog.Default().
 	Logger *slog.Logger
+	// Guard vets the forward URLs of the sources Check is given (those the
+	// API stores). Default egress.NewGuard(nil).
+	Guard *egress.Guard
 }
 
 // Registry keeps the compiled sources of a store, reloading them when the
@@ -69,6 +73,9 @@ func NewRegistry(cfg RegistryConfig) *Registry {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Guard == nil {
+		cfg.Guard = egress.NewGuard(nil)
 	}
 	r := &Registry{cfg: cfg, kick: make(chan struct{}, 1)}
 	r.cur.Store(&snapshot{seq: -1, byID: map[string]*entry{}, forwards: map[string]*hookd.Endpoint{}})
@@ -188,6 +195,6 @@ func (r *Registry) Forward(id string) *hookd.Endpoint {
 // is refused before it is stored: an EINVALID *hookd.Error whose fields
 // point into the source.
 func (r *Registry) Check(src *hookd.Source) error {
-	_, err := Compile(src, Options{NowFunc: r.cfg.NowFunc})
+	_, err := Compile(src, Options{NowFunc: r.cfg.NowFunc, Guard: r.cfg.Guard})
 	return err
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/hookd/hookd/catalog"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
 )
 
@@ -24,6 +25,7 @@ import (
 type node struct {
 	cfg     *config.Config
 	store   hookd.Store
+	guard   *egress.Guard
 	engine  *delivery.Engine
 	catalog *catalog.Catalog
 	retries *bulkretry.Runner
@@ -40,6 +42,9 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 			err = errors.Join(err, n.close(ctx))
 		}
 	}()
+	if n.guard, err = newGuard(cfg); err != nil {
+		return n, err
+	}
 	if n.store, err = openStore(ctx, cfg, logger); err != nil {
 		return n, err
 	}
@@ -52,7 +57,7 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 	if n.catalog, err = startCatalog(ctx, n, logger); err != nil {
 		return n, err
 	}
-	if n.engine, err = newEngine(cfg, n.store, registry, logger, sources.Forward, n.catalog.Check); err != nil {
+	if n.engine, err = newEngine(cfg, n.guard, n.store, registry, logger, sources.Forward, n.catalog.Check); err != nil {
 		return n, err
 	}
 	if err := n.engine.Start(ctx); err != nil {
@@ -99,7 +104,7 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 		Store:       n.store,
 		Engine:      n.engine,
 		Logger:      logger,
-		URLCheck:    n.engine.Guard().CheckURL,
+		URLCheck:    n.guard.CheckURL,
 		MaxBody:     int64(cfg.Delivery.MaxBody),
 		MaxInFlight: cfg.Server.MaxInflight,
 		Registry:    reg,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -13,14 +12,6 @@ import (
 
 	"github.com/hookd/hookd"
 )
-
-// readyTimeout bounds the store ping of GET /readyz.
-const readyTimeout = time.Second
-
-// pinger is what GET /readyz needs of the store.
-type pinger interface {
-	Ping(ctx context.Context) error
-}
 
 // handlerOptions is what newHandler serves.
 type handlerOptions struct {
@@ -38,6 +29,9 @@ type handlerOptions struct {
 	// MetricsAuth, when set, guards GET /metrics.
 	MetricsAuth func(http.Handler) http.Handler
 	Logger      *slog.Logger
+	// NowFunc is the clock of the write check of /readyz. Default
+	// time.Now.
+	NowFunc func() time.Time
 }
 
 // newHandler routes the server's requests: the operational endpoints
@@ -47,7 +41,7 @@ func newHandler(o handlerOptions) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.Handle("GET /readyz", readyz(o.Store, o.Logger))
+	mux.Handle("GET /readyz", newReadiness(o.Store, o.Logger, o.NowFunc))
 	var metrics http.Handler = promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{
 		Registry: o.Registry, // counts its own errors
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
@@ -58,6 +52,7 @@ func newHandler(o handlerOptions) http.Handler {
 	mux.Handle("GET /metrics", metrics)
 	if o.API != nil {
 		mux.Handle("/v1/", o.API) // it bounds its own requests in flight
+		mux.Handle("/v1", o.API)  // answered by the API (401 or 404), not redirected
 	}
 	if o.OpenAPI != nil {
 		mux.Handle("GET /openapi.json", o.OpenAPI)
@@ -68,7 +63,7 @@ func newHandler(o handlerOptions) http.Handler {
 	if o.Inbound != nil {
 		mux.Handle("/in/{id}", o.Inbound) // every method: the source answers 405 itself
 	}
-	return mux
+	return problemRoutes(mux)
 }
 
 // newRegistry returns the registry of this process's metrics, with the Go
@@ -82,29 +77,6 @@ func newRegistry() *prometheus.Registry {
 		collectors.NewBuildInfoCollector(),
 	)
 	return r
-}
-
-// readyz answers 200 when the store answers a ping within readyTimeout,
-// else 503. It does not wait for a ping that ignores its context.
-func readyz(store pinger, logger *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-		defer cancel()
-		done := make(chan error, 1)
-		go func() { done <- store.Ping(ctx) }()
-		var err error
-		select {
-		case err = <-done:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		if err != nil {
-			logger.Warn("not ready: store ping failed", "err", err)
-			writeProblem(w, http.StatusServiceUnavailable, hookd.EUNAVAILABLE, "the store is not answering")
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
 }
 
 // problem is an RFC 9457 problem document.
@@ -121,7 +93,7 @@ func writeProblem(w http.ResponseWriter, status int, code, detail string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(problem{
-		Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Code: code,
+		Type: hookd.ProblemType(code), Title: http.StatusText(status), Status: status, Detail: detail, Code: code,
 	})
 }
 

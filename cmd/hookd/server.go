@@ -25,20 +25,21 @@ func newHTTPServer(c config.Server, h http.Handler, logger *slog.Logger) *http.S
 	}
 }
 
-// runHTTP serves h on cfg.Addr until ctx is done, then stops accepting and
-// waits up to server.shutdown_timeout for the requests in flight. It logs
+// runHTTP serves h on cfg.Addr through door (HTTPS, trusted proxies)
+// until ctx is done, then stops accepting and waits up to
+// server.shutdown_timeout for the requests in flight. It logs
 // msg=listening with the bound address once it accepts connections, so
 // that ":0" can be used. A drain that times out closes the remaining
 // connections and is an error.
-func runHTTP(ctx context.Context, cfg *config.Config, h http.Handler, logger *slog.Logger) error {
+func runHTTP(ctx context.Context, cfg *config.Config, door *frontDoor, h http.Handler, logger *slog.Logger) error {
 	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := newHTTPServer(cfg.Server, h, logger)
+	srv := door.httpServer(cfg.Server, h, logger)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	logger.Info("listening", "addr", ln.Addr().String())
+	go func() { served <- door.serve(srv, ln) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "scheme", door.scheme())
 
 	select {
 	case err := <-served:

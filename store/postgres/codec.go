@@ -199,23 +199,24 @@ func conflict(err error, format string, args ...any) error {
 		e.Err = err
 		return e
 	}
-	return err
+	return unavailable(err)
 }
 
-// notFound turns pgx.ErrNoRows into ENOTFOUND.
+// notFound turns pgx.ErrNoRows into ENOTFOUND (and see unavailable).
 func notFound(err error, format string, args ...any) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return hookd.Errorf(hookd.ENOTFOUND, format, args...)
 	}
-	return err
+	return unavailable(err)
 }
 
-// wrap adds context to a non-nil error.
+// wrap adds context to a non-nil error, which is EUNAVAILABLE when the
+// server could not write for lack of resources (see unavailable).
 func wrap(err error, what string) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return fmt.Errorf("%s: %w", what, unavailable(err))
 }
 
 // list runs a query and scans its rows.
@@ -241,7 +242,7 @@ func list[T any](ctx context.Context, q querier, scan func(scanner) (T, error), 
 func execOne(ctx context.Context, q querier, query string, missing error, args ...any) error {
 	tag, err := q.Exec(ctx, query, args...)
 	if err != nil {
-		return err
+		return unavailable(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return missing

@@ -213,7 +213,14 @@ func (s *Store) now() time.Time {
 }
 
 // write runs fn in a transaction and commits it.
+//
+// A failure for lack of space or an I/O error comes back as EUNAVAILABLE
+// (see unavailable).
 func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return unavailable(s.writeTx(ctx, fn))
+}
+
+func (s *Store) writeTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

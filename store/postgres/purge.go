@@ -56,7 +56,7 @@ func (s *Store) purgeRows(ctx context.Context, query string, before time.Time) (
 	for {
 		tag, err := s.pool.Exec(ctx, query, ts(before), chunk)
 		if err != nil {
-			return total, err
+			return total, unavailable(err)
 		}
 		total += tag.RowsAffected()
 		if tag.RowsAffected() < chunk {

@@ -57,7 +57,7 @@ func (s *Store) PutSource(ctx context.Context, src *hookd.Source) error {
 			updated_at = excluded.updated_at
 		RETURNING created_at`, src.ID, src.Description, spec, now).Scan(&created)
 	if err != nil {
-		return fmt.Errorf("put source: %w", err)
+		return fmt.Errorf("put source: %w", unavailable(err))
 	}
 	src.CreatedAt, src.UpdatedAt = created.UTC(), now
 	return nil
@@ -161,7 +161,7 @@ func (s *Store) PruneRejected(ctx context.Context, sourceID string, keep int) (i
 		SELECT id FROM requests WHERE source_id = $1 AND NOT accepted
 		ORDER BY id DESC OFFSET $2)`, sourceID, max(keep, 0))
 	if err != nil {
-		return 0, fmt.Errorf("prune rejected requests: %w", err)
+		return 0, fmt.Errorf("prune rejected requests: %w", unavailable(err))
 	}
 	return tag.RowsAffected(), nil
 }

@@ -38,7 +38,7 @@ func (s *Store) PutTenant(ctx context.Context, t *hookd.Tenant) (bool, error) {
 		ON CONFLICT (id) DO UPDATE SET metadata = excluded.metadata, updated_at = excluded.updated_at
 		RETURNING created_at, xmax = 0`, t.ID, jsonText(t.Metadata), now).Scan(&createdAt, &created)
 	if err != nil {
-		return false, fmt.Errorf("put tenant: %w", err)
+		return false, fmt.Errorf("put tenant: %w", unavailable(err))
 	}
 	t.CreatedAt, t.UpdatedAt = createdAt.UTC(), now
 	return created, nil
@@ -153,7 +153,7 @@ func (s *Store) PutEventType(ctx context.Context, t *hookd.EventType) error {
 	c.CreatedAt, c.UpdatedAt = now, now
 	args, err := eventTypeArgs(&c)
 	if err != nil {
-		return fmt.Errorf("put event type: %w", err)
+		return fmt.Errorf("put event type: %w", unavailable(err))
 	}
 	var created time.Time
 	err = s.pool.QueryRow(ctx, insertEventType+`
@@ -162,7 +162,7 @@ func (s *Store) PutEventType(ctx context.Context, t *hookd.EventType) error {
 			method = excluded.method, updated_at = excluded.updated_at
 		RETURNING created_at`, args...).Scan(&created)
 	if err != nil {
-		return fmt.Errorf("put event type: %w", err)
+		return fmt.Errorf("put event type: %w", unavailable(err))
 	}
 	t.CreatedAt, t.UpdatedAt = created.UTC(), now
 	return nil

@@ -190,7 +190,7 @@ func conflict(err error, format string, args ...any) error {
 		e.Err = err
 		return e
 	}
-	return err
+	return unavailable(err)
 }
 
 // notFound turns sql.ErrNoRows into ENOTFOUND.
@@ -201,12 +201,13 @@ func notFound(err error, format string, args ...any) error {
 	return err
 }
 
-// wrap adds context to a non-nil error.
+// wrap adds context to a non-nil error, which is EUNAVAILABLE when the
+// database could not write for lack of space or an I/O error.
 func wrap(err error, what string) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return fmt.Errorf("%s: %w", what, unavailable(err))
 }
 
 // collect scans every row with scan.

@@ -6,7 +6,8 @@
 // schema is applied at Open by embedded goose migrations.
 //
 // Because one process owns the file (Open takes an exclusive advisory lock
-// on "<path>.lock" and holds it until Close), Open frees every delivery
+// on "<real path>.lock", and on Linux on the database file itself, and
+// holds them until Close), Open frees every delivery
 // lease left by a previous process at once, so that recovery after a crash
 // does not wait for leases to lapse.
 //
@@ -26,10 +27,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -71,6 +72,11 @@ type Options struct {
 	// MigratedFunc, when set, is called by Open for each migration it
 	// applies, in order, with its version and file name. Default: none.
 	MigratedFunc func(version int64, name string)
+	// MaxSize caps the database at this many bytes (whole pages, never
+	// below its current size): a write that would grow it further fails
+	// with EUNAVAILABLE, as on a full disk. Zero means no cap but the
+	// disk's.
+	MaxSize int64
 }
 
 func (o Options) withDefaults() Options {
@@ -106,6 +112,8 @@ type Store struct {
 	checkpointsDone chan struct{}
 	walReset        int // WAL frames beyond which checkpoints start it over
 
+	failedAt atomic.Int64 // store time (µs) of the last write that failed as unavailable
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -118,12 +126,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open sqlite store: %q must be a plain file path", path)
 	}
-	abs, err := filepath.Abs(path)
+	abs, err := realPath(path)
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite store: %w", err)
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
 	s := &Store{path: abs, opts: opts.withDefaults(), walReset: walResetFrames}
-	if s.lock, err = lockFile(abs + ".lock"); err != nil {
+	if s.lock, err = lockFile(abs); err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", abs, err)
 	}
 	if err := s.prepare(abs); err != nil {
@@ -153,6 +161,9 @@ func (s *Store) open(ctx context.Context) error {
 		return err
 	}
 	if err := s.initSecrets(ctx); err != nil {
+		return err
+	}
+	if err := s.capSize(ctx); err != nil {
 		return err
 	}
 	if err := s.releaseAll(ctx); err != nil {
@@ -292,7 +303,18 @@ func (s *Store) now() time.Time {
 }
 
 // write runs fn in a transaction on the write connection and commits it.
+//
+// A failure for lack of space or an I/O error comes back as EUNAVAILABLE
+// (see unavailable) and is remembered for CheckWrite.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := s.writeTx(ctx, fn)
+	if err = unavailable(err); hookd.ErrorCode(err) == hookd.EUNAVAILABLE {
+		s.failedAt.Store(micros(s.now()))
+	}
+	return err
+}
+
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

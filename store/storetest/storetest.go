@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"APIKeys", testAPIKeys},
 		{"Purge", testPurge},
 		{"Lifecycle", testLifecycle},
+		{"CheckWrite", testCheckWrite},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
