@@ -96,7 +96,7 @@ func ungrouped(t *hookd.EventType) int {
 }
 
 func docsTypeOf(t *hookd.EventType, userAgent string) (docsType, error) {
-	dt := docsType{EventType: t, Method: methodOf(t)}
+	dt := docsType{EventType: t, Method: t.Method()}
 	if len(t.Schema) > 0 {
 		var b bytes.Buffer
 		if err := json.Indent(&b, t.Schema, "", "  "); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -70,7 +71,18 @@ func AddWebhooks(doc *openapi.Document, types []*hookd.EventType) error {
 			return err
 		}
 		item := &openapi.PathItem{}
-		item.Set(methodOf(t), op)
+		for _, m := range methodsOf(t) {
+			mop := *op
+			if m != t.Method() {
+				mop.OperationID = op.OperationID + "." + strings.ToLower(m)
+			}
+			if !hookd.MethodHasBody(m) {
+				mop.RequestBody = nil
+				mop.Description = strings.TrimSpace(op.Description + "\n\n" + m +
+					" deliveries carry no body; the signature covers the empty body.")
+			}
+			item.Set(m, &mop)
+		}
 		doc.Webhooks[t.Name] = item
 		if t.Group != "" && !groups[t.Group] {
 			groups[t.Group] = true
@@ -80,11 +92,12 @@ func AddWebhooks(doc *openapi.Document, types []*hookd.EventType) error {
 	return nil
 }
 
-func methodOf(t *hookd.EventType) string {
-	if t.Method == "" {
-		return http.MethodPost
+// methodsOf returns the methods deliveries of t may use, the default first.
+func methodsOf(t *hookd.EventType) []string {
+	if len(t.Methods) == 0 {
+		return []string{http.MethodPost}
 	}
-	return t.Method
+	return t.Methods
 }
 
 // webhookOperation describes the request hookd sends for type t.

@@ -333,7 +333,7 @@ func TestKeys(t *testing.T) {
 		"addr", "db", "db_max_conns", "db_migrate", "api_key", "node_id",
 		"ssrf.allow", "ssrf.proxy",
 		"delivery.retry_schedule", "delivery.timeout", "delivery.lease", "delivery.workers",
-		"delivery.max_concurrency", "delivery.disable_after", "delivery.max_body",
+		"delivery.max_concurrency", "delivery.disable_after", "delivery.max_body", "delivery.payload",
 		"server.read_header_timeout", "server.read_timeout", "server.write_timeout",
 		"server.idle_timeout", "server.shutdown_timeout", "server.max_inflight",
 		"metrics.require_key", "log.level", "log.format",

@@ -80,6 +80,13 @@ type Config struct {
 	NowFunc func() time.Time
 	// RandFunc returns a float in [0, 1) for jitter. Default math/rand/v2.
 	RandFunc func() float64
+	// Payload is what deliveries to endpoints that set no payload send:
+	// the envelope (the default), the data alone, or a template. It must
+	// be valid (PayloadSpec.Validate); a template that does not compile
+	// is ignored.
+	Payload hookd.PayloadSpec
+
+	defaultTpl *hookd.Template // Payload's template, compiled by withDefaults
 }
 
 func (c Config) withDefaults() Config {
@@ -113,6 +120,7 @@ func (c Config) withDefaults() Config {
 	if c.RandFunc == nil {
 		c.RandFunc = defaultRand
 	}
+	c.defaultTpl, _ = c.Payload.Compile()
 	if c.Guard == nil {
 		c.Guard = NewGuard(nil)
 	}

@@ -32,9 +32,9 @@ func (s *Server) putEventType(w http.ResponseWriter, r *http.Request) error {
 		return invalid("/name", "must be the name in the path, or left out")
 	}
 	in.Name = name
-	t := eventTypeIn(&in)
-	if _, err := catalog.CheckEventType(t); err != nil {
-		return err
+	t, cerr := checkEventTypeIn(&in)
+	if cerr != nil {
+		return cerr
 	}
 	_, err := s.store.GetEventType(r.Context(), name)
 	isNew := hookd.IsNotFound(err)

@@ -26,11 +26,14 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &in, false); err != nil {
 		return err
 	}
-	secret, err := newSecret(in.Secret)
-	if err != nil {
-		return err
-	}
-	_, err = s.updateEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), func(e *hookd.Endpoint) error {
+	var secret string
+	_, err := s.updateEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), func(e *hookd.Endpoint) error {
+		var err error
+		if secret == "" || in.Secret != "" {
+			if secret, err = newSecret(e.Signature.Scheme, in.Secret); err != nil {
+				return err
+			}
+		}
 		e.Secrets = rotateSecrets(e.Secrets, secret, s.now())
 		return nil
 	})

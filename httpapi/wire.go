@@ -30,8 +30,9 @@ type TenantInput struct {
 	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
 
-// EventType is an event type as the API shows it. Method is "POST" unless
-// the type says otherwise.
+// EventType is an event type as the API shows it. Methods are the HTTP
+// methods its deliveries may use, Method the default (the first); "POST"
+// unless the type says otherwise.
 type EventType struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description"`
@@ -40,11 +41,15 @@ type EventType struct {
 	Examples    []json.RawMessage `json:"examples"`
 	Deprecated  bool              `json:"deprecated"`
 	Method      string            `json:"method"`
+	Methods     []string          `json:"methods"`
 	CreatedAt   time.Time         `json:"created_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
 }
 
-// EventTypeInput creates an event type; Name is required.
+// EventTypeInput creates an event type; Name is required. Methods lists
+// the HTTP methods deliveries may use (GET, POST, PUT, PATCH, DELETE,
+// HEAD, OPTIONS, TRACE); Method is the default, put first of Methods (and
+// added to them when missing). Neither: POST.
 type EventTypeInput struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description,omitempty"`
@@ -53,6 +58,7 @@ type EventTypeInput struct {
 	Examples    []json.RawMessage `json:"examples,omitempty"`
 	Deprecated  bool              `json:"deprecated,omitempty"`
 	Method      string            `json:"method,omitempty"`
+	Methods     []string          `json:"methods,omitempty"`
 }
 
 // Signature says how deliveries to an endpoint are signed: Scheme is
@@ -75,7 +81,10 @@ type Endpoint struct {
 	EventTypes     []string          `json:"event_types"`
 	Headers        map[string]string `json:"headers"`
 	Signature      Signature         `json:"signature"`
-	Payload        string            `json:"payload"`
+	Payload        hookd.PayloadSpec `json:"payload"`
+	Transform      string            `json:"transform"`
+	Filter         string            `json:"filter"`
+	Method         string            `json:"method"`
 	Timeout        *hookd.Duration   `json:"timeout"`
 	RateLimit      float64           `json:"rate_limit"`
 	MaxConcurrency int               `json:"max_concurrency"`
@@ -92,14 +101,22 @@ type Endpoint struct {
 
 // EndpointInput creates an endpoint; URL is required. Enabled defaults to
 // true. Secret, when set, must be "whsec_" and the base64 of 24 to 64
-// bytes; otherwise one is generated.
+// bytes for Standard Webhooks, or any 8 to 256 printable ASCII characters
+// for the hmac-sha256 scheme (the key is the string's bytes); otherwise
+// one is generated. Payload is "envelope", "raw" or {"template": …}
+// (unset: the server's delivery.payload); Transform is JavaScript
+// defining function handler(w); Filter a CEL expression; Method one of
+// the event types' methods.
 type EndpointInput struct {
 	URL            string            `json:"url"`
 	Description    string            `json:"description,omitempty"`
 	EventTypes     []string          `json:"event_types,omitempty"`
 	Headers        map[string]string `json:"headers,omitempty"`
 	Signature      *Signature        `json:"signature,omitempty"`
-	Payload        string            `json:"payload,omitempty"`
+	Payload        hookd.PayloadSpec `json:"payload,omitzero"`
+	Transform      string            `json:"transform,omitempty"`
+	Filter         string            `json:"filter,omitempty"`
+	Method         string            `json:"method,omitempty"`
 	Timeout        *hookd.Duration   `json:"timeout,omitempty"`
 	RateLimit      float64           `json:"rate_limit,omitempty"`
 	MaxConcurrency int               `json:"max_concurrency,omitempty"`

@@ -53,6 +53,7 @@ func newEngine(cfg *config.Config, store hookd.Store, reg prometheus.Registerer,
 		MaxConcurrency: d.MaxConcurrency,
 		DisableAfter:   time.Duration(d.DisableAfter),
 		UserAgent:      "hookd/" + versionString(),
+		Payload:        d.Payload,
 	}), nil
 }
 

@@ -103,6 +103,8 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 		Catalog:     n.catalog,
 		Version:     versionString(),
 
+		DefaultPayload: cfg.Delivery.Payload,
+
 		SourceCheckFunc:    hooks.check,
 		SourcesChangedFunc: hooks.changed,
 		ReplayFunc:         hooks.replay,

@@ -1,0 +1,94 @@
+package delivery
+
+import (
+	"github.com/hookd/hookd"
+)
+
+// payloadOf returns the payload form that applies to ep, with its
+// compiled template: the endpoint's own, else the engine's default. A
+// stored template that no longer compiles (it was checked when stored)
+// falls back to the envelope rather than sending something unforeseen.
+func payloadOf(ep *hookd.Endpoint, cfg *Config) (string, *hookd.Template) {
+	if ep.AllowPrivate {
+		return hookd.PayloadEnvelope, nil // a forward destination sends the request's body as it came
+	}
+	switch ep.Payload {
+	case hookd.PayloadRaw, hookd.PayloadEnvelope:
+		return ep.Payload, nil
+	case hookd.PayloadTemplate:
+		if t, err := hookd.ParseTemplate(ep.Template, "/payload/template"); err == nil {
+			return hookd.PayloadTemplate, t
+		}
+		return hookd.PayloadEnvelope, nil
+	}
+	if cfg.defaultTpl != nil {
+		return hookd.PayloadTemplate, cfg.defaultTpl
+	}
+	if cfg.Payload.Kind == hookd.PayloadRaw {
+		return hookd.PayloadRaw, nil
+	}
+	return hookd.PayloadEnvelope, nil
+}
+
+// payloads renders what the deliveries of one event send. The event's own
+// Payload is the envelope, or the default template's rendering when that
+// does not depend on the endpoint; a delivery whose bytes differ from it
+// gets its own (a Shape), stored with it, so that retries send the same.
+// The common case (every endpoint on the default) stores nothing more.
+type payloads struct {
+	ev       *hookd.Event
+	tenant   *hookd.Tenant
+	evTpl    *hookd.Template // the template ev.Payload is a rendering of; nil: the envelope
+	envelope []byte          // the envelope, once rendered when ev.Payload is not it
+}
+
+// render sets the event's Payload and Data.
+func (p *payloads) render(data []byte, def *hookd.Template) {
+	ev := p.ev
+	if def != nil && !def.UsesEndpoint() {
+		in := p.input(data, nil)
+		out, at := def.Render(make([]byte, 0, len(data)+256), in)
+		ev.Payload, p.evTpl = out, def
+		if at >= 0 {
+			ev.Data = out[at : at+len(data) : at+len(data)]
+		} else {
+			ev.Data = data
+		}
+		return
+	}
+	payload, start := hookd.RenderPayload(ev.Type, ev.CreatedAt, data)
+	ev.Payload, ev.Data = payload, payload[start:start+len(data)]
+}
+
+// shape returns what the delivery to tg sends, nil for the event's Payload.
+func (p *payloads) shape(tg *target) *hookd.Shape {
+	switch tg.payload {
+	case hookd.PayloadRaw:
+		return &hookd.Shape{DataOnly: true}
+	case hookd.PayloadTemplate:
+		if tg.tpl == p.evTpl {
+			return nil
+		}
+		body, _ := tg.tpl.Render(make([]byte, 0, len(p.ev.Data)+256), p.input(p.ev.Data, tg.ep))
+		return &hookd.Shape{Body: body}
+	}
+	if p.evTpl == nil {
+		return nil
+	}
+	if p.envelope == nil {
+		p.envelope, _ = hookd.RenderPayload(p.ev.Type, p.ev.CreatedAt, p.ev.Data)
+	}
+	return &hookd.Shape{Body: p.envelope}
+}
+
+func (p *payloads) input(data []byte, ep *hookd.Endpoint) *hookd.TemplateInput {
+	in := &hookd.TemplateInput{EventID: p.ev.ID, EventType: p.ev.Type, CreatedAt: p.ev.CreatedAt, Data: data,
+		TenantID: p.ev.TenantID}
+	if p.tenant != nil {
+		in.TenantMetadata = p.tenant.Metadata
+	}
+	if ep != nil {
+		in.EndpointID, in.EndpointMetadata = ep.ID, ep.Metadata
+	}
+	return in
+}

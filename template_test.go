@@ -1,0 +1,111 @@
+package hookd_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd"
+)
+
+func templateInput() *hookd.TemplateInput {
+	return &hookd.TemplateInput{
+		EventID: "evt_1", EventType: "alert.created", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.FixedZone("x", 3600)),
+		Data:     json.RawMessage(`{"id":7,"tags":["a","b"],"who":{"name":"Ann \"A\""},"n":null}`),
+		TenantID: "acme", TenantMetadata: json.RawMessage(`{"project_id":"prj_9"}`),
+		EndpointID: "ep_1", EndpointMetadata: json.RawMessage(`{"team":{"id":42}}`),
+	}
+}
+
+func TestTemplateRender(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, tpl, want string }{
+		{"chalk",
+			`{"environment_id":"{{tenant.id}}","webhook_id":"{{endpoint.id}}","subscription":"{{event.type}}","payload":"{{event.data}}","event_timestamp":"{{event.created_at}}","idempotency_key":"{{event.id}}"}`,
+			`{"environment_id":"acme","webhook_id":"ep_1","subscription":"alert.created","payload":{"id":7,"tags":["a","b"],"who":{"name":"Ann \"A\""},"n":null},"event_timestamp":"2026-01-02T02:04:05.006Z","idempotency_key":"evt_1"}`},
+		{"datachonk",
+			`{"id":"{{event.id}}","event":"{{event.type}}","created_at":"{{event.created_at}}","project_id":"{{tenant.metadata.project_id}}","data":"{{event.data}}"}`,
+			`{"id":"evt_1","event":"alert.created","created_at":"2026-01-02T02:04:05.006Z","project_id":"prj_9","data":{"id":7,"tags":["a","b"],"who":{"name":"Ann \"A\""},"n":null}}`},
+		{"typed members", `["{{event.data.id}}","{{event.data.tags}}","{{endpoint.metadata.team}}","{{event.data.tags.1}}"]`,
+			`[7,["a","b"],{"id":42},"b"]`},
+		{"missing is null", `{"a":"{{event.data.nope}}","b":"{{tenant.metadata.x.y}}","c":"{{event.data.n}}"}`, `{"a":null,"b":null,"c":null}`},
+		{"interpolated text", `{"s":"{{event.type}} #{{event.data.id}} by {{event.data.who.name}}{{event.data.nope}}"}`,
+			`{"s":"alert.created #7 by Ann \"A\""}`},
+		{"interpolated object", `"x={{endpoint.metadata.team}}"`, `"x={\"id\":42}"`},
+		{"literals kept", ` { "n" : 1.50e3, "t": true, "z": null, "s": "<a&b>", "u": "\u00e9" } `,
+			`{"n":1.50e3,"t":true,"z":null,"s":"<a&b>","u":"é"}`},
+		{"spaces in braces", `"{{ event.id }}"`, `"evt_1"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tpl, err := hookd.ParseTemplate(json.RawMessage(tc.tpl), "/payload/template")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := tpl.Render(nil, templateInput())
+			if string(got) != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+			if !json.Valid(got) {
+				t.Errorf("not JSON: %s", got)
+			}
+		})
+	}
+}
+
+func TestTemplateDataOffset(t *testing.T) {
+	t.Parallel()
+	tpl, _ := hookd.ParseTemplate(json.RawMessage(`{"x":"{{event.id}}","d":"{{event.data}}"}`), "")
+	in := templateInput()
+	out, at := tpl.Render(nil, in)
+	if at < 0 || string(out[at:at+len(in.Data)]) != string(in.Data) {
+		t.Fatalf("data at %d in %s", at, out)
+	}
+	if tpl.UsesEndpoint() {
+		t.Error("UsesEndpoint without endpoint paths")
+	}
+}
+
+func TestTemplateErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, tpl, pointer string }{
+		{"unknown root", `{"a":"{{evnt.id}}"}`, "/payload/template/a"},
+		{"unknown event member", `{"a":["{{event.uuid}}"]}`, "/payload/template/a/0"},
+		{"tenant path", `{"a~b/c":"{{tenant.name}}"}`, "/payload/template/a~0b~1c"},
+		{"empty segment", `"{{event.data..x}}"`, "/payload/template"},
+		{"unclosed", `{"a":"x {{event.id"}`, "/payload/template/a"},
+		{"not JSON", `{"a":}`, "/payload/template"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := hookd.ParseTemplate(json.RawMessage(tc.tpl), "/payload/template")
+			fs := hookd.ErrorFields(err)
+			if hookd.ErrorCode(err) != hookd.EINVALID || len(fs) != 1 || fs[0].Pointer != tc.pointer {
+				t.Fatalf("err = %v %+v, want one error at %s", err, fs, tc.pointer)
+			}
+		})
+	}
+}
+
+func TestPayloadSpecJSON(t *testing.T) {
+	t.Parallel()
+	for _, text := range []string{`"envelope"`, `"raw"`, `{"template":{"a":"{{event.id}}"}}`} {
+		var p hookd.PayloadSpec
+		if err := json.Unmarshal([]byte(text), &p); err != nil || len(p.Validate("/payload")) != 0 {
+			t.Fatalf("%s: %v %+v", text, err, p.Validate("/payload"))
+		}
+		b, _ := json.Marshal(p)
+		if string(b) != text {
+			t.Errorf("round trip %s → %s", text, b)
+		}
+	}
+	for _, text := range []string{`"xml"`, `42`, `{"template":1,"x":2}`, `{}`} {
+		var p hookd.PayloadSpec
+		if err := json.Unmarshal([]byte(text), &p); err != nil {
+			t.Fatal(err)
+		}
+		if fs := p.Validate("/payload"); len(fs) != 1 || fs[0].Pointer != "/payload" {
+			t.Errorf("%s: %+v", text, fs)
+		}
+	}
+}
