@@ -2,7 +2,52 @@ package delivery
 
 import (
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/filter"
 )
+
+// filtered keeps the targets whose filter admits the event. An
+// evaluation error counts as no match (fail closed) and in the
+// hookd_filter_errors_total metric. targets is not modified.
+func (e *Engine) filtered(targets []*target, ev *hookd.Event, tenant *hookd.Tenant) []*target {
+	var out []*target // nil until a target is left out
+	var in *filter.Input
+	for i, tg := range targets {
+		if e.admits(tg, ev, tenant, &in) {
+			if out != nil {
+				out = append(out, tg)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]*target, 0, len(targets)), targets[:i]...)
+		}
+	}
+	if out == nil {
+		return targets
+	}
+	return out
+}
+
+// admits runs tg's filter, building the filter input on first use.
+func (e *Engine) admits(tg *target, ev *hookd.Event, tenant *hookd.Tenant, in **filter.Input) bool {
+	if tg.filterErr != nil {
+		e.metrics.filterErrors.Inc()
+		return false
+	}
+	if tg.filter == nil {
+		return true
+	}
+	if *in == nil {
+		*in = filter.NewInput(ev, tenant)
+	}
+	ok, err := tg.filter.Match(*in, tg.ep)
+	if err != nil {
+		e.metrics.filterErrors.Inc()
+		e.cfg.Logger.Debug("filter evaluation failed", "endpoint", tg.ep.ID, "event", ev.ID, "err", err)
+		return false
+	}
+	return ok
+}
 
 // payloadOf returns the payload form that applies to ep, with its
 // compiled template: the endpoint's own, else the engine's default. A
@@ -91,4 +136,15 @@ func (p *payloads) input(data []byte, ep *hookd.Endpoint) *hookd.TemplateInput {
 		in.EndpointID, in.EndpointMetadata = ep.ID, ep.Metadata
 	}
 	return in
+}
+
+// CheckEndpoint compiles the endpoint's filter and transform, as the API
+// does before it stores an endpoint: an EINVALID *hookd.Error with fields
+// at /filter and /transform, nil when both are sound or absent.
+func CheckEndpoint(e *hookd.Endpoint) error {
+	fields := filter.Check(e)
+	if len(fields) == 0 {
+		return nil
+	}
+	return hookd.Invalid("invalid endpoint", fields...)
 }

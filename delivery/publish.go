@@ -132,6 +132,9 @@ func (e *Engine) publish(ctx context.Context, p *hookd.Publish, data []byte, met
 	if err != nil {
 		return nil, err
 	}
+	if p.EndpointID == "" {
+		targets = e.filtered(targets, ev, pl.tenant)
+	}
 	ev.IdempotencyKey, ev.Method = p.IdempotencyKey, method
 	if key != nil {
 		key.RefID, key.CreatedAt = ev.ID, ev.CreatedAt

@@ -87,6 +87,9 @@ func (e *Engine) publishWrite(ctx context.Context, p *hookd.Publish) (*hookd.Eve
 	if err != nil {
 		return nil, nil, err
 	}
+	if p.EndpointID == "" {
+		targets = e.filtered(targets, ev, pl.tenant)
+	}
 	ev.Method = method
 	ew, tasks := e.eventWrite(ev, targets, pl)
 	return ew, tasks, nil

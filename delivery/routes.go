@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/filter"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -31,6 +32,10 @@ type target struct {
 
 	payload string          // the payload form that applies: envelope, raw or template
 	tpl     *hookd.Template // the template, when payload is one
+	filter  *filter.Program // nil: every event of its types
+	// filterErr: the stored filter does not compile (it was checked when
+	// stored); the endpoint then matches nothing.
+	filterErr error
 }
 
 func newTarget(ep *hookd.Endpoint, cfg *Config) *target {
@@ -57,6 +62,9 @@ func newTarget(ep *hookd.Endpoint, cfg *Config) *target {
 		t.failingSince.Store(ep.FailingSince.UnixNano())
 	}
 	t.payload, t.tpl = payloadOf(ep, cfg)
+	if ep.Filter != "" {
+		t.filter, t.filterErr = filter.Compile(ep.Filter)
+	}
 	return t
 }
 

@@ -92,7 +92,8 @@ func newHarness(t *testing.T, o options) *harness {
 	if o.wrapEngine != nil {
 		engine = o.wrapEngine(eng)
 	}
-	cfg := httpapi.Config{Store: store, Engine: engine, URLCheck: guard.CheckURL, Logger: quiet, Registry: h.reg}
+	cfg := httpapi.Config{Store: store, Engine: engine, URLCheck: guard.CheckURL, Logger: quiet, Registry: h.reg,
+		EndpointCheckFunc: delivery.CheckEndpoint}
 	if o.config != nil {
 		o.config(&cfg)
 	}

@@ -103,7 +103,8 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 		Catalog:     n.catalog,
 		Version:     versionString(),
 
-		DefaultPayload: cfg.Delivery.Payload,
+		DefaultPayload:    cfg.Delivery.Payload,
+		EndpointCheckFunc: delivery.CheckEndpoint,
 
 		SourceCheckFunc:    hooks.check,
 		SourcesChangedFunc: hooks.changed,
