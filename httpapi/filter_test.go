@@ -26,7 +26,7 @@ func TestFilters(t *testing.T) {
 			t.Fatal(err)
 		}
 		big := h.createEndpoint("acme", httpapi.EndpointInput{URL: h.recv.URL + "/big",
-			Filter: `event.data.amount > 100.0 && tenant.metadata.plan == "pro" && endpoint.metadata.region == "eu"`,
+			Filter:   `event.data.amount > 100.0 && tenant.metadata.plan == "pro" && endpoint.metadata.region == "eu"`,
 			Metadata: json.RawMessage(`{"region":"eu"}`)})
 		h.createEndpoint("acme", httpapi.EndpointInput{URL: h.recv.URL + "/all"})
 		if big.Filter == "" {
