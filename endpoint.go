@@ -242,6 +242,9 @@ func validFilter(f string) bool {
 	return ValidEventTypeName(f)
 }
 
+// ValidHeaderName reports whether name is an RFC 9110 token.
+func ValidHeaderName(name string) bool { return validHeaderName(name) }
+
 // validHeaderName reports whether name is an RFC 9110 token.
 func validHeaderName(name string) bool {
 	if name == "" || len(name) > 256 {

@@ -85,6 +85,9 @@ type Config struct {
 	// be valid (PayloadSpec.Validate); a template that does not compile
 	// is ignored.
 	Payload hookd.PayloadSpec
+	// MaxBody bounds the body a transform makes; a larger one fails the
+	// attempt. Default 1 MiB.
+	MaxBody int
 
 	defaultTpl *hookd.Template // Payload's template, compiled by withDefaults
 }
@@ -104,6 +107,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.EnqueueWait, 100*time.Millisecond)
 	setDefault(&c.IdempotencyTTL, 24*time.Hour)
 	setDefault(&c.UserAgent, "hookd")
+	setDefault(&c.MaxBody, 1<<20)
 	setDefault(&c.Jitter, 0.2)
 	if c.Jitter < 0 {
 		c.Jitter = 0

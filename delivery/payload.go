@@ -3,6 +3,7 @@ package delivery
 import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/filter"
+	"github.com/hookd/hookd/transform"
 )
 
 // filtered keeps the targets whose filter admits the event. An
@@ -142,7 +143,7 @@ func (p *payloads) input(data []byte, ep *hookd.Endpoint) *hookd.TemplateInput {
 // does before it stores an endpoint: an EINVALID *hookd.Error with fields
 // at /filter and /transform, nil when both are sound or absent.
 func CheckEndpoint(e *hookd.Endpoint) error {
-	fields := filter.Check(e)
+	fields := append(filter.Check(e), transform.Check(e)...)
 	if len(fields) == 0 {
 		return nil
 	}

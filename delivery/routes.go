@@ -11,6 +11,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/filter"
 	"github.com/hookd/hookd/signature"
+	"github.com/hookd/hookd/transform"
 )
 
 // target is an endpoint compiled for sending: what the sender needs, ready
@@ -36,6 +37,10 @@ type target struct {
 	// filterErr: the stored filter does not compile (it was checked when
 	// stored); the endpoint then matches nothing.
 	filterErr error
+	transform *transform.Transform // nil: none
+	// transformErr: the stored transform does not compile; its
+	// deliveries fail with it until the code is fixed.
+	transformErr error
 }
 
 func newTarget(ep *hookd.Endpoint, cfg *Config) *target {
@@ -64,6 +69,9 @@ func newTarget(ep *hookd.Endpoint, cfg *Config) *target {
 	t.payload, t.tpl = payloadOf(ep, cfg)
 	if ep.Filter != "" {
 		t.filter, t.filterErr = filter.Compile(ep.Filter)
+	}
+	if ep.Transform != "" {
+		t.transform, t.transformErr = transform.Compile(ep.Transform)
 	}
 	return t
 }

@@ -29,12 +29,14 @@ const maxDrain = 64 << 10
 type attemptResult struct {
 	attempt    *hookd.Attempt
 	retryAfter time.Duration
+	// transformFailed: the endpoint's transform failed, so no request was
+	// made; such attempts do not count toward disabling the endpoint.
+	transformFailed bool
 }
 
-// send performs one attempt of t to tg and returns the attempt record.
-func (s *sender) send(ctx context.Context, t *task, tg *target) attemptResult {
-	now := s.nowFunc()
-	a := &hookd.Attempt{
+// newAttempt starts the record of the next attempt of t to tg.
+func newAttempt(t *task, tg *target, now time.Time) *hookd.Attempt {
+	return &hookd.Attempt{
 		ID:         hookd.NewID(hookd.PrefixAttempt),
 		DeliveryID: t.dlv.ID,
 		EventID:    t.ev.ID,
@@ -44,6 +46,12 @@ func (s *sender) send(ctx context.Context, t *task, tg *target) attemptResult {
 		StartedAt:  now,
 		URL:        tg.ep.URL,
 	}
+}
+
+// send performs one attempt of t to tg and returns the attempt record.
+func (s *sender) send(ctx context.Context, t *task, tg *target) attemptResult {
+	now := s.nowFunc()
+	a := newAttempt(t, tg, now)
 	ctx, cancel := context.WithTimeout(ctx, tg.timeout)
 	defer cancel()
 	req, err := s.request(ctx, t, tg, now)

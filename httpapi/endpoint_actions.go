@@ -157,5 +157,6 @@ func attemptOut(a *hookd.Attempt) Attempt {
 		ID: a.ID, DeliveryID: a.DeliveryID, EventID: a.EventID, EndpointID: a.EndpointID, Number: a.Number,
 		StartedAt: a.StartedAt, LatencyMS: float64(a.Latency.Microseconds()) / 1000, URL: a.URL,
 		RequestHeaders: h, ResponseStatus: a.ResponseStatus, ResponseBody: string(a.ResponseBody), Error: a.Error,
+		Logs: a.Logs,
 	}
 }

@@ -22,6 +22,7 @@ func (s *Server) endpointRoutes() {
 	s.handle("POST "+base+"/{id}/rotate-secret", s.idempotent(s.rotateSecret))
 	s.handle("POST "+base+"/{id}/test", s.idempotent(s.testEndpoint))
 	s.handle("POST "+base+"/{id}/recover", s.idempotent(s.recoverEndpoint))
+	s.handle("POST "+base+"/{id}/transform/test", s.testTransform)
 	s.handle("GET "+base+"/{id}/attempts", s.listEndpointAttempts)
 }
 

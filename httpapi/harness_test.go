@@ -93,7 +93,7 @@ func newHarness(t *testing.T, o options) *harness {
 		engine = o.wrapEngine(eng)
 	}
 	cfg := httpapi.Config{Store: store, Engine: engine, URLCheck: guard.CheckURL, Logger: quiet, Registry: h.reg,
-		EndpointCheckFunc: delivery.CheckEndpoint}
+		EndpointCheckFunc: delivery.CheckEndpoint, TransformTestFunc: eng.TestTransform}
 	if o.config != nil {
 		o.config(&cfg)
 	}

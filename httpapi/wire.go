@@ -137,6 +137,34 @@ type SecretResult struct {
 	Secret string `json:"secret"`
 }
 
+// TransformTestInput is the optional body of POST
+// …/endpoints/{id}/transform/test: Code to try (the endpoint's own
+// transform when empty) and a sample Event (by default one of the
+// endpoint's event types with its catalog example).
+type TransformTestInput struct {
+	Code  string       `json:"code,omitempty"`
+	Event *SampleEvent `json:"event,omitempty"`
+}
+
+// SampleEvent is an event to try a transform on.
+type SampleEvent struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+// TransformTestResult is what a transform made of the sample: the
+// request it would send (Payload is null for HEAD and TRACE), or Error
+// ("transform: …") with the console output.
+type TransformTestResult struct {
+	Payload    json.RawMessage   `json:"payload"`
+	Headers    map[string]string `json:"headers"`
+	Method     string            `json:"method"`
+	Cancel     bool              `json:"cancel"`
+	Logs       string            `json:"logs"`
+	Error      *string           `json:"error"`
+	DurationMS float64           `json:"duration_ms"`
+}
+
 // RecoverInput is the body of POST …/endpoints/{id}/recover.
 type RecoverInput struct {
 	Since *time.Time `json:"since"`
@@ -203,6 +231,9 @@ type Attempt struct {
 	ResponseStatus int               `json:"response_status"`
 	ResponseBody   string            `json:"response_body"`
 	Error          string            `json:"error"`
+	// Logs is the console output of the endpoint's transform, when it ran
+	// before this attempt.
+	Logs string `json:"logs"`
 }
 
 // Request is one inbound request of a source's log.

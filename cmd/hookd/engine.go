@@ -54,6 +54,7 @@ func newEngine(cfg *config.Config, store hookd.Store, reg prometheus.Registerer,
 		DisableAfter:   time.Duration(d.DisableAfter),
 		UserAgent:      "hookd/" + versionString(),
 		Payload:        d.Payload,
+		MaxBody:        int(d.MaxBody),
 	}), nil
 }
 

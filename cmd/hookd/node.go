@@ -105,6 +105,7 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 
 		DefaultPayload:    cfg.Delivery.Payload,
 		EndpointCheckFunc: delivery.CheckEndpoint,
+		TransformTestFunc: n.engine.TestTransform,
 
 		SourceCheckFunc:    hooks.check,
 		SourcesChangedFunc: hooks.changed,
