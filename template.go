@@ -366,3 +366,12 @@ func appendJSONText(dst []byte, s string) []byte {
 	}
 	return dst
 }
+
+// PlaceholderPath returns the path of s when s is exactly one "{{path}}"
+// placeholder, the form that renders a value with its JSON type.
+func PlaceholderPath(s string) (string, bool) {
+	if strings.HasPrefix(s, "{{") && strings.HasSuffix(s, "}}") && strings.Count(s, "{{") == 1 {
+		return strings.TrimSpace(s[2 : len(s)-2]), true
+	}
+	return "", false
+}

@@ -68,7 +68,7 @@ func (s *Server) OpenAPIHandler() http.Handler {
 		if err != nil {
 			return err
 		}
-		doc, err := OpenAPI(s.cfg.Version, types)
+		doc, err := OpenAPIShaped(s.cfg.Version, types, s.cfg.DefaultPayload)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,8 @@ func (s *Server) DocsHandler() http.Handler {
 			return err
 		}
 		var b bytes.Buffer
-		err = catalog.WriteDocs(&b, catalog.DocsPage{Title: "Webhooks", UserAgent: "hookd/" + s.cfg.Version, Types: types})
+		err = catalog.WriteDocs(&b, catalog.DocsPage{Title: "Webhooks", UserAgent: "hookd/" + s.cfg.Version, Types: types,
+			Payload: s.cfg.DefaultPayload})
 		if err != nil {
 			return err
 		}

@@ -1,12 +1,14 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -209,4 +211,58 @@ func TestOwnSecrets(t *testing.T) {
 			t.Errorf("signature %q is not keyed with the rotated secret", sig)
 		}
 	})
+}
+
+// TestDocsShowTemplate: /openapi.json and /docs document the house format
+// of a server whose delivery.payload is a template.
+func TestDocsShowTemplate(t *testing.T) {
+	def := templateInput(t, dataChonkTemplate)
+	h := newHarness(t, options{config: func(c *httpapi.Config) { c.DefaultPayload = def }})
+	ctx := context.Background()
+	if _, err := h.client.CreateEventType(ctx, httpapi.EventTypeInput{Name: "invoice.paid", Methods: []string{"POST", "HEAD"},
+		Examples: []json.RawMessage{json.RawMessage(`{"amount":42}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	get := func(hd http.Handler, path string) []byte {
+		rec := httptest.NewRecorder()
+		hd.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+		return rec.Body.Bytes()
+	}
+	var doc struct {
+		Webhooks map[string]map[string]struct {
+			RequestBody *struct {
+				Content map[string]struct {
+					Schema   json.RawMessage            `json:"schema"`
+					Examples map[string]json.RawMessage `json:"examples"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"webhooks"`
+	}
+	if err := json.Unmarshal(get(h.server.OpenAPIHandler(), "/openapi.json"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	ops := doc.Webhooks["invoice.paid"]
+	if ops["head"].RequestBody != nil || ops["post"].RequestBody == nil {
+		t.Fatalf("operations %+v", ops)
+	}
+	media := ops["post"].RequestBody.Content["application/json"]
+	compact := func(raw json.RawMessage) string {
+		var b bytes.Buffer
+		_ = json.Compact(&b, raw)
+		return b.String()
+	}
+	if !strings.Contains(compact(media.Schema), `"project_id":{"description":"The value of tenant.metadata.project_id; null when it is missing."}`) {
+		t.Errorf("schema %s", media.Schema)
+	}
+	want := `{"value":{"id":"evt_2zJ8Y9x1bQm4cT7vN3kP0aWdLe","event":"invoice.paid","created_at":"2025-01-02T03:04:05.000Z","project_id":null,"data":{"amount":42}}}`
+	if got := compact(media.Examples["example-1"]); got != want {
+		t.Errorf("example %s\nwant    %s", got, want)
+	}
+	page := string(get(h.server.DocsHandler(), "/docs"))
+	if !strings.Contains(page, "&#34;project_id&#34;: null") && !strings.Contains(page, `"project_id": null`) {
+		t.Errorf("/docs does not show the rendered template")
+	}
 }

@@ -63,6 +63,15 @@ func TestTransformFireHydrant(t *testing.T) {
 			as, _, err := h.client.ListAttempts(ctx, "default", ep.ID, httpapi.AttemptListOptions{})
 			return err == nil && len(as) == 1 && as[0].Logs == "transposed alert.created\n"
 		})
+		// The test event goes through the template and the transform too.
+		test, err := h.client.SendTest(ctx, "default", ep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = h.waitAt(test.ID, "/fh", 1)[0]
+		if !strings.HasPrefix(string(got.body), `{"summary":"webhook.test in default","annotations":{"endpoint_id":"`+ep.ID+`"`) {
+			t.Errorf("test event body %s", got.body)
+		}
 	})
 }
 
