@@ -227,6 +227,10 @@ func (t *Template) Render(dst []byte, in *TemplateInput) ([]byte, int) {
 		if p.path == nil {
 			continue
 		}
+		if out, ok := in.appendScalar(dst, p.path, !p.text); ok { // ids, type, time: no escaping needed
+			dst = out
+			continue
+		}
 		if p.text {
 			dst = appendText(dst, in.lookup(p.path))
 			continue
@@ -244,6 +248,51 @@ func (t *Template) Render(dst []byte, in *TemplateInput) ([]byte, int) {
 }
 
 var nullJSON = []byte("null")
+
+// appendScalar appends the value of an id, type or time path, quoted
+// when quote, and reports whether path was one. Such values need no JSON
+// escaping: event ids, type names, tenant and endpoint ids are made of
+// letters, digits and "_.:-" (anything else takes the general path).
+func (in *TemplateInput) appendScalar(dst []byte, path []string, quote bool) ([]byte, bool) {
+	if len(path) != 2 {
+		return dst, false
+	}
+	var s string
+	switch {
+	case path[0] == "event" && path[1] == "created_at":
+		if quote {
+			dst = append(dst, '"')
+		}
+		dst = in.CreatedAt.UTC().AppendFormat(dst, TimestampLayout)
+		if quote {
+			dst = append(dst, '"')
+		}
+		return dst, true
+	case path[0] == "event" && path[1] == "id":
+		s = in.EventID
+	case path[0] == "event" && path[1] == "type":
+		s = in.EventType
+	case path[0] == "tenant" && path[1] == "id":
+		s = in.TenantID
+	case path[0] == "endpoint" && path[1] == "id":
+		s = in.EndpointID
+	default:
+		return dst, false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return dst, false
+		}
+	}
+	if quote {
+		dst = append(dst, '"')
+	}
+	dst = append(dst, s...)
+	if quote {
+		dst = append(dst, '"')
+	}
+	return dst, true
+}
 
 // lookup returns the JSON value at path, nil when it is missing.
 func (in *TemplateInput) lookup(path []string) []byte {

@@ -77,24 +77,30 @@ func payloadOf(ep *hookd.Endpoint, cfg *Config) (string, *hookd.Template) {
 }
 
 // payloads renders what the deliveries of one event send. The event's own
-// Payload is the envelope, or the default template's rendering when that
-// does not depend on the endpoint; a delivery whose bytes differ from it
-// gets its own (a Shape), stored with it, so that retries send the same.
-// The common case (every endpoint on the default) stores nothing more.
+// Payload is what its first target sends (the envelope when that target
+// takes the data alone); a delivery whose bytes differ from it gets its
+// own (a Shape), stored with it, so that retries send the same. The
+// common case, every endpoint on one format, stores nothing more.
 type payloads struct {
-	ev       *hookd.Event
-	tenant   *hookd.Tenant
-	evTpl    *hookd.Template // the template ev.Payload is a rendering of; nil: the envelope
-	envelope []byte          // the envelope, once rendered when ev.Payload is not it
+	ev     *hookd.Event
+	tenant *hookd.Tenant
+	// evTpl is the template ev.Payload is a rendering of, for evEndpoint
+	// when the template depends on the endpoint; nil: the envelope.
+	evTpl      *hookd.Template
+	evEndpoint string
+	envelope   []byte // the envelope, once rendered when ev.Payload is not it
 }
 
-// render sets the event's Payload and Data.
-func (p *payloads) render(data []byte, def *hookd.Template) {
+// render sets the event's Payload, and its Data within it where it can.
+func (p *payloads) render(data []byte, targets []*target) {
 	ev := p.ev
-	if def != nil && !def.UsesEndpoint() {
-		in := p.input(data, nil)
-		out, at := def.Render(make([]byte, 0, len(data)+256), in)
-		ev.Payload, p.evTpl = out, def
+	if len(targets) > 0 && targets[0].payload == hookd.PayloadTemplate {
+		tg := targets[0]
+		out, at := tg.tpl.Render(make([]byte, 0, len(data)+256), p.input(data, tg.ep))
+		ev.Payload, p.evTpl = out, tg.tpl
+		if tg.tpl.UsesEndpoint() {
+			p.evEndpoint = tg.ep.ID
+		}
 		if at >= 0 {
 			ev.Data = out[at : at+len(data) : at+len(data)]
 		} else {
@@ -112,7 +118,7 @@ func (p *payloads) shape(tg *target) *hookd.Shape {
 	case hookd.PayloadRaw:
 		return &hookd.Shape{DataOnly: true}
 	case hookd.PayloadTemplate:
-		if tg.tpl == p.evTpl {
+		if tg.tpl == p.evTpl && (p.evEndpoint == "" || p.evEndpoint == tg.ep.ID) {
 			return nil
 		}
 		body, _ := tg.tpl.Render(make([]byte, 0, len(p.ev.Data)+256), p.input(p.ev.Data, tg.ep))

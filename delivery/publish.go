@@ -124,16 +124,9 @@ func (e *Engine) earlier(ctx context.Context, scope string, p *hookd.Publish, fp
 
 // publish stores the event with its deliveries and dispatches them.
 func (e *Engine) publish(ctx context.Context, p *hookd.Publish, data []byte, method string, key *hookd.IdempotencyKey) (*hookd.PublishResult, error) {
-	targets, err := e.targetsFor(ctx, p)
+	ev, pl, targets, err := e.prepare(ctx, p, data)
 	if err != nil {
 		return nil, err
-	}
-	ev, pl, err := e.newEvent(ctx, p.TenantID, p.Type, data)
-	if err != nil {
-		return nil, err
-	}
-	if p.EndpointID == "" {
-		targets = e.filtered(targets, ev, pl.tenant)
 	}
 	ev.IdempotencyKey, ev.Method = p.IdempotencyKey, method
 	if key != nil {
@@ -171,19 +164,34 @@ func (e *Engine) targetsFor(ctx context.Context, p *hookd.Publish) ([]*target, e
 	return []*target{tg}, nil
 }
 
-// newEvent makes the event with its payload: the envelope, or the
-// rendering of the default template when that is the same for every
-// endpoint (see payloads).
+// prepare makes the event of a publish with the targets it goes to (those
+// whose filter admits it, unless the publish names its endpoint), and
+// renders its payload for them (see payloads).
+func (e *Engine) prepare(ctx context.Context, p *hookd.Publish, data []byte) (*hookd.Event, *payloads, []*target, error) {
+	targets, err := e.targetsFor(ctx, p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ev, pl, err := e.newEvent(ctx, p.TenantID, p.Type, data)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if p.EndpointID == "" {
+		targets = e.filtered(targets, ev, pl.tenant)
+	}
+	pl.render(data, targets)
+	return ev, pl, targets, nil
+}
+
+// newEvent makes an event, without its payload yet (payloads.render).
 func (e *Engine) newEvent(ctx context.Context, tenant, typ string, data []byte) (*hookd.Event, *payloads, error) {
 	tn, err := e.router.tenant(ctx, tenant)
 	if err != nil {
 		return nil, nil, err
 	}
 	now := e.cfg.NowFunc().UTC().Truncate(1e6)
-	ev := &hookd.Event{ID: hookd.NewID(hookd.PrefixEvent), TenantID: tenant, Type: typ, CreatedAt: now}
-	pl := &payloads{ev: ev, tenant: tn}
-	pl.render(data, e.cfg.defaultTpl)
-	return ev, pl, nil
+	ev := &hookd.Event{ID: hookd.NewID(hookd.PrefixEvent), TenantID: tenant, Type: typ, CreatedAt: now, Data: data}
+	return ev, &payloads{ev: ev, tenant: tn}, nil
 }
 
 // eventWrite makes one delivery per target. While this node has room they

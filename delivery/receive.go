@@ -79,16 +79,9 @@ func (e *Engine) publishWrite(ctx context.Context, p *hookd.Publish) (*hookd.Eve
 	if err != nil {
 		return nil, nil, err
 	}
-	targets, err := e.targetsFor(ctx, p)
+	ev, pl, targets, err := e.prepare(ctx, p, data)
 	if err != nil {
 		return nil, nil, err
-	}
-	ev, pl, err := e.newEvent(ctx, p.TenantID, p.Type, data)
-	if err != nil {
-		return nil, nil, err
-	}
-	if p.EndpointID == "" {
-		targets = e.filtered(targets, ev, pl.tenant)
 	}
 	ev.Method = method
 	ew, tasks := e.eventWrite(ev, targets, pl)

@@ -106,6 +106,7 @@ func (e *Engine) TestTransform(ctx context.Context, ep *hookd.Endpoint, code str
 	}
 	tg := newTarget(ep, &e.cfg)
 	tg.transform, tg.transformErr = tr, nil
+	pl.render(data, []*target{tg})
 	out, err := e.runTransform(ctx, ev, pl.shape(tg), tg)
 	res := &hookd.TransformResult{Headers: out.Headers, Method: out.Method, Cancel: out.Cancel, Logs: out.Logs, Duration: out.Duration}
 	if err != nil {

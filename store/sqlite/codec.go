@@ -247,10 +247,17 @@ func encodeShape(s *hookd.Shape) (body, shape any, err error) {
 	if s == nil {
 		return nil, nil, nil
 	}
-	rec := shapeRecord{DataOnly: s.DataOnly, Method: s.Method, Headers: s.Headers, Transformed: s.Transformed, Body: s.Body != nil}
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return nil, nil, fmt.Errorf("shape: %w", err)
+	var b []byte
+	switch {
+	case s.Method == "" && len(s.Headers) == 0 && !s.Transformed && !s.DataOnly && s.Body != nil:
+		b = []byte(`{"body":true}`) // a template's rendering: the common case, without reflection
+	case s.Method == "" && len(s.Headers) == 0 && !s.Transformed && s.DataOnly && s.Body == nil:
+		b = []byte(`{"data_only":true}`)
+	default:
+		rec := shapeRecord{DataOnly: s.DataOnly, Method: s.Method, Headers: s.Headers, Transformed: s.Transformed, Body: s.Body != nil}
+		if b, err = json.Marshal(rec); err != nil {
+			return nil, nil, fmt.Errorf("shape: %w", err)
+		}
 	}
 	body = []byte{}
 	if s.Body != nil {
