@@ -203,6 +203,16 @@ func TestTransformTestRoute(t *testing.T) {
 		http.StatusUnprocessableEntity, hookd.EINVALID)
 	hasPointer(t, p, "/transform")
 	problem(t, h.do("POST", "/v1/tenants/default/endpoints/ep_missing/transform/test", ""), http.StatusNotFound, hookd.ENOTFOUND)
+	// The Go client says the same.
+	res2, err := h.client.TestTransform(ctx, "default", ep.ID, httpapi.TransformTestInput{
+		Event: &httpapi.SampleEvent{Type: "alert.created", Data: json.RawMessage(`{"id":1}`)}})
+	if err != nil || !strings.Contains(string(res2.Payload), `"summary":"alert.created in default"`) {
+		t.Errorf("client TestTransform = %+v, %v", res2, err)
+	}
+	_, err = h.client.TestTransform(ctx, "default", ep.ID, httpapi.TransformTestInput{Code: "nope("})
+	if fs := hookd.ErrorFields(err); len(fs) != 1 || fs[0].Pointer != "/code" {
+		t.Errorf("client TestTransform with bad code: %v", err)
+	}
 }
 
 // TestMethods: an event type with several methods, an endpoint choosing
