@@ -41,7 +41,11 @@ func (p *PayloadSpec) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		return nil
 	case len(b) > 0 && b[0] == '"':
-		return json.Unmarshal(b, &p.Kind)
+		if err := json.Unmarshal(b, &p.Kind); err != nil {
+			return err
+		}
+		p.bad = p.Kind == PayloadTemplate // the template form is an object
+		return nil
 	case len(b) > 0 && b[0] == '{':
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(b, &m); err != nil {
@@ -66,7 +70,7 @@ func (p *PayloadSpec) UnmarshalText(b []byte) error {
 		}
 		return p.UnmarshalJSON(t)
 	}
-	*p = PayloadSpec{Kind: string(t)}
+	*p = PayloadSpec{Kind: string(t), bad: string(t) == PayloadTemplate}
 	return nil
 }
 

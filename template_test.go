@@ -99,7 +99,7 @@ func TestPayloadSpecJSON(t *testing.T) {
 			t.Errorf("round trip %s → %s", text, b)
 		}
 	}
-	for _, text := range []string{`"xml"`, `42`, `{"template":1,"x":2}`, `{}`} {
+	for _, text := range []string{`"xml"`, `"template"`, `42`, `{"template":1,"x":2}`, `{}`} {
 		var p hookd.PayloadSpec
 		if err := json.Unmarshal([]byte(text), &p); err != nil {
 			t.Fatal(err)

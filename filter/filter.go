@@ -27,11 +27,13 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// Bounds of one expression: its size, the cost of one evaluation and,
-// for what slips through, its time.
+// Bounds of one evaluation: its cost, which stops a runaway expression
+// (a comprehension over a large list) deterministically, and, as a
+// backstop for what cost does not see, its time. The time is generous so
+// that a busy machine never turns a sound filter into a dropped event.
 const (
 	CostLimit = 100_000
-	Timeout   = 20 * time.Millisecond
+	Timeout   = 500 * time.Millisecond
 )
 
 var (

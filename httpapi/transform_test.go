@@ -36,8 +36,10 @@ const fireHydrant = `function handler(w) {
 // disable the endpoint.
 func slowRetries(o options) options {
 	o.engine = func(_ hookd.Store, c *delivery.Config) {
-		c.Schedule = []time.Duration{30 * time.Millisecond, 30 * time.Millisecond, 30 * time.Millisecond,
-			30 * time.Millisecond, 30 * time.Millisecond, 30 * time.Millisecond, 30 * time.Millisecond, time.Hour}
+		c.Schedule = make([]time.Duration, hookd.MaxRetrySchedule)
+		for i := range c.Schedule {
+			c.Schedule[i] = 100 * time.Millisecond // about 5 s of retries to act in
+		}
 		c.DisableAfter = time.Millisecond
 	}
 	return o
