@@ -209,9 +209,9 @@ func checkTemplatePath(p string) string {
 	switch {
 	case p == "event.id", p == "event.type", p == "event.created_at", p == "tenant.id", p == "endpoint.id":
 		return ""
-	case segs[0] == "event" && segs[1] == "data":
+	case len(segs) > 1 && segs[0] == "event" && segs[1] == "data":
 		return ""
-	case (segs[0] == "tenant" || segs[0] == "endpoint") && len(segs) > 1 && segs[1] == "metadata":
+	case len(segs) > 1 && (segs[0] == "tenant" || segs[0] == "endpoint") && segs[1] == "metadata":
 		return ""
 	}
 	return "{{" + p + "}} is not a known path: use event.id, event.type, event.created_at, event.data…, " +

@@ -73,6 +73,8 @@ func TestTemplateErrors(t *testing.T) {
 		{"unknown event member", `{"a":["{{event.uuid}}"]}`, "/payload/template/a/0"},
 		{"tenant path", `{"a~b/c":"{{tenant.name}}"}`, "/payload/template/a~0b~1c"},
 		{"empty segment", `"{{event.data..x}}"`, "/payload/template"},
+		{"one segment", `{"e":"{{event}}"}`, "/payload/template/e"},
+		{"empty", `{"e":"x{{}}"}`, "/payload/template/e"},
 		{"unclosed", `{"a":"x {{event.id"}`, "/payload/template/a"},
 		{"not JSON", `{"a":}`, "/payload/template"},
 	}
@@ -132,6 +134,32 @@ func BenchmarkRender(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			tpl.Render(make([]byte, 0, len(data)+256), in)
+		}
+	})
+}
+
+// FuzzTemplate: any template either is refused with field errors or
+// renders valid JSON, whatever the data.
+func FuzzTemplate(f *testing.F) {
+	for _, s := range []string{`{"a":"{{event.data}}"}`, `"x {{event.data.a.0}} y"`, `["{{tenant.metadata.x}}",1,null]`,
+		`"{{event}}"`, `"{{}}"`, `"{{event.id"`} {
+		f.Add(s, `{"a":[1,"two"]}`)
+	}
+	f.Fuzz(func(t *testing.T, tpl, data string) {
+		p, err := hookd.ParseTemplate(json.RawMessage(tpl), "/t")
+		if err != nil {
+			if hookd.ErrorCode(err) != hookd.EINVALID || len(hookd.ErrorFields(err)) == 0 {
+				t.Fatalf("error without fields: %v", err)
+			}
+			return
+		}
+		in := templateInput()
+		if json.Valid([]byte(data)) {
+			in.Data = json.RawMessage(data)
+		}
+		out, _ := p.Render(nil, in)
+		if !json.Valid(out) {
+			t.Fatalf("%s rendered %s", tpl, out)
 		}
 	})
 }
