@@ -55,8 +55,9 @@ func env() (*cel.Env, error) {
 
 // Program is a compiled filter, safe for concurrent use.
 type Program struct {
-	expr string
-	prg  cel.Program
+	expr    string
+	prg     cel.Program
+	timeout time.Duration // Timeout
 }
 
 // Compile compiles expr, which must yield a bool. A bad expression is an
@@ -86,7 +87,7 @@ func Compile(expr string) (*Program, error) {
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	return &Program{expr: expr, prg: prg}, nil
+	return &Program{expr: expr, prg: prg, timeout: Timeout}, nil
 }
 
 // Check reports whether e's filter, if any, compiles, as field errors.
@@ -123,7 +124,7 @@ func (p *Program) Match(in *Input, ep *hookd.Endpoint) (bool, error) {
 	if len(ep.Metadata) > 0 {
 		endpoint["metadata"] = parse(ep.Metadata)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
 	out, _, err := p.prg.ContextEval(ctx, map[string]any{"event": in.event, "tenant": in.tenant, "endpoint": endpoint})
 	if err != nil {
