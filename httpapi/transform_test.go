@@ -106,6 +106,13 @@ func TestTransformRunsOnce(t *testing.T) {
 		if string(all[1].body) != string(first.body) || all[1].method != http.MethodPut || first.method != http.MethodPut {
 			t.Errorf("attempts sent %s %s then %s %s", first.method, first.body, all[1].method, all[1].body)
 		}
+		d, err := h.client.GetEvent(context.Background(), "default", ev.ID)
+		if err != nil || len(d.Deliveries) != 1 {
+			t.Fatalf("event %+v %v", d, err)
+		}
+		if r := d.Deliveries[0].Request; r == nil || !r.Transformed || r.Method != http.MethodPut || string(r.Body) != string(first.body) {
+			t.Errorf("delivery request %+v", r)
+		}
 	})
 }
 

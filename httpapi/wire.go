@@ -214,6 +214,21 @@ type Delivery struct {
 	NextAttemptAt *time.Time `json:"next_attempt_at"`
 	LastAttemptAt *time.Time `json:"last_attempt_at"`
 	CreatedAt     time.Time  `json:"created_at"`
+	// Request is what the delivery sends when it is not its event's
+	// payload (a template's or a transform's rendering, or the data alone);
+	// null otherwise.
+	Request *DeliveryRequest `json:"request"`
+}
+
+// DeliveryRequest is a delivery's own request, stored with it so that
+// every attempt sends the same. Body is null when the delivery sends its
+// event's data alone (a raw endpoint); Method is "" for the endpoint's or
+// the event type's; Transformed says the endpoint's transform made it.
+type DeliveryRequest struct {
+	Body        json.RawMessage   `json:"body"`
+	Method      string            `json:"method"`
+	Headers     map[string]string `json:"headers"`
+	Transformed bool              `json:"transformed"`
 }
 
 // Attempt is one HTTP try of a delivery. ResponseStatus is 0 and Error set
