@@ -37,14 +37,26 @@ type Secret struct {
 
 // Endpoint is a tenant's subscriber URL.
 type Endpoint struct {
-	ID             string
-	TenantID       string
-	URL            string
-	Description    string
-	EventTypes     []string // exact names, "prefix.*" wildcards, "*"; empty means all
-	Headers        map[string]string
-	Signature      SignatureConfig
-	Payload        string        // PayloadEnvelope ("" too) or PayloadRaw
+	ID          string
+	TenantID    string
+	URL         string
+	Description string
+	EventTypes  []string // exact names, "prefix.*" wildcards, "*"; empty means all
+	Headers     map[string]string
+	Signature   SignatureConfig
+	// Payload is PayloadEnvelope, PayloadRaw, PayloadTemplate (with
+	// Template), or "" for the engine's default (delivery.payload).
+	Payload  string
+	Template json.RawMessage // the payload template, a JSON value
+	// Transform is JavaScript defining function handler(w), run once per
+	// delivery before its first attempt; "" for none.
+	Transform string
+	// Filter is a CEL expression over event, tenant and endpoint that must
+	// be true for an event to be delivered; "" for none.
+	Filter string
+	// Method is the HTTP method of deliveries, one of the event types'
+	// methods; "" for the event type's default.
+	Method         string
 	Timeout        time.Duration // 0: the engine's default
 	RateLimit      float64       // requests per second; 0: unlimited
 	MaxConcurrency int           // attempts in flight; 0: the engine's default
@@ -141,6 +153,7 @@ func (e *Endpoint) Validate() error {
 		}
 	}
 	e.validateSignature(&fe)
+	e.validateShape(&fe)
 	e.validateLimits(&fe)
 	if len(e.Metadata) > 0 && !isJSONObject(e.Metadata) {
 		fe.add("/metadata", "must be a JSON object")
@@ -187,12 +200,28 @@ func (e *Endpoint) validateSignature(fe *fieldErrors) {
 	default:
 		fe.add("/signature/scheme", "must be standard-webhooks or hmac-sha256")
 	}
-	switch e.Payload {
-	case "", PayloadEnvelope, PayloadRaw:
-	default:
-		fe.add("/payload", "must be envelope or raw")
+}
+
+// validateShape checks the payload, the method and the sizes of the
+// transform and filter; compiling those two is the job of their packages.
+func (e *Endpoint) validateShape(fe *fieldErrors) {
+	*fe = append(*fe, PayloadOf(e).Validate("/payload")...)
+	if e.Method != "" && !ValidMethod(e.Method) {
+		fe.add("/method", "must be one of %s", strings.Join(Methods, ", "))
+	}
+	if len(e.Transform) > MaxTransformSize {
+		fe.add("/transform", "must be at most %d bytes", MaxTransformSize)
+	}
+	if len(e.Filter) > MaxFilterSize {
+		fe.add("/filter", "must be at most %d bytes", MaxFilterSize)
 	}
 }
+
+// Limits on the code of transforms and filters.
+const (
+	MaxTransformSize = 64 << 10
+	MaxFilterSize    = 4 << 10
+)
 
 func (e *Endpoint) validateLimits(fe *fieldErrors) {
 	if e.Timeout < 0 || e.Timeout > MaxEndpointTimeout {
@@ -223,6 +252,9 @@ func validFilter(f string) bool {
 	}
 	return ValidEventTypeName(f)
 }
+
+// ValidHeaderName reports whether name is an RFC 9110 token.
+func ValidHeaderName(name string) bool { return validHeaderName(name) }
 
 // validHeaderName reports whether name is an RFC 9110 token.
 func validHeaderName(name string) bool {

@@ -15,5 +15,6 @@ func DeliveryStates() []DeliveryState {
 		{StatusFailed, "The last attempt failed and a retry is scheduled (next_attempt_at)."},
 		{StatusSucceeded, "An attempt got a 2xx answer. Final."},
 		{StatusDead, "Every retry failed, or the endpoint was disabled or deleted. Final until retried or recovered."},
+		{StatusCancelled, "The endpoint's transform cancelled it: nothing was sent. Final; never counted as a success."},
 	}
 }

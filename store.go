@@ -313,6 +313,9 @@ type DeliveryUpdate struct {
 	// Release frees the lease; otherwise the lease runs until LeaseUntil.
 	Release    bool
 	LeaseUntil time.Time
+	// Shape, when set, replaces the delivery's shape (a transform's
+	// result, stored so that retries send the same request).
+	Shape *Shape
 }
 
 // Claim says what ClaimDeliveries takes.

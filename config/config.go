@@ -96,8 +96,14 @@ type Delivery struct {
 	// DisableAfter: an endpoint failing continuously this long is disabled.
 	// Default 120h (5 days).
 	DisableAfter hookd.Duration `yaml:"disable_after"`
-	// MaxBody is the largest event body accepted on publish. Default 1MiB.
+	// MaxBody is the largest event body accepted on publish, and the
+	// largest body a transform may make. Default 1MiB.
 	MaxBody hookd.Size `yaml:"max_body"`
+	// Payload is what deliveries to endpoints that set no payload of their
+	// own send: "envelope" ({type, timestamp, data}, the default), "raw"
+	// (data alone) or {template: <JSON value>}, the operator's house
+	// format. In the environment, a template is JSON text.
+	Payload hookd.PayloadSpec `yaml:"payload"`
 }
 
 // Server configures the HTTP server. Every timeout is always set.

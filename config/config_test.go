@@ -336,7 +336,7 @@ func TestKeys(t *testing.T) {
 		"secrets.key", "secrets.key_file", "secrets.previous_keys",
 		"ssrf.allow", "ssrf.proxy",
 		"delivery.retry_schedule", "delivery.timeout", "delivery.lease", "delivery.workers",
-		"delivery.max_concurrency", "delivery.disable_after", "delivery.max_body",
+		"delivery.max_concurrency", "delivery.disable_after", "delivery.max_body", "delivery.payload",
 		"server.read_header_timeout", "server.read_timeout", "server.write_timeout",
 		"server.idle_timeout", "server.shutdown_timeout", "server.max_inflight",
 		"server.trusted_proxies", "tls.cert_file", "tls.key_file",

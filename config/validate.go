@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -102,6 +103,9 @@ func (c *Config) validateDelivery(add func(string, error)) {
 	add("delivery.disable_after", positive(d.DisableAfter))
 	if d.MaxBody <= 0 {
 		add("delivery.max_body", errors.New("must be positive"))
+	}
+	for _, f := range d.Payload.Validate("") {
+		add("delivery.payload", fmt.Errorf("%s: %s", cmp.Or(f.Pointer, "/"), f.Message))
 	}
 }
 

@@ -81,6 +81,16 @@ type Config struct {
 	NowFunc func() time.Time
 	// RandFunc returns a float in [0, 1) for jitter. Default math/rand/v2.
 	RandFunc func() float64
+	// Payload is what deliveries to endpoints that set no payload send:
+	// the envelope (the default), the data alone, or a template. It must
+	// be valid (PayloadSpec.Validate); a template that does not compile
+	// is ignored.
+	Payload hookd.PayloadSpec
+	// MaxBody bounds the body a transform makes; a larger one fails the
+	// attempt. Default 1 MiB.
+	MaxBody int
+
+	defaultTpl *hookd.Template // Payload's template, compiled by withDefaults
 }
 
 func (c Config) withDefaults() Config {
@@ -98,6 +108,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.EnqueueWait, 100*time.Millisecond)
 	setDefault(&c.IdempotencyTTL, 24*time.Hour)
 	setDefault(&c.UserAgent, "hookd")
+	setDefault(&c.MaxBody, 1<<20)
 	setDefault(&c.Jitter, 0.2)
 	if c.Jitter < 0 {
 		c.Jitter = 0
@@ -114,6 +125,7 @@ func (c Config) withDefaults() Config {
 	if c.RandFunc == nil {
 		c.RandFunc = defaultRand
 	}
+	c.defaultTpl, _ = c.Payload.Compile()
 	if c.Guard == nil {
 		c.Guard = egress.NewGuard(nil)
 	}

@@ -204,6 +204,7 @@ func TestRoutesListsEveryRoute(t *testing.T) {
 		"PATCH /v1/tenants/{tenant}/endpoints/{id}", "DELETE /v1/tenants/{tenant}/endpoints/{id}",
 		"POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", "POST /v1/tenants/{tenant}/endpoints/{id}/test",
 		"POST /v1/tenants/{tenant}/endpoints/{id}/recover", "GET /v1/tenants/{tenant}/endpoints/{id}/attempts",
+		"POST /v1/tenants/{tenant}/endpoints/{id}/transform/test",
 		"POST /v1/tenants/{tenant}/events", "GET /v1/tenants/{tenant}/events", "GET /v1/tenants/{tenant}/events/{id}",
 		"POST /v1/tenants/{tenant}/events/{id}/retry", "POST /v1/sources", "GET /v1/sources", "GET /v1/sources/{id}",
 		"PATCH /v1/sources/{id}", "DELETE /v1/sources/{id}", "GET /v1/sources/{id}/requests",
@@ -215,7 +216,7 @@ func TestRoutesListsEveryRoute(t *testing.T) {
 			t.Errorf("route %q missing from %v", want, routes)
 		}
 	}
-	if len(routes) != 38 {
-		t.Errorf("%d routes, want 38", len(routes))
+	if len(routes) != 39 {
+		t.Errorf("%d routes, want 39", len(routes))
 	}
 }

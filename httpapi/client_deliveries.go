@@ -42,8 +42,10 @@ func (c *Client) ReplayRequest(ctx context.Context, sourceID, requestID string, 
 		path: sourcePath(sourceID) + "/requests/" + url.PathEscape(requestID) + "/replay", key: callOpts(opts).idempotencyKey})
 }
 
-// RotateSecretTo gives the endpoint the chosen secret ("whsec_" and the
-// base64 of 24 to 64 bytes); the old ones keep signing for 24 hours.
+// RotateSecretTo makes secret the endpoint's newest secret (see
+// RotateSecret): a whsec_ secret ("whsec_" and the base64 of 24 to 64
+// bytes), or for the hmac-sha256 scheme any 8 to 256 printable ASCII
+// characters; the old ones keep signing for 24 hours.
 func (c *Client) RotateSecretTo(ctx context.Context, tenant, id, secret string, opts ...CallOption) (string, error) {
 	res, err := send[SecretResult](ctx, c, call{method: http.MethodPost, path: endpointPath(tenant, id) + "/rotate-secret",
 		body: RotateSecretInput{Secret: secret}, key: callOpts(opts).idempotencyKey})

@@ -21,7 +21,13 @@ import (
 // errors) and a webhooks section with one entry per event type. version
 // is hookd's version, shown as the document's.
 func OpenAPI(version string, types []*hookd.EventType) ([]byte, error) {
-	doc, err := Document(version, types)
+	return OpenAPIShaped(version, types, hookd.PayloadSpec{})
+}
+
+// OpenAPIShaped is OpenAPI for a server whose deliveries send payload
+// (delivery.payload): the webhooks show its shape and examples.
+func OpenAPIShaped(version string, types []*hookd.EventType, payload hookd.PayloadSpec) ([]byte, error) {
+	doc, err := DocumentShaped(version, types, payload)
 	if err != nil {
 		return nil, err
 	}
@@ -30,6 +36,11 @@ func OpenAPI(version string, types []*hookd.EventType) ([]byte, error) {
 
 // Document is OpenAPI as a document model, for a caller to extend.
 func Document(version string, types []*hookd.EventType) (*openapi.Document, error) {
+	return DocumentShaped(version, types, hookd.PayloadSpec{})
+}
+
+// DocumentShaped is OpenAPIShaped as a document model.
+func DocumentShaped(version string, types []*hookd.EventType, payload hookd.PayloadSpec) (*openapi.Document, error) {
 	base, err := restDocument()
 	if err != nil {
 		return nil, err
@@ -42,7 +53,7 @@ func Document(version string, types []*hookd.EventType) (*openapi.Document, erro
 	c.Responses = maps.Clone(c.Responses)
 	doc.Components = &c
 	doc.Tags = append([]openapi.Tag(nil), base.Tags...)
-	if err := catalog.AddWebhooks(&doc, types); err != nil {
+	if err := catalog.AddWebhooksShaped(&doc, types, payload); err != nil {
 		return nil, fmt.Errorf("webhooks: %w", err)
 	}
 	return &doc, nil

@@ -74,6 +74,19 @@ type Config struct {
 	// an update that leaves one out keeps the stored value. Default
 	// hookd.SourceSecretPointers().
 	SourceSecrets []string
+	// DefaultPayload is the payload of endpoints that set none (the
+	// delivery.payload key): endpoints show it, and the webhooks of
+	// /openapi.json and /docs are documented through it. Default: the
+	// envelope.
+	DefaultPayload hookd.PayloadSpec
+	// EndpointCheckFunc, when set, vets an endpoint's filter and
+	// transform before it is stored; it returns an EINVALID *hookd.Error
+	// whose fields point into the endpoint (422). Default: none.
+	EndpointCheckFunc func(e *hookd.Endpoint) error
+	// TransformTestFunc serves POST …/endpoints/{id}/transform/test: it
+	// runs code (the endpoint's own when empty) on a sample event for the
+	// endpoint. Default: none (the route answers 404).
+	TransformTestFunc func(ctx context.Context, ep *hookd.Endpoint, code string, sample *hookd.Publish) (*hookd.TransformResult, error)
 }
 
 // Defaults.

@@ -59,6 +59,8 @@ func newEngine(cfg *config.Config, guard *egress.Guard, store hookd.Store, reg p
 		MaxConcurrency: d.MaxConcurrency,
 		DisableAfter:   time.Duration(d.DisableAfter),
 		UserAgent:      "hookd/" + versionString(),
+		Payload:        d.Payload,
+		MaxBody:        int(d.MaxBody),
 	}), nil
 }
 

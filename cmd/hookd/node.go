@@ -111,7 +111,10 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 		Catalog:     n.catalog,
 		Version:     versionString(),
 
-		BootstrapKey: cfg.APIKey,
+		BootstrapKey:      cfg.APIKey,
+		DefaultPayload:    cfg.Delivery.Payload,
+		EndpointCheckFunc: delivery.CheckEndpoint,
+		TransformTestFunc: n.engine.TestTransform,
 
 		SourceCheckFunc:    hooks.check,
 		SourcesChangedFunc: hooks.changed,

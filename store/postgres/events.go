@@ -14,9 +14,9 @@ const (
 	eventCols = `id, tenant_id, type, payload, data_start, data_len, data, idempotency_key, method, content_type,
 	headers, created_at`
 	deliveryCols = `id, event_id, endpoint_id, tenant_id, status, attempts, next_attempt_at, last_attempt_at,
-	lease_owner, lease_until, created_at, updated_at`
+	lease_owner, lease_until, created_at, updated_at, body, shape`
 	attemptCols = `id, delivery_id, event_id, endpoint_id, tenant_id, number, started_at, latency, url,
-	request_headers, response_status, response_body, error`
+	request_headers, response_status, response_body, error, logs`
 	requestCols = `id, source_id, received_at, method, path, query, headers, body, remote_ip, status,
 	accepted, code, reason, verified, dedupe_key, duplicate_of`
 	keyCols = `scope, key, ref_id, fingerprint, created_at`
@@ -57,11 +57,15 @@ func scanDelivery(r scanner) (*hookd.Delivery, error) {
 		d                 hookd.Delivery
 		owner             *string
 		next, last, until pgtype.Timestamptz
+		body, shape       []byte
 	)
 	err := r.Scan(&d.ID, &d.EventID, &d.EndpointID, &d.TenantID, &d.Status, &d.Attempts, &next, &last,
-		&owner, &until, &d.CreatedAt, &d.UpdatedAt)
+		&owner, &until, &d.CreatedAt, &d.UpdatedAt, &body, &shape)
 	if err != nil {
 		return nil, err
+	}
+	if d.Shape, err = decodeShape(body, shape); err != nil {
+		return nil, fmt.Errorf("delivery %s: %w", d.ID, err)
 	}
 	if owner != nil {
 		d.LeaseOwner = *owner
@@ -80,7 +84,7 @@ func scanAttempt(r scanner) (*hookd.Attempt, error) {
 		headers []byte
 	)
 	err := r.Scan(&a.ID, &a.DeliveryID, &a.EventID, &a.EndpointID, &a.TenantID, &a.Number, &started, &latency,
-		&a.URL, &headers, &a.ResponseStatus, &a.ResponseBody, &a.Error)
+		&a.URL, &headers, &a.ResponseStatus, &a.ResponseBody, &a.Error, &a.Logs)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -103,13 +104,14 @@ func scanEventType(r scanner) (*hookd.EventType, error) {
 	var (
 		t                hookd.EventType
 		schema, examples []byte
+		methods          string
 	)
-	err := r.Scan(&t.Name, &t.Description, &t.Group, &schema, &examples, &t.Deprecated, &t.Method,
+	err := r.Scan(&t.Name, &t.Description, &t.Group, &schema, &examples, &t.Deprecated, &methods,
 		&t.CreatedAt, &t.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
-	t.Schema = rawJSON(schema)
+	t.Schema, t.Methods = rawJSON(schema), hookd.SplitMethods(methods)
 	if err := decodeJSON(examples, &t.Examples); err != nil {
 		return nil, fmt.Errorf("event type %s: examples: %w", t.Name, err)
 	}
@@ -123,7 +125,7 @@ func eventTypeArgs(t *hookd.EventType) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("examples: %w", err)
 	}
-	return []any{t.Name, t.Description, t.Group, jsonText(t.Schema), examples, t.Deprecated, t.Method,
+	return []any{t.Name, t.Description, t.Group, jsonText(t.Schema), examples, t.Deprecated, strings.Join(t.Methods, ","),
 		t.CreatedAt, t.UpdatedAt}, nil
 }
 
@@ -195,7 +197,7 @@ func (s *Store) UpdateEventType(ctx context.Context, t *hookd.EventType) error {
 	err = s.pool.QueryRow(ctx, `UPDATE event_types SET description = $2, group_name = $3, schema = $4,
 			examples = $5, deprecated = $6, method = $7, updated_at = $8
 		WHERE name = $1 RETURNING created_at`,
-		t.Name, t.Description, t.Group, jsonText(t.Schema), examples, t.Deprecated, t.Method, now).Scan(&created)
+		t.Name, t.Description, t.Group, jsonText(t.Schema), examples, t.Deprecated, strings.Join(t.Methods, ","), now).Scan(&created)
 	if err != nil {
 		return fmt.Errorf("update event type: %w", notFound(err, "event type %q not found", t.Name))
 	}

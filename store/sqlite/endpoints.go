@@ -13,7 +13,7 @@ import (
 
 const endpointCols = `id, tenant_id, url, description, event_types, headers, sig_scheme, sig_header, sig_prefix,
 	payload, timeout, rate_limit, max_concurrency, retry_schedule, enabled, disabled_reason, failing_since,
-	metadata, secrets, created_at, updated_at`
+	metadata, secrets, created_at, updated_at, template, transform, filter, method`
 
 // secretRecord is how a hookd.Secret is kept in the secrets JSON column.
 type secretRecord struct {
@@ -26,18 +26,19 @@ func (s *Store) scanEndpoint(r scanner) (*hookd.Endpoint, error) {
 	var (
 		e                                    hookd.Endpoint
 		types, headers, sched, meta, secrets []byte
+		tpl                                  []byte
 		timeout, failing, created, updated   int64
 	)
 	err := r.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers,
 		&e.Signature.Scheme, &e.Signature.Header, &e.Signature.Prefix, &e.Payload, &timeout,
 		&e.RateLimit, &e.MaxConcurrency, &sched, &e.Enabled, &e.DisabledReason, &failing,
-		&meta, &secrets, &created, &updated)
+		&meta, &secrets, &created, &updated, &tpl, &e.Transform, &e.Filter, &e.Method)
 	if err != nil {
 		return nil, err
 	}
 	e.Timeout = time.Duration(timeout)
 	e.FailingSince, e.CreatedAt, e.UpdatedAt = fromMicros(failing), fromMicros(created), fromMicros(updated)
-	e.Metadata = rawJSON(meta)
+	e.Metadata, e.Template = rawJSON(meta), rawJSON(tpl)
 	if secrets, err = s.unseal(secrets, "endpoint-secrets:"+e.ID); err != nil {
 		return nil, fmt.Errorf("endpoint %s: secrets: %w", e.ID, err)
 	}
@@ -101,7 +102,8 @@ func (s *Store) endpointArgs(e *hookd.Endpoint) ([]any, error) {
 	return []any{e.ID, e.TenantID, e.URL, e.Description, types, headers,
 		e.Signature.Scheme, e.Signature.Header, e.Signature.Prefix, e.Payload, int64(e.Timeout),
 		e.RateLimit, e.MaxConcurrency, sched, boolInt(e.Enabled), e.DisabledReason, micros(e.FailingSince),
-		text(e.Metadata), secrets, micros(e.CreatedAt), micros(e.UpdatedAt)}, nil
+		text(e.Metadata), secrets, micros(e.CreatedAt), micros(e.UpdatedAt),
+		text(e.Template), e.Transform, e.Filter, e.Method}, nil
 }
 
 // CreateEndpoint adds an endpoint. An empty ID gets a new one; CreatedAt
@@ -125,7 +127,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 			return tenantNotFound(err, c.TenantID)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO endpoints (`+endpointCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		return conflict(err, "endpoint %q exists", c.ID)
 	})
 	if err != nil {
@@ -187,8 +189,9 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 				headers = ?6, sig_scheme = ?7, sig_header = ?8, sig_prefix = ?9, payload = ?10, timeout = ?11,
 				rate_limit = ?12, max_concurrency = ?13, retry_schedule = ?14, enabled = ?15,
 				disabled_reason = ?16, failing_since = CASE WHEN ?15 AND NOT enabled THEN ?17 ELSE failing_since END,
-				metadata = ?18, secrets = ?19, updated_at = ?21
-			WHERE id = ?1 AND tenant_id = ?2 AND (?22 = 0 OR updated_at = ?22)
+				metadata = ?18, secrets = ?19, updated_at = ?21,
+				template = ?22, transform = ?23, filter = ?24, method = ?25
+			WHERE id = ?1 AND tenant_id = ?2 AND (?26 = 0 OR updated_at = ?26)
 			RETURNING created_at`, args...).Scan(&created)
 		if errors.Is(err, sql.ErrNoRows) {
 			var one int

@@ -44,11 +44,15 @@ func scanDelivery(r scanner) (*hookd.Delivery, error) {
 		d                                   hookd.Delivery
 		owner                               *string
 		next, last, until, created, updated int64
+		body, shape                         []byte
 	)
 	err := r.Scan(&d.ID, &d.EventID, &d.EndpointID, &d.TenantID, &d.Status, &d.Attempts, &next, &last,
-		&owner, &until, &created, &updated)
+		&owner, &until, &created, &updated, &body, &shape)
 	if err != nil {
 		return nil, err
+	}
+	if d.Shape, err = decodeShape(body, shape); err != nil {
+		return nil, fmt.Errorf("delivery %s: %w", d.ID, err)
 	}
 	if owner != nil {
 		d.LeaseOwner = *owner
@@ -66,7 +70,7 @@ func scanAttempt(r scanner) (*hookd.Attempt, error) {
 		headers          []byte
 	)
 	err := r.Scan(&a.ID, &a.DeliveryID, &a.EventID, &a.EndpointID, &a.TenantID, &a.Number, &started, &latency,
-		&a.URL, &headers, &a.ResponseStatus, &a.ResponseBody, &a.Error)
+		&a.URL, &headers, &a.ResponseStatus, &a.ResponseBody, &a.Error, &a.Logs)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hookd/hookd"
 )
@@ -112,14 +113,15 @@ func scanEventType(r scanner) (*hookd.EventType, error) {
 	var (
 		t                hookd.EventType
 		schema, examples []byte
+		methods          string
 		deprecated       bool
 		created, updated int64
 	)
-	err := r.Scan(&t.Name, &t.Description, &t.Group, &schema, &examples, &deprecated, &t.Method, &created, &updated)
+	err := r.Scan(&t.Name, &t.Description, &t.Group, &schema, &examples, &deprecated, &methods, &created, &updated)
 	if err != nil {
 		return nil, err
 	}
-	t.Schema = rawJSON(schema)
+	t.Schema, t.Methods = rawJSON(schema), hookd.SplitMethods(methods)
 	if err := decodeJSON(examples, &t.Examples); err != nil {
 		return nil, fmt.Errorf("event type %s: examples: %w", t.Name, err)
 	}
@@ -134,7 +136,7 @@ func eventTypeArgs(t *hookd.EventType) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("examples: %w", err)
 	}
-	return []any{t.Name, t.Description, t.Group, text(t.Schema), examples, boolInt(t.Deprecated), t.Method,
+	return []any{t.Name, t.Description, t.Group, text(t.Schema), examples, boolInt(t.Deprecated), strings.Join(t.Methods, ","),
 		micros(t.CreatedAt), micros(t.UpdatedAt)}, nil
 }
 
