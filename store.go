@@ -33,7 +33,8 @@ type Store interface {
 
 	// Purge deletes what is older than the given times: events whose
 	// deliveries have all ended (succeeded or dead) with their deliveries and
-	// attempts, inbound requests, and idempotency keys. A zero time skips
+	// attempts, and bulk retries that ended (EventsBefore); inbound
+	// requests; and idempotency keys. A zero time skips
 	// that kind. It returns how many rows it deleted.
 	Purge(ctx context.Context, p Purge) (int64, error)
 

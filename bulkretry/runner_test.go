@@ -4,14 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/bulkretry"
+	"github.com/hookd/hookd/store/postgres"
 	"github.com/hookd/hookd/store/sqlite"
 )
 
@@ -56,15 +61,70 @@ func (r *requeuer) RequeueBatch(ctx context.Context, f hookd.RequeueFilter) (int
 	return len(cl), lowest, nil
 }
 
-// deadDeliveries stores n dead deliveries and a succeeded one.
-func deadDeliveries(t *testing.T, n int) (hookd.Store, []string) {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{})
+// backend opens the store of one node; every call for one test reaches
+// the same database.
+type backend func(t *testing.T) hookd.Store
+
+// backends are SQLite (one process: every node gets the same store) and,
+// when HOOKD_TEST_POSTGRES_URL is set, PostgreSQL (a store per node on one
+// schema).
+func backends(t *testing.T) map[string]func(t *testing.T) backend {
+	out := map[string]func(t *testing.T) backend{"sqlite": func(t *testing.T) backend {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return func(*testing.T) hookd.Store { return st }
+	}}
+	base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
+	if base == "" {
+		return out
+	}
+	out["postgres"] = func(t *testing.T) backend {
+		dsn := pgSchema(t, base)
+		return func(t *testing.T) hookd.Store {
+			st, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Close() })
+			return st
+		}
+	}
+	return out
+}
+
+// pgSchema creates a schema for the test, dropped at its end, and returns
+// a URL that selects it.
+func pgSchema(t *testing.T, base string) string {
+	name := fmt.Sprintf("hookd_bulk_%d", time.Now().UnixNano())
+	exec := func(sql string) {
+		conn, err := pgx.Connect(context.Background(), base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec("CREATE SCHEMA " + name)
+	t.Cleanup(func() { exec("DROP SCHEMA " + name + " CASCADE") })
+	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = st.Close() })
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// deadDeliveries stores n dead deliveries and a succeeded one.
+func deadDeliveries(t *testing.T, st hookd.Store, n int) []string {
+	t.Helper()
+	ctx := context.Background()
 	now := time.Now().UTC()
 	payload, start := hookd.RenderPayload("a.one", now, []byte(`{}`))
 	ev := &hookd.Event{ID: hookd.NewID(hookd.PrefixEvent), TenantID: hookd.DefaultTenant, Type: "a.one",
@@ -84,7 +144,7 @@ func deadDeliveries(t *testing.T, n int) (hookd.Store, []string) {
 	if err := st.Commit(ctx, &hookd.Batch{Events: []*hookd.EventWrite{w}}); err != nil {
 		t.Fatal(err)
 	}
-	return st, ids
+	return ids
 }
 
 func newJob(t *testing.T, st hookd.Store, total int64) *hookd.RetryJob {
@@ -101,26 +161,36 @@ func newJob(t *testing.T, st hookd.Store, total int64) *hookd.RetryJob {
 // lapses node b resumes from the saved cursor, and every delivery is
 // re-queued exactly once.
 func TestResumeAfterNodeDies(t *testing.T) {
-	t.Parallel()
-	st, ids := deadDeliveries(t, 7)
-	job := newJob(t, st, 7)
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			node := open(t)
+			testResume(t, node(t), node(t))
+		})
+	}
+}
+
+func testResume(t *testing.T, stA, stB hookd.Store) {
+	ids := deadDeliveries(t, stA, 7)
+	slices.Sort(ids)
+	job := newJob(t, stA, 7)
 	now := time.Now()
 	clock := func() time.Time { return now }
 
 	ctxA, cancelA := context.WithCancel(context.Background())
 	defer cancelA()
-	ra := &requeuer{store: st, owner: "a", stopAfter: 2, cancel: cancelA}
-	a := bulkretry.New(bulkretry.Config{Store: st, Engine: ra, NodeID: "a", BatchSize: 3, NowFunc: clock})
+	ra := &requeuer{store: stA, owner: "a", stopAfter: 2, cancel: cancelA}
+	a := bulkretry.New(bulkretry.Config{Store: stA, Engine: ra, NodeID: "a", BatchSize: 3, NowFunc: clock})
 	if !a.RunOnce(ctxA) {
 		t.Fatal("a found no job")
 	}
-	mid, err := st.GetRetryJob(context.Background(), hookd.DefaultTenant, job.ID)
+	mid, err := stB.GetRetryJob(context.Background(), hookd.DefaultTenant, job.ID)
 	if err != nil || mid.Status != hookd.RetryJobRunning || mid.Queued != 6 || mid.LeaseOwner != "a" {
 		t.Fatalf("after a died: %+v, %v", mid, err)
 	}
 
-	rb := &requeuer{store: st, owner: "b"}
-	b := bulkretry.New(bulkretry.Config{Store: st, Engine: rb, NodeID: "b", BatchSize: 3, NowFunc: clock})
+	rb := &requeuer{store: stB, owner: "b"}
+	b := bulkretry.New(bulkretry.Config{Store: stB, Engine: rb, NodeID: "b", BatchSize: 3, NowFunc: clock})
 	if b.RunOnce(context.Background()) {
 		t.Fatal("b took a job whose lease is live")
 	}
@@ -128,7 +198,7 @@ func TestResumeAfterNodeDies(t *testing.T) {
 	if !b.RunOnce(context.Background()) {
 		t.Fatal("b did not resume the job once the lease lapsed")
 	}
-	done, err := st.GetRetryJob(context.Background(), hookd.DefaultTenant, job.ID)
+	done, err := stA.GetRetryJob(context.Background(), hookd.DefaultTenant, job.ID)
 	if err != nil || done.Status != hookd.RetryJobSucceeded || done.Queued != 7 || done.FinishedAt.IsZero() {
 		t.Fatalf("after b: %+v, %v", done, err)
 	}
@@ -141,7 +211,8 @@ func TestResumeAfterNodeDies(t *testing.T) {
 
 func TestFailedBatchEndsTheJob(t *testing.T) {
 	t.Parallel()
-	st, _ := deadDeliveries(t, 2)
+	st := backends(t)["sqlite"](t)(t)
+	deadDeliveries(t, st, 2)
 	job := newJob(t, st, 2)
 	r := bulkretry.New(bulkretry.Config{Store: st, Engine: &requeuer{store: st, fail: errors.New("store is read-only")}, NodeID: "a"})
 	if !r.RunOnce(context.Background()) {
@@ -156,7 +227,8 @@ func TestFailedBatchEndsTheJob(t *testing.T) {
 // TestLoopRunsWokenJobs checks Start, Wake and Close together.
 func TestLoopRunsWokenJobs(t *testing.T) {
 	t.Parallel()
-	st, _ := deadDeliveries(t, 4)
+	st := backends(t)["sqlite"](t)(t)
+	deadDeliveries(t, st, 4)
 	rq := &requeuer{store: st, owner: "a"}
 	r := bulkretry.New(bulkretry.Config{Store: st, Engine: rq, NodeID: "a", PollInterval: time.Hour})
 	r.Start(context.Background())

@@ -275,18 +275,13 @@ func TestCLISourcesAndRequests(t *testing.T) {
 		resp.Body.Close()
 	}
 	type request struct{ ID string }
-	// A rejected request is logged after its answer: wait for both.
 	var rejected, accepted cliList[request]
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	// Rejected requests are logged after the answer.
+	waitCLI(t, "the request log", func() bool {
 		rejected = cliJSON[cliList[request]](t, env, "requests", "list", "--source", "hooks", "--rejected")
 		accepted = cliJSON[cliList[request]](t, env, "requests", "list", "--source", "hooks", "--accepted")
-		if len(rejected.Data) == 1 && len(accepted.Data) == 1 || time.Now().After(deadline) {
-			break
-		}
-	}
-	if len(rejected.Data) != 1 || len(accepted.Data) != 1 {
-		t.Fatalf("requests: %d rejected, %d accepted", len(rejected.Data), len(accepted.Data))
-	}
+		return len(rejected.Data) == 1 && len(accepted.Data) == 1
+	})
 	re := cliJSON[cliThing](t, env, "requests", "replay", "--source", "hooks", accepted.Data[0].ID)
 	if !strings.HasPrefix(re.ID, "req_") || re.ID == accepted.Data[0].ID {
 		t.Errorf("requests replay = %+v", re)

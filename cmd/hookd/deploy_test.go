@@ -16,20 +16,37 @@ import (
 // properties they promise.
 func TestDeployFilesNameRealCommands(t *testing.T) {
 	t.Parallel()
-	read := func(path string) string {
-		t.Helper()
-		b, err := os.ReadFile(filepath.Join("..", "..", path))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
 	root := newRootCmd(nil, io.Discard, io.Discard)
 	exists := func(name string) bool {
 		c, _, err := root.Find([]string{name})
 		return err == nil && c != root
 	}
-	docker := read("Dockerfile")
+	checkDockerfile(t, exists)
+	checkCompose(t, exists)
+	unit := readRepoFile(t, "deploy/hookd.service")
+	for _, want := range []string{"ExecStart=/usr/local/bin/hookd serve", "DynamicUser=yes", "NoNewPrivileges=yes",
+		"ProtectSystem=strict", "StateDirectory=hookd", "CapabilityBoundingSet=\n", "SystemCallFilter=@system-service"} {
+		if !strings.Contains(unit, want) {
+			t.Errorf("hookd.service lacks %q", want)
+		}
+	}
+	if lic := readRepoFile(t, "LICENSE"); !strings.Contains(lic, "Apache License\n                           Version 2.0, January 2004") {
+		t.Error("LICENSE is not the Apache License 2.0")
+	}
+}
+
+func readRepoFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func checkDockerfile(t *testing.T, exists func(string) bool) {
+	t.Helper()
+	docker := readRepoFile(t, "Dockerfile")
 	for _, want := range []string{"CGO_ENABLED=0", "USER 65532:65532", `VOLUME ["/data"]`, "HOOKD_DB=sqlite:/data/hookd.db",
 		`CMD ["/usr/local/bin/hookd", "healthcheck"]`, `CMD ["serve"]`} {
 		if !strings.Contains(docker, want) {
@@ -41,14 +58,17 @@ func TestDeployFilesNameRealCommands(t *testing.T) {
 			t.Errorf("Dockerfile runs hookd %s, which does not exist", name)
 		}
 	}
+}
 
+func checkCompose(t *testing.T, exists func(string) bool) {
+	t.Helper()
 	var compose struct {
 		Services map[string]struct {
 			Command     []string          `yaml:"command"`
 			Environment map[string]string `yaml:"environment"`
 		} `yaml:"services"`
 	}
-	if err := yaml.UnmarshalWithOptions([]byte(read("deploy/compose.yaml")), &compose, yaml.AllowDuplicateMapKey()); err != nil {
+	if err := yaml.UnmarshalWithOptions([]byte(readRepoFile(t, "deploy/compose.yaml")), &compose, yaml.AllowDuplicateMapKey()); err != nil {
 		t.Fatalf("compose.yaml: %v", err)
 	}
 	for _, name := range []string{"postgres", "migrate", "hookd-1", "hookd-2", "proxy"} {
@@ -64,19 +84,8 @@ func TestDeployFilesNameRealCommands(t *testing.T) {
 			t.Errorf("compose %s environment = %v", node, env)
 		}
 	}
-	caddy := read("deploy/Caddyfile")
+	caddy := readRepoFile(t, "deploy/Caddyfile")
 	if !strings.Contains(caddy, "hookd-1:8080 hookd-2:8080") || !strings.Contains(caddy, "health_uri /readyz") {
 		t.Errorf("Caddyfile does not balance both nodes on /readyz:\n%s", caddy)
-	}
-
-	unit := read("deploy/hookd.service")
-	for _, want := range []string{"ExecStart=/usr/local/bin/hookd serve", "DynamicUser=yes", "NoNewPrivileges=yes",
-		"ProtectSystem=strict", "StateDirectory=hookd", "CapabilityBoundingSet=\n", "SystemCallFilter=@system-service"} {
-		if !strings.Contains(unit, want) {
-			t.Errorf("hookd.service lacks %q", want)
-		}
-	}
-	if lic := read("LICENSE"); !strings.Contains(lic, "Apache License\n                           Version 2.0, January 2004") {
-		t.Error("LICENSE is not the Apache License 2.0")
 	}
 }

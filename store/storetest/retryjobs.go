@@ -129,6 +129,7 @@ func testRetryJobs(t *testing.T, open Opener) {
 		requireCode(t, err, hookd.ENOTFOUND)
 	})
 	t.Run("ClaimAndSave", func(t *testing.T) { testRetryJobClaim(t, open) })
+	t.Run("Purged", func(t *testing.T) { testPurgeRetryJobs(t, open) })
 	t.Run("DeletedWithTenant", func(t *testing.T) {
 		f := setup(t, open)
 		f.putTenant("gone")
@@ -186,4 +187,28 @@ func testRetryJobClaim(t *testing.T, open Opener) {
 	assert.Equal(t, hookd.RetryJobFailed, got.Status)
 	assert.Equal(t, "boom", got.Error)
 	assert.True(t, got.FinishedAt.Equal(f.at(time.Minute)))
+}
+
+// testPurgeRetryJobs checks that Purge deletes bulk retries that ended
+// before EventsBefore, and keeps running ones and recent ones.
+func testPurgeRetryJobs(t *testing.T, open Opener) {
+	f := setup(t, open)
+	mk := func(status string, finished time.Time) *hookd.RetryJob {
+		j := &hookd.RetryJob{TenantID: hookd.DefaultTenant, Status: status, FinishedAt: finished,
+			Filter: hookd.RequeueFilter{TenantID: hookd.DefaultTenant}}
+		require.NoError(t, f.s.CreateRetryJob(f.ctx, j))
+		return j
+	}
+	old := mk(hookd.RetryJobSucceeded, f.at(-48*time.Hour))
+	recent := mk(hookd.RetryJobFailed, f.at(-time.Hour))
+	running := mk(hookd.RetryJobRunning, time.Time{})
+	n, err := f.s.Purge(f.ctx, hookd.Purge{EventsBefore: f.at(-24 * time.Hour)})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+	_, err = f.s.GetRetryJob(f.ctx, hookd.DefaultTenant, old.ID)
+	requireCode(t, err, hookd.ENOTFOUND)
+	for _, j := range []*hookd.RetryJob{recent, running} {
+		_, err := f.s.GetRetryJob(f.ctx, hookd.DefaultTenant, j.ID)
+		require.NoError(t, err, "%s job kept", j.Status)
+	}
 }
