@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/bulkretry"
 	"github.com/hookd/hookd/dashboard"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/httpapi"
@@ -71,7 +72,12 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		t.Fatalf("EnsureAPIKey = %q, %v", key, err)
 	}
 	h := &harness{t: t, store: st, key: key, recv: newReceiver(t)}
-	h.api = httpapi.New(httpapi.Config{Store: st, Engine: eng, URLCheck: guard.CheckURL, Logger: quiet})
+	runner := bulkretry.New(bulkretry.Config{Store: st, Engine: eng, NodeID: eng.NodeID(), Logger: quiet,
+		PollInterval: 50 * time.Millisecond})
+	runner.Start(ctx)
+	t.Cleanup(runner.Close)
+	h.api = httpapi.New(httpapi.Config{Store: st, Engine: eng, URLCheck: guard.CheckURL, Logger: quiet,
+		RetryJobsChangedFunc: runner.Wake})
 	mk, err := secrets.GenerateKey()
 	if err != nil {
 		t.Fatal(err)

@@ -53,7 +53,8 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"join": strings.Join,
+	"join":    strings.Join,
+	"headers": redactHeaders,
 	"has": func(list []string, s string) bool {
 		for _, x := range list {
 			if x == s {

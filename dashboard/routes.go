@@ -22,6 +22,7 @@ func (u *UI) routes() {
 	m.Handle("POST /ui/signout", u.action(u.signOut))
 	m.Handle("GET /ui/switch", u.page(u.switchTenant))
 	u.endpointRoutes()
+	u.deliveryRoutes()
 	m.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		v, _ := u.viewerOf(r)
 		u.fail(w, r, v, &hookd.Error{Code: hookd.ENOTFOUND, Message: "there is no page at " + r.URL.Path})
