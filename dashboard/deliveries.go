@@ -162,16 +162,17 @@ func (u *UI) showEvent(w http.ResponseWriter, r *http.Request, v *viewer) error 
 	if err != nil {
 		return err
 	}
-	retryable := false
+	retryable, live := false, false
 	for _, d := range ev.Deliveries {
 		retryable = retryable || d.Status == "failed" || d.Status == "dead"
+		live = live || d.Status == "pending"
 	}
 	vw.Title = ev.Type + " " + ev.ID
 	vw.Data = struct {
-		E         *httpapi.EventDetail
-		Data      string
-		Retryable bool
-	}{ev, prettyJSON(ev.Data), retryable}
+		E               *httpapi.EventDetail
+		Data            string
+		Retryable, Live bool
+	}{ev, prettyJSON(ev.Data), retryable, live}
 	u.render(w, http.StatusOK, "event", vw)
 	return nil
 }
