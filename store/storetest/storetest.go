@@ -44,6 +44,8 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Sources", testSources},
 		{"Requests", testRequests},
 		{"APIKeys", testAPIKeys},
+		{"PortalTokens", testPortalTokens},
+		{"PortalRedeemOnce", testPortalRedeemOnce},
 		{"Purge", testPurge},
 		{"Lifecycle", testLifecycle},
 	}
