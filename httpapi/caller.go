@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"github.com/hookd/hookd"
 )
 
 // Caller is who an API key acts as.
@@ -30,4 +32,28 @@ func (s *Server) Verify(ctx context.Context, key string) (Caller, error) {
 		return Caller{}, err
 	}
 	return Caller{KeyID: p.keyID, Tenant: p.tenant, ReadOnly: p.readOnly}, nil
+}
+
+type callerKey struct{}
+
+// WithCaller returns a context whose requests the Handler serves as c,
+// without an API key: for a caller in the same process that
+// authenticated its user by other means (the dashboard's consumer portal
+// sessions, which are limited to one tenant). It cannot be set from
+// outside the process. c.Tenant must name a tenant: the Handler refuses
+// a caller without one (an admin acts only with a key).
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// callerOf returns the caller WithCaller put in ctx.
+func callerOf(ctx context.Context) (principal, bool, error) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	if !ok {
+		return principal{}, false, nil
+	}
+	if c.Tenant == "" {
+		return principal{}, true, errorf(hookd.EUNAUTHORIZED, "an in-process caller must be limited to a tenant")
+	}
+	return principal{keyID: c.KeyID, tenant: c.Tenant, readOnly: c.ReadOnly}, true, nil
 }
