@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/hookd/hookd"
 	"net/http"
 
 	"github.com/hookd/hookd/httpapi"
@@ -29,6 +30,9 @@ func retryFilter(f filterForm) filterForm {
 }
 
 func (u *UI) confirmBulkRetry(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if err := v.need(hookd.CapRetry); err != nil {
+		return err
+	}
 	vw, err := u.tenantView(r, v, "Retry deliveries", "deliveries")
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/secrets"
 )
@@ -49,6 +50,9 @@ type Config struct {
 	// Cipher seals session cookies; every node must share its key (the
 	// store's master key does).
 	Cipher *secrets.Cipher
+	// Portals redeems consumer portal links (the store). Nil: /ui/portal
+	// is not served.
+	Portals hookd.PortalTokenStore
 	// FrameAncestors is the CSP frame-ancestors source list: who may frame
 	// the pages. Default DefaultFrameAncestors.
 	FrameAncestors string
@@ -96,7 +100,7 @@ func New(cfg Config) (*UI, error) {
 		return nil, err
 	}
 	u := &UI{cfg: cfg, pages: pages, static: static,
-		apiHTTP: &http.Client{Transport: inProcess{cfg.API}}, mux: http.NewServeMux()}
+		apiHTTP: &http.Client{Transport: inProcess{h: cfg.API}}, mux: http.NewServeMux()}
 	u.routes()
 	return u, nil
 }

@@ -16,10 +16,10 @@ func (u *UI) deliveryRoutes() {
 	m, base := u.mux, "/ui/t/{tenant}"
 	m.Handle("GET "+base+"/deliveries", u.page(u.listDeliveries))
 	m.Handle("GET "+base+"/deliveries/retry", u.page(u.confirmBulkRetry))
-	m.Handle("POST "+base+"/deliveries/retry", u.action(u.startBulkRetry))
+	m.Handle("POST "+base+"/deliveries/retry", u.action(hookd.CapRetry, u.startBulkRetry))
 	m.Handle("GET "+base+"/retries/{id}", u.page(u.showRetryJob))
 	m.Handle("GET "+base+"/events/{id}", u.page(u.showEvent))
-	m.Handle("POST "+base+"/events/{id}/retry", u.action(u.retryEvent))
+	m.Handle("POST "+base+"/events/{id}/retry", u.action(hookd.CapRetry, u.retryEvent))
 }
 
 // deliveryStates are the states a filter may choose, in the API's words.

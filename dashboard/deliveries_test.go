@@ -1,9 +1,9 @@
 package dashboard_test
 
 import (
-	"html"
 	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"

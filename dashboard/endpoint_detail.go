@@ -119,8 +119,8 @@ func health(atts []httpapi.Attempt, now time.Time) (hours []healthHour, ok, fail
 }
 
 func (u *UI) editEndpoint(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if v.ReadOnly {
-		return &hookd.Error{Code: hookd.EFORBIDDEN, Message: "this API key is read-only: it cannot change endpoints"}
+	if err := v.need(hookd.CapManageEndpoints); err != nil {
+		return err
 	}
 	e, err := v.api.GetEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
 	if err != nil {
@@ -166,6 +166,9 @@ func (u *UI) setEnabled(on bool) pageFunc {
 }
 
 func (u *UI) confirmDelete(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	if err := v.need(hookd.CapManageEndpoints); err != nil {
+		return err
+	}
 	vw, err := u.tenantView(r, v, "Delete endpoint", "endpoints")
 	if err != nil {
 		return err

@@ -11,18 +11,18 @@ func (u *UI) endpointRoutes() {
 	m, base := u.mux, "/ui/t/{tenant}/endpoints"
 	m.Handle("GET "+base, u.page(u.listEndpoints))
 	m.Handle("GET "+base+"/new", u.page(u.newEndpoint))
-	m.Handle("POST "+base, u.action(u.createEndpoint))
+	m.Handle("POST "+base, u.action(hookd.CapManageEndpoints, u.createEndpoint))
 	m.Handle("GET "+base+"/{id}", u.page(u.showEndpoint))
 	m.Handle("GET "+base+"/{id}/edit", u.page(u.editEndpoint))
-	m.Handle("POST "+base+"/{id}/edit", u.action(u.updateEndpoint))
-	m.Handle("POST "+base+"/{id}/enable", u.action(u.setEnabled(true)))
-	m.Handle("POST "+base+"/{id}/disable", u.action(u.setEnabled(false)))
+	m.Handle("POST "+base+"/{id}/edit", u.action(hookd.CapManageEndpoints, u.updateEndpoint))
+	m.Handle("POST "+base+"/{id}/enable", u.action(hookd.CapManageEndpoints, u.setEnabled(true)))
+	m.Handle("POST "+base+"/{id}/disable", u.action(hookd.CapManageEndpoints, u.setEnabled(false)))
 	m.Handle("GET "+base+"/{id}/delete", u.page(u.confirmDelete))
-	m.Handle("POST "+base+"/{id}/delete", u.action(u.deleteEndpoint))
-	m.Handle("POST "+base+"/{id}/test", u.action(u.sendTest))
-	m.Handle("POST "+base+"/{id}/rotate-secret", u.action(u.rotateSecret))
-	m.Handle("POST "+base+"/{id}/reveal-secret", u.action(u.revealSecret))
-	m.Handle("POST "+base+"/{id}/recover", u.action(u.recoverEndpoint))
+	m.Handle("POST "+base+"/{id}/delete", u.action(hookd.CapManageEndpoints, u.deleteEndpoint))
+	m.Handle("POST "+base+"/{id}/test", u.action(hookd.CapSendTests, u.sendTest))
+	m.Handle("POST "+base+"/{id}/rotate-secret", u.action(hookd.CapManageEndpoints, u.rotateSecret))
+	m.Handle("POST "+base+"/{id}/reveal-secret", u.action(hookd.CapViewSecrets, u.revealSecret))
+	m.Handle("POST "+base+"/{id}/recover", u.action(hookd.CapRetry, u.recoverEndpoint))
 }
 
 // tenantView starts the view of a tenant's page, checking that the tenant
@@ -102,8 +102,8 @@ func (u *UI) endpointFormView(r *http.Request, v *viewer, title string, f endpoi
 }
 
 func (u *UI) newEndpoint(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	if v.ReadOnly {
-		return &hookd.Error{Code: hookd.EFORBIDDEN, Message: "this API key is read-only: it cannot create endpoints"}
+	if err := v.need(hookd.CapManageEndpoints); err != nil {
+		return err
 	}
 	vw, err := u.endpointFormView(r, v, "New endpoint", endpointForm{Scheme: "standard-webhooks", Payload: "envelope"})
 	if err != nil {

@@ -98,7 +98,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 // another node would run it.
 func (h *harness) newUI(o harnessOptions) http.Handler {
 	h.t.Helper()
-	ui, err := dashboard.New(dashboard.Config{API: h.api.Handler(), VerifyFunc: h.api.Verify, Cipher: h.cipher,
+	ui, err := dashboard.New(dashboard.Config{API: h.api.Handler(), VerifyFunc: h.api.Verify, Cipher: h.cipher, Portals: h.store,
 		FrameAncestors: o.frameAncestors, SessionTTL: time.Hour,
 		NowFunc: func() time.Time {
 			if p := h.now.Load(); p != nil {

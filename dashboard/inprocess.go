@@ -13,10 +13,17 @@ import (
 const apiBase = "http://hookd.internal"
 
 // inProcess is an http.RoundTripper that serves requests with the API's
-// handler directly.
-type inProcess struct{ h http.Handler }
+// handler directly; with a caller, they act as that caller rather than
+// with a key (httpapi.WithCaller).
+type inProcess struct {
+	h      http.Handler
+	caller *httpapi.Caller
+}
 
 func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t.caller != nil {
+		r = r.WithContext(httpapi.WithCaller(r.Context(), *t.caller))
+	}
 	rec := &recorder{header: http.Header{}}
 	if r.Body == nil {
 		r.Body = http.NoBody
@@ -62,4 +69,12 @@ func (r *recorder) Write(b []byte) (int, error) {
 func (u *UI) client(key string) *httpapi.Client {
 	return httpapi.NewClient(apiBase, key, httpapi.WithHTTPClient(u.apiHTTP),
 		httpapi.WithRetries(0), httpapi.WithUserAgent("hookd-ui"))
+}
+
+// callerClient returns an API client acting as c, without a key: for
+// portal sessions, which the portal link authenticated.
+func (u *UI) callerClient(c httpapi.Caller) *httpapi.Client {
+	hc := &http.Client{Transport: inProcess{h: u.cfg.API, caller: &c}}
+	return httpapi.NewClient(apiBase, "", httpapi.WithHTTPClient(hc),
+		httpapi.WithRetries(0), httpapi.WithUserAgent("hookd-portal"))
 }

@@ -19,7 +19,11 @@ func (u *UI) routes() {
 	m.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", u.staticHandler()))
 	m.HandleFunc("GET /ui/{$}", u.home)
 	m.HandleFunc("POST /ui/signin", u.signIn)
-	m.Handle("POST /ui/signout", u.action(u.signOut))
+	m.Handle("POST /ui/signout", u.action("", u.signOut))
+	if u.cfg.Portals != nil {
+		m.HandleFunc("GET /ui/portal", u.portalPage)
+		m.HandleFunc("POST /ui/portal", u.openPortal)
+	}
 	m.Handle("GET /ui/switch", u.page(u.switchTenant))
 	u.endpointRoutes()
 	u.deliveryRoutes()
@@ -63,19 +67,31 @@ func (u *UI) page(h pageFunc) http.Handler {
 }
 
 // action wraps a change: it needs a working session, the form's CSRF
-// token and a key that may write. A read-only key is refused here, and
-// the API would refuse it too.
-func (u *UI) action(h pageFunc) http.Handler {
+// token and the capability (none for ""). A read-only key or a portal
+// without the capability is refused here, and the API refuses read-only
+// keys too.
+func (u *UI) action(capability string, h pageFunc) http.Handler {
 	return u.page(func(w http.ResponseWriter, r *http.Request, v *viewer) error {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		if err := checkCSRF(r, v.csrf); err != nil {
 			return err
 		}
-		if v.ReadOnly && r.URL.Path != "/ui/signout" {
-			return &hookd.Error{Code: hookd.EFORBIDDEN, Message: "this API key is read-only: it cannot change anything"}
+		if err := v.need(capability); err != nil {
+			return err
 		}
 		return h(w, r, v)
 	})
+}
+
+// need refuses a viewer without the capability ("": none needed).
+func (v *viewer) need(capability string) error {
+	switch {
+	case capability == "" || v.Can(capability):
+		return nil
+	case v.Portal():
+		return &hookd.Error{Code: hookd.EFORBIDDEN, Message: "this portal link does not allow " + strings.ReplaceAll(capability, "_", " ")}
+	}
+	return &hookd.Error{Code: hookd.EFORBIDDEN, Message: "this API key is read-only: it cannot change anything"}
 }
 
 // home shows the sign-in form, or sends a signed-in viewer to its
@@ -150,7 +166,7 @@ func (u *UI) signIn(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, nil, err)
 		return
 	}
-	if err := u.startSession(w, r, key); err != nil {
+	if err := u.startSession(w, r, session{Key: key}); err != nil {
 		u.fail(w, r, nil, err)
 		return
 	}

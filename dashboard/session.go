@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -25,15 +26,22 @@ const (
 // session is what the sealed cookie holds. Key is the API key the session
 // acts with: it is verified again on every request, so revoking the key
 // ends the session.
+//
+// A consumer portal session has no key: it holds its tenant and
+// capabilities instead, granted by a single-use portal link.
 type session struct {
-	Key     string `json:"k"`
-	CSRF    string `json:"c"`
-	Expires int64  `json:"e"` // unix seconds
+	Key      string   `json:"k,omitempty"`
+	Tenant   string   `json:"t,omitempty"` // portal sessions
+	Caps     []string `json:"p,omitempty"` // portal sessions
+	PortalID string   `json:"i,omitempty"` // the portal link's id, for the API's logs
+	CSRF     string   `json:"c"`
+	Expires  int64    `json:"e"` // unix seconds
 }
 
 // viewer is who a request comes from, once the session's key is verified.
 type viewer struct {
 	httpapi.Caller
+	caps []string // portal sessions: what the portal may do; nil for keys
 	csrf string
 	api  *httpapi.Client
 }
@@ -41,8 +49,18 @@ type viewer struct {
 // Admin reports whether the viewer reaches every tenant.
 func (v *viewer) Admin() bool { return v.Tenant == "" }
 
-// CanWrite reports whether the viewer may change anything.
-func (v *viewer) CanWrite() bool { return !v.ReadOnly }
+// Portal reports whether the viewer is a consumer portal session.
+func (v *viewer) Portal() bool { return v.caps != nil }
+
+// Can reports whether the viewer may use a capability (hookd.CapView,
+// hookd.CapRetry, …): a key that may write has them all, a read-only
+// key only view, a portal session those of its link.
+func (v *viewer) Can(capability string) bool {
+	if v.caps != nil {
+		return slices.Contains(v.caps, capability)
+	}
+	return capability == hookd.CapView || !v.ReadOnly
+}
 
 // randomToken returns 32 random bytes in base64url.
 func randomToken() (string, error) {
@@ -54,13 +72,18 @@ func randomToken() (string, error) {
 }
 
 // startSession seals a new session for key into the cookie.
-func (u *UI) startSession(w http.ResponseWriter, r *http.Request, key string) error {
+//
+// A portal session's cookie is SameSite=None over TLS, so that the
+// portal works framed in the producer's site; its forms carry the CSRF
+// token all the same.
+func (u *UI) startSession(w http.ResponseWriter, r *http.Request, s session) error {
 	csrf, err := randomToken()
 	if err != nil {
 		return err
 	}
 	exp := u.now().Add(u.cfg.SessionTTL)
-	plain, err := json.Marshal(session{Key: key, CSRF: csrf, Expires: exp.Unix()})
+	s.CSRF, s.Expires = csrf, exp.Unix()
+	plain, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
@@ -68,8 +91,12 @@ func (u *UI) startSession(w http.ResponseWriter, r *http.Request, key string) er
 	if err != nil {
 		return err
 	}
+	same := http.SameSiteLaxMode
+	if s.Tenant != "" && r.TLS != nil {
+		same = http.SameSiteNoneMode
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sealed, Path: cookiePath, Expires: exp,
-		MaxAge: int(u.cfg.SessionTTL / time.Second), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		MaxAge: int(u.cfg.SessionTTL / time.Second), HttpOnly: true, Secure: r.TLS != nil, SameSite: same})
 	return nil
 }
 
@@ -85,7 +112,7 @@ func (u *UI) openSession(r *http.Request) *session {
 		return nil
 	}
 	var s session
-	if json.Unmarshal(plain, &s) != nil || s.Key == "" || s.CSRF == "" {
+	if json.Unmarshal(plain, &s) != nil || s.CSRF == "" || (s.Key == "") == (s.Tenant == "") {
 		return nil
 	}
 	if !u.now().Before(time.Unix(s.Expires, 0)) {
@@ -110,6 +137,10 @@ func (u *UI) viewerOf(r *http.Request) (*viewer, error) {
 	s := u.openSession(r)
 	if s == nil {
 		return nil, errSignedOut
+	}
+	if s.Tenant != "" {
+		c := httpapi.Caller{KeyID: "portal " + s.PortalID, Tenant: s.Tenant, ReadOnly: len(s.Caps) <= 1}
+		return &viewer{Caller: c, caps: s.Caps, csrf: s.CSRF, api: u.callerClient(c)}, nil
 	}
 	c, err := u.cfg.VerifyFunc(r.Context(), s.Key)
 	if hookd.ErrorCode(err) == hookd.EUNAUTHORIZED {

@@ -80,7 +80,7 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 	if cfg.Metrics.RequireKey {
 		opts.MetricsAuth = api.Authenticate
 	}
-	if opts.UI, err = newDashboard(cfg, api, logger); err != nil {
+	if opts.UI, err = newDashboard(cfg, api, n.store, logger); err != nil {
 		return n, err
 	}
 	n.handler = newHandler(opts)
