@@ -176,3 +176,39 @@ func TestBrowserReadOnlyKeyHasNoButtons(t *testing.T) {
 		}
 	}
 }
+
+func TestBrowserPortalShowsOnlyItsTenant(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.putTenant("acme")
+	h.putTenant("globex")
+	admin := h.browser()
+	admin.signIn(h.key)
+	admin.createEndpoint("acme", h.recv.URL+"/acme-hooks")
+	admin.createEndpoint("globex", h.recv.URL+"/globex-hooks")
+	link, err := h.admin.CreatePortalLink(context.Background(), "acme", []string{"send_tests"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := chrome(t)
+	run(t, ctx, "open the portal link",
+		chromedp.Navigate(link.URL),
+		chromedp.WaitVisible(chromedp.Search(`//td/a[contains(., "/acme-hooks")]`)),
+	)
+	screenshot(t, ctx, "portal")
+	body, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText + " " + location.href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(body, "globex") || strings.Contains(body, "token=") || !strings.Contains(body, "portal") {
+		t.Errorf("the portal shows another tenant, or keeps its token in the address: %s", body)
+	}
+	run(t, ctx, "another tenant by URL",
+		chromedp.Navigate(h.ts.URL+"/ui/t/globex/endpoints"),
+		chromedp.WaitVisible(chromedp.Search(`//div[@class="problem" and contains(., "not found")]`)),
+	)
+	run(t, ctx, "the link works once",
+		chromedp.Navigate(link.URL),
+		chromedp.WaitVisible(chromedp.Search(`//div[@class="problem" and contains(., "used already")]`)),
+	)
+}

@@ -268,3 +268,7 @@ var _ = hookd.ScopeAdmin
 func hookdKeyInput(scope string) httpapi.APIKeyInput {
 	return httpapi.APIKeyInput{Name: "test " + scope, Scope: scope}
 }
+
+func deliveryFilterOf(endpointID string) httpapi.DeliveryListOptions {
+	return httpapi.DeliveryListOptions{DeliveryFilter: httpapi.DeliveryFilter{EndpointID: endpointID}}
+}
