@@ -32,7 +32,7 @@ const waitTimeout = 20 * time.Second
 // harness is hookd's API and dashboard over a real SQLite store and
 // delivery engine, on loopback, with a receiver whose answer tests set.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	store  *sqlite.Store
 	api    *httpapi.Server
 	cipher *secrets.Cipher
@@ -47,7 +47,7 @@ type harnessOptions struct {
 	frameAncestors string
 }
 
-func newHarness(t *testing.T, o harnessOptions) *harness {
+func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{})
@@ -214,7 +214,7 @@ func (b *browser) signIn(key string) page {
 }
 
 // must fails unless p has status.
-func must(t *testing.T, p page, status int) page {
+func must(t testing.TB, p page, status int) page {
 	t.Helper()
 	if p.status != status {
 		t.Fatalf("status = %d, want %d; Location %q; body %s", p.status, status, p.location, p.body)
@@ -241,7 +241,7 @@ type receiver struct {
 	got    atomic.Int32
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t testing.TB) *receiver {
 	r := &receiver{}
 	r.status.Store(http.StatusOK)
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -271,4 +271,12 @@ func hookdKeyInput(scope string) httpapi.APIKeyInput {
 
 func deliveryFilterOf(endpointID string) httpapi.DeliveryListOptions {
 	return httpapi.DeliveryListOptions{DeliveryFilter: httpapi.DeliveryFilter{EndpointID: endpointID}}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
 }
