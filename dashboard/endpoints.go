@@ -55,6 +55,9 @@ var flashes = map[string]string{
 	"test":      "Test event sent: its delivery appears below.",
 	"recovered": "Failed deliveries queued again.",
 	"retried":   "Delivery queued again.",
+	"revoked":   "API key revoked: every node refuses it within 2 seconds.",
+	"replayed":  "Request replayed: it was routed again as a new request.",
+	"saved":     "Event type saved.",
 }
 
 // endpointRow is one line of the endpoint list.

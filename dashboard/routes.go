@@ -27,6 +27,7 @@ func (u *UI) routes() {
 	m.Handle("GET /ui/switch", u.page(u.switchTenant))
 	u.endpointRoutes()
 	u.deliveryRoutes()
+	u.adminRoutes()
 	m.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		v, _ := u.viewerOf(r)
 		u.fail(w, r, v, &hookd.Error{Code: hookd.ENOTFOUND, Message: "there is no page at " + r.URL.Path})
@@ -90,6 +91,8 @@ func (v *viewer) need(capability string) error {
 		return nil
 	case v.Portal():
 		return &hookd.Error{Code: hookd.EFORBIDDEN, Message: "this portal link does not allow " + strings.ReplaceAll(capability, "_", " ")}
+	case capability == capAdmin && !v.Admin():
+		return &hookd.Error{Code: hookd.EFORBIDDEN, Message: "this needs an admin API key"}
 	}
 	return &hookd.Error{Code: hookd.EFORBIDDEN, Message: "this API key is read-only: it cannot change anything"}
 }

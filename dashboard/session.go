@@ -55,9 +55,14 @@ func (v *viewer) Portal() bool { return v.caps != nil }
 // Can reports whether the viewer may use a capability (hookd.CapView,
 // hookd.CapRetry, …): a key that may write has them all, a read-only
 // key only view, a portal session those of its link.
+//
+// "admin" (capAdmin) is the capability of a writing admin key alone.
 func (v *viewer) Can(capability string) bool {
-	if v.caps != nil {
+	switch {
+	case v.caps != nil:
 		return slices.Contains(v.caps, capability)
+	case capability == capAdmin:
+		return v.Admin() && !v.ReadOnly
 	}
 	return capability == hookd.CapView || !v.ReadOnly
 }
