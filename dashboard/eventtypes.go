@@ -61,7 +61,7 @@ func (u *UI) showEventType(w http.ResponseWriter, r *http.Request, v *viewer) er
 // eventTypeInput is the event type form as typed.
 type eventTypeInput struct {
 	Name, Group, Description, Schema, Examples string
-	Deprecated, Editing                       bool
+	Deprecated, Editing                        bool
 }
 
 func (u *UI) eventTypeForm(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -153,4 +153,3 @@ func (u *UI) writeEventType(r *http.Request, v *viewer, name string, f eventType
 	_, err := v.api.PatchEventType(r.Context(), name, p)
 	return err
 }
-

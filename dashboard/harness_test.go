@@ -274,7 +274,6 @@ func (h *harness) endpoints(tenant string) []httpapi.Endpoint {
 	return eps
 }
 
-
 func hookdKeyInput(scope string) httpapi.APIKeyInput {
 	return httpapi.APIKeyInput{Name: "test " + scope, Scope: scope}
 }
