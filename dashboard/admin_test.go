@@ -58,10 +58,15 @@ func TestAPIKeysScreen(t *testing.T) {
 	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "/name") {
 		t.Errorf("empty name: %d", bad.status)
 	}
+	testKeyScreensRefused(t, h, id)
+}
 
+// testKeyScreensRefused checks that read-only and tenant keys cannot
+// change API keys, and that tenant keys do not see them.
+func testKeyScreensRefused(t *testing.T, h *harness, id string) {
 	ro := h.browser()
 	ro.signIn(h.newKey(hookd.ScopeAdmin, true))
-	p = must(t, ro.get("/ui/t/default/api-keys"), http.StatusOK)
+	p := must(t, ro.get("/ui/t/default/api-keys"), http.StatusOK)
 	if strings.Contains(p.body, ">Revoke<") || strings.Contains(p.body, "Create key") {
 		t.Error("a read-only key is offered key changes")
 	}

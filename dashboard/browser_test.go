@@ -133,6 +133,12 @@ func TestBrowserEndpointFlow(t *testing.T) {
 		chromedp.WaitVisible(chromedp.Search(`//td/span[@class="code c500" and text()="500"]`)),
 	)
 	screenshot(t, ctx, "endpoint")
+	browserRetry(t, ctx, h)
+}
+
+// browserRetry retries the failed delivery from its event page, then
+// visits the lists.
+func browserRetry(t *testing.T, ctx context.Context, h *harness) {
 	h.recv.status.Store(http.StatusOK)
 	run(t, ctx, "retry it",
 		chromedp.Click(chromedp.Search(`//tr[td/span[contains(@class,"failed")]]//a[starts-with(text(),"evt_")]`)),
