@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,12 +17,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/bulkretry"
 	"github.com/hookd/hookd/dashboard"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/secrets"
+	"github.com/hookd/hookd/store/postgres"
 	"github.com/hookd/hookd/store/sqlite"
 )
 
@@ -33,7 +37,7 @@ const waitTimeout = 20 * time.Second
 // delivery engine, on loopback, with a receiver whose answer tests set.
 type harness struct {
 	t      testing.TB
-	store  *sqlite.Store
+	store  hookd.Store
 	api    *httpapi.Server
 	cipher *secrets.Cipher
 	ts     *httptest.Server
@@ -56,16 +60,23 @@ func (h *harness) replay(ctx context.Context, sourceID, requestID string) (strin
 
 type harnessOptions struct {
 	frameAncestors string
+	// postgres runs the harness on PostgreSQL (HOOKD_TEST_POSTGRES_URL,
+	// in a schema of the test's own) rather than SQLite.
+	postgres bool
 }
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{})
+	mk, err := secrets.GenerateKey()
 	if err != nil {
-		t.Fatalf("open store: %v", err)
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = st.Close() })
+	cipher, err := secrets.NewCipher(mk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, o, cipher)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	guard := delivery.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
 	eng := delivery.New(st, delivery.Config{Guard: guard, Schedule: []time.Duration{time.Hour}, Jitter: -1,
@@ -89,13 +100,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Cleanup(runner.Close)
 	h.api = httpapi.New(httpapi.Config{Store: st, Engine: eng, URLCheck: guard.CheckURL, Logger: quiet,
 		RetryJobsChangedFunc: runner.Wake, ReplayFunc: h.replay})
-	mk, err := secrets.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h.cipher, err = secrets.NewCipher(mk); err != nil {
-		t.Fatal(err)
-	}
+	h.cipher = cipher
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", h.api.Handler())
 	mux.Handle("/ui/", h.newUI(o))
@@ -103,6 +108,64 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Cleanup(h.ts.Close)
 	h.admin = httpapi.NewClient(h.ts.URL, key)
 	return h
+}
+
+// openStore opens the harness's store: SQLite in a temporary directory,
+// or PostgreSQL in a new schema.
+func openStore(t testing.TB, o harnessOptions, c *secrets.Cipher) hookd.Store {
+	t.Helper()
+	ctx := context.Background()
+	var (
+		st  hookd.Store
+		err error
+	)
+	if o.postgres {
+		st, err = postgres.Open(ctx, newSchema(t), postgres.Options{Cipher: c})
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{Cipher: c})
+	}
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// newSchema creates a schema in the test database, dropped when the test
+// ends, and returns a DSN that selects it. Without HOOKD_TEST_POSTGRES_URL
+// the test is skipped.
+func newSchema(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("HOOKD_TEST_POSTGRES_URL is not set: skipping the PostgreSQL tests")
+	}
+	name := "hookd_ui_test_" + strings.ToLower(hookd.NewID(""))
+	exec := func(sql string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Fatalf("connect to the test database: %v", err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec(`CREATE SCHEMA ` + name)
+	t.Cleanup(func() { exec(`DROP SCHEMA ` + name + ` CASCADE`) })
+	if !strings.HasPrefix(base, "postgres://") && !strings.HasPrefix(base, "postgresql://") {
+		return base + " search_path=" + name
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // newUI returns another dashboard over the same API and master key: as
