@@ -175,6 +175,9 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	p := b.signIn(h.key)
 	p = must(t, b.get(p.location), http.StatusOK)
+	if !strings.Contains(p.body, `"historyCacheSize":0`) {
+		t.Error("htmx may keep pages (and the secrets shown once) in sessionStorage")
+	}
 	for _, bad := range []string{"<script>", " style=", " onclick=", "hx-on", "http://", "https://"} {
 		if strings.Contains(p.body, bad) {
 			t.Errorf("page has %q: inline script or style, or an external reference", bad)
