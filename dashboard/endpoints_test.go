@@ -164,7 +164,10 @@ func TestEveryFormNeedsTheCSRFToken(t *testing.T) {
 	b := h.browser()
 	b.signIn(h.key)
 	id, _ := b.createEndpoint("default", h.recv.URL)
-	for _, path := range postRoutes(id) {
+	others := []string{"/ui/t/default/deliveries/retry", "/ui/t/default/events/evt_x/retry", "/ui/t/default/api-keys",
+		"/ui/t/default/api-keys/key_x/revoke", "/ui/t/default/sources/s/requests/req_x/replay",
+		"/ui/t/default/event-types", "/ui/t/default/event-types/a.b/edit"}
+	for _, path := range append(postRoutes(id), others...) {
 		for _, token := range []string{"", "forged"} {
 			p := b.post(path, url.Values{"csrf": {token}, "url": {h.recv.URL}, "since": {"2020-01-01T00:00"}}, false)
 			if p.status != http.StatusForbidden || !strings.Contains(p.body, "security token") {
@@ -177,6 +180,9 @@ func TestEveryFormNeedsTheCSRFToken(t *testing.T) {
 	}
 	if h.recv.got.Load() != 0 {
 		t.Error("a refused form sent a test event")
+	}
+	if keys, _, _ := h.admin.ListAPIKeys(context.Background(), httpapi.ListOptions{}); len(keys) != 1 {
+		t.Errorf("a refused form created an API key: %d keys", len(keys))
 	}
 	must(t, b.get("/ui/t/default/endpoints"), http.StatusOK) // still signed in
 }
