@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,6 +12,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/httpapi"
 )
 
 // browserTimeout bounds one browser flow: generous, for a busy 2-core
@@ -217,4 +221,38 @@ func TestBrowserPortalShowsOnlyItsTenant(t *testing.T) {
 		chromedp.Navigate(link.URL),
 		chromedp.WaitVisible(chromedp.Search(`//div[@class="problem" and contains(., "used already")]`)),
 	)
+}
+
+func TestBrowserAdminScreens(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.putTenant("acme")
+	_, err := h.admin.CreateEventType(context.Background(), httpapi.EventTypeInput{Name: "invoice.paid", Group: "billing",
+		Description: "An invoice was paid", Schema: json.RawMessage(`{"type":"object","properties":{"amount":{"type":"integer"}}}`),
+		Examples: []json.RawMessage{json.RawMessage(`{"amount":1200}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := chrome(t)
+	signInBrowser(t, ctx, h.ts.URL, h.key)
+	run(t, ctx, "the event catalog",
+		chromedp.Click(chromedp.Search(`//nav//a[text()="Event types"]`)),
+		chromedp.Click(chromedp.Search(`//td/a[text()="invoice.paid"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//pre[contains(., "1200")]`)),
+	)
+	screenshot(t, ctx, "event-type")
+	run(t, ctx, "create an API key",
+		chromedp.Click(chromedp.Search(`//nav//a[text()="API keys"]`)),
+		chromedp.SendKeys(chromedp.ID("name"), "deploys"),
+		chromedp.Click(button("Create key")),
+		chromedp.WaitVisible(chromedp.ID("new-key")),
+	)
+	key, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("new-key")))
+	if err != nil || !strings.HasPrefix(key, "hk_") {
+		t.Fatalf("new key = %q, %v", key, err)
+	}
+	screenshot(t, ctx, "api-keys")
+	if _, err := httpapi.NewClient(h.ts.URL, key).GetAPIKey(context.Background(), "key_none"); !hookd.IsNotFound(err) {
+		t.Errorf("the key shown does not work: %v", err)
+	}
 }
