@@ -25,6 +25,7 @@ type Store interface {
 	APIKeyStore
 	SecretStore
 	RetryJobStore
+	PortalTokenStore
 
 	// ChangeSeq returns a number that grows whenever a tenant, event type,
 	// endpoint or source changes, so that nodes can cheaply notice changes

@@ -50,6 +50,7 @@ type Config struct {
 	Metrics   Metrics   `yaml:"metrics"`
 	Log       Log       `yaml:"log"`
 	Retention Retention `yaml:"retention"`
+	UI        UI        `yaml:"ui"`
 
 	// StrictEventTypes refuses to publish an event whose type is not in
 	// the catalog (422 at /type). Default false: any type is accepted, and
@@ -225,6 +226,7 @@ func (c *Config) WithDefaults() *Config {
 	setDefault(&d.Log.Format, "text")
 	setDefault(&d.Retention.Events, hookd.Duration(720*time.Hour))
 	setDefault(&d.Retention.Requests, hookd.Duration(720*time.Hour))
+	d.UI.setDefaults()
 	return &d
 }
 

@@ -117,6 +117,9 @@ log:
 retention:
   events: 48h
   requests: 24h
+ui:
+  frame_ancestors: "'self' https://app.example.com"
+  session_ttl: 2h
 `
 
 func TestLoadYAML(t *testing.T) {
@@ -143,6 +146,7 @@ func TestLoadYAML(t *testing.T) {
 		Metrics:   Metrics{RequireKey: true},
 		Log:       Log{Level: "debug", Format: "json"},
 		Retention: Retention{Events: dur("48h"), Requests: dur("24h")},
+		UI:        UI{FrameAncestors: "'self' https://app.example.com", SessionTTL: dur("2h")},
 		file:      path,
 	}
 	equal(t, want, c)
@@ -342,6 +346,7 @@ func TestKeys(t *testing.T) {
 		"server.trusted_proxies", "tls.cert_file", "tls.key_file",
 		"metrics.require_key", "log.level", "log.format",
 		"retention.events", "retention.requests",
+		"ui.frame_ancestors", "ui.session_ttl",
 		"strict_event_types", "event_types", "sources",
 	}, Keys())
 	equal(t, "HOOKD_DELIVERY_RETRY_SCHEDULE", EnvName("delivery.retry_schedule"))

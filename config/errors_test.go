@@ -39,6 +39,7 @@ func TestYAMLErrors(t *testing.T) {
 		{"duplicate key", "addr: :1\nlog:\n  level: info\naddr: :2\n", []string{`:4: mapping key "addr" already defined at [1:1]`}},
 		{"two documents", "addr: :1\n---\naddr: :2\n", []string{`: expected one YAML document, found 2`}},
 		{"unknown alias", "addr: *nope\n", []string{`:1: unknown alias *nope`}},
+		{"frame ancestors with a directive", "ui:\n  frame_ancestors: \"'self'; script-src *\"\n", []string{`:2: ui.frame_ancestors: must be a CSP source list`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -87,6 +87,7 @@ func (c *Config) Validate() error {
 	add("log.format", oneOf(c.Log.Format, "text", "json"))
 	add("retention.events", positive(c.Retention.Events))
 	add("retention.requests", positive(c.Retention.Requests))
+	c.UI.validate(add)
 	return errors.Join(errs...)
 }
 

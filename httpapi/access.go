@@ -15,7 +15,7 @@ import (
 //	GET /v1/event-types[/{name}]            yes    yes (the catalog)      yes
 //	everything else (api-keys, sources,     yes    403                    GET/HEAD only
 //	event type writes, tenant create, list
-//	and delete, …)
+//	and delete, …/portal links, …)
 //
 // A tenant key naming another tenant gets the 404 of a tenant that does
 // not exist, so that it learns nothing of other tenants. Routes are
@@ -34,6 +34,8 @@ func routeAccess(pattern string) access {
 	method, path, _ := strings.Cut(pattern, " ")
 	const tenant = "/v1/tenants/{tenant}"
 	switch {
+	case path == tenant+"/portal": // links into the tenant's portal are made by the producer
+		return accessAdmin
 	case strings.HasPrefix(path, tenant+"/"):
 		return accessTenant
 	case path == tenant && method == http.MethodGet:

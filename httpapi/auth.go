@@ -84,6 +84,9 @@ func (s *Server) Authenticate(next http.Handler) http.Handler {
 // store's keyed hash and cached for keyCacheTTL. An expired key is 401. A
 // store failure fails closed (500).
 func (s *Server) authenticate(r *http.Request) (principal, error) {
+	if p, ok, err := callerOf(r.Context()); ok {
+		return p, err
+	}
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
 		return principal{}, errorf(hookd.EUNAUTHORIZED, "missing API key: send Authorization: Bearer <key>")

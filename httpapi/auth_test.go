@@ -211,12 +211,13 @@ func TestRoutesListsEveryRoute(t *testing.T) {
 		"POST /v1/sources/{id}/requests/{rid}/replay", "POST /v1/api-keys", "GET /v1/api-keys",
 		"GET /v1/api-keys/{id}", "DELETE /v1/api-keys/{id}", "POST /v1/tenants/{tenant}/endpoints/{id}/secret/reveal",
 		"GET /v1/tenants/{tenant}/deliveries", "POST /v1/tenants/{tenant}/deliveries/retry", "GET /v1/tenants/{tenant}/deliveries/retry/{id}",
+		"POST /v1/tenants/{tenant}/portal",
 	} {
 		if !slices.Contains(routes, want) {
 			t.Errorf("route %q missing from %v", want, routes)
 		}
 	}
-	if len(routes) != 39 {
-		t.Errorf("%d routes, want 39", len(routes))
+	if len(routes) != 40 {
+		t.Errorf("%d routes, want 40", len(routes))
 	}
 }

@@ -112,6 +112,10 @@ var apiOps = []apiOp{
 	{route: "GET /v1/tenants/{tenant}/deliveries/retry/{id}", id: "getRetryJob", tag: "deliveries",
 		summary: "Get the progress of a bulk retry", status: http.StatusOK, result: typeOf[RetryJob]()},
 
+	{route: "POST /v1/tenants/{tenant}/portal", id: "createPortalLink", tag: "tenants",
+		summary: "Make a single-use, short-lived link into the tenant's consumer portal (admin keys only)",
+		body:    typeOf[PortalInput](), status: http.StatusCreated, result: typeOf[PortalLink]()},
+
 	{route: "POST /v1/sources", id: "createSource", tag: "sources", summary: "Create an inbound source",
 		body: typeOf[Source](), status: http.StatusCreated, result: typeOf[Source]()},
 	{route: "GET /v1/sources", id: "listSources", tag: "sources", summary: "List sources by id",

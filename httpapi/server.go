@@ -156,6 +156,7 @@ func New(cfg Config) *Server {
 	s.deliveryRoutes()
 	s.sourceRoutes()
 	s.apiKeyRoutes()
+	s.portalRoutes()
 	s.handler = s.observe(s.limit(http.HandlerFunc(s.serveV1)))
 	return s
 }

@@ -85,6 +85,9 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 	if cfg.Metrics.RequireKey {
 		opts.MetricsAuth = api.Authenticate
 	}
+	if opts.UI, err = newDashboard(cfg, api, n.store, logger); err != nil {
+		return n, err
+	}
 	n.handler = newHandler(opts)
 	return n, nil
 }

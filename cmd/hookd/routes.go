@@ -24,6 +24,9 @@ type handlerOptions struct {
 	// OpenAPI serves GET /openapi.json and Docs GET /docs, without the
 	// API key. Nil: not served.
 	OpenAPI, Docs http.Handler
+	// UI serves the dashboard under /ui/, and GET / sends browsers there.
+	// Nil: not served.
+	UI http.Handler
 	// Registry is served on GET /metrics.
 	Registry *prometheus.Registry
 	// MetricsAuth, when set, guards GET /metrics.
@@ -62,6 +65,10 @@ func newHandler(o handlerOptions) http.Handler {
 	}
 	if o.Inbound != nil {
 		mux.Handle("/in/{id}", o.Inbound) // every method: the source answers 405 itself
+	}
+	if o.UI != nil {
+		mux.Handle("/ui/", o.UI)
+		mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	}
 	return problemRoutes(mux)
 }

@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Requests", testRequests},
 		{"APIKeys", testAPIKeys},
 		{"Shapes", testShapes},
+		{"PortalTokens", testPortalTokens},
+		{"PortalRedeemOnce", testPortalRedeemOnce},
 		{"Purge", testPurge},
 		{"Lifecycle", testLifecycle},
 		{"CheckWrite", testCheckWrite},
