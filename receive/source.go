@@ -32,6 +32,13 @@ type Options struct {
 	// NowFunc is the clock timestamps are checked against. Default
 	// time.Now.
 	NowFunc func() time.Time
+	// AuthenticateFunc, when set, runs after the spec's verifications and
+	// before the body is parsed (see AuthenticateFunc). Default none.
+	AuthenticateFunc AuthenticateFunc
+	// Budget bounds decompression across every source compiled with it,
+	// for Handler; a Server brings its own. Default none: each request is
+	// bounded only by max_decompressed.
+	Budget *Budget
 }
 
 // Source is a compiled source, ready to serve. It is immutable and safe
@@ -55,6 +62,9 @@ type Source struct {
 	publishes       []*publishDest
 	keepRejected    int
 	nowFunc         func() time.Time
+	path            string   // where a Server serves it
+	auth            verifier // the AuthenticateFunc, or nil
+	budget          *Budget  // Handler's decompression budget, or nil
 }
 
 // Compile parses and compiles a hookd source. Errors are EINVALID
@@ -79,11 +89,15 @@ func New(id string, spec *Spec, o Options) (*Source, error) {
 	if spec == nil {
 		spec = &Spec{}
 	}
-	s := &Source{id: id, spec: *spec, nowFunc: o.NowFunc, secretHeaders: map[string]bool{}}
+	s := &Source{id: id, spec: *spec, nowFunc: o.NowFunc, secretHeaders: map[string]bool{}, budget: o.Budget}
 	if s.nowFunc == nil {
 		s.nowFunc = time.Now
 	}
+	if o.AuthenticateFunc != nil {
+		s.auth = &goAuth{fn: o.AuthenticateFunc}
+	}
 	var fe fieldErrors
+	s.compilePath(&fe)
 	s.compileLimits(&fe)
 	s.compileVerify(&fe)
 	s.schemas = compileSchemas(spec.Schema, o, &fe)
@@ -98,6 +112,10 @@ func New(id string, spec *Spec, o Options) (*Source, error) {
 
 // ID returns the source's id.
 func (s *Source) ID() string { return s.id }
+
+// Path returns the path a Server serves the source at: its spec's path,
+// or /in/{id}.
+func (s *Source) Path() string { return s.path }
 
 // Spec returns the spec the source was compiled from.
 func (s *Source) Spec() Spec { return s.spec }

@@ -12,6 +12,10 @@ import (
 // field means its documented default. It reads from the JSON (or YAML)
 // members of a source with ParseSpec.
 type Spec struct {
+	// Path is where hookd serves the source: an absolute path such as
+	// "/", "/github" or "/acme/prod/plaid_transactions", unique among
+	// sources and outside hookd's own routes. Default "/in/{id}".
+	Path string `json:"path,omitempty"`
 	// Methods accepted. Default POST.
 	Methods []string `json:"methods,omitempty"`
 	// ContentTypes accepted, replacing the default: application/json and
