@@ -79,7 +79,7 @@ func (s *sender) request(ctx context.Context, t *task, tg *target, now time.Time
 	if tg.ep.Payload == hookd.PayloadRaw {
 		body = t.ev.Data
 	}
-	req, err := http.NewRequestWithContext(ctx, methodOf(t.ev), tg.ep.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, methodOf(t.ev), withQuery(tg.ep.URL, t.ev.Query), bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}

@@ -251,6 +251,7 @@ func (s *Source) compileHMAC(h *HMAC, ptr string, fe *fieldErrors) verifier {
 	if !validToken(v.header) {
 		fe.add(ptr+"/header", "is required: the header that carries the signature")
 	}
+	s.secretHeaders[strings.ToLower(v.header)] = true
 	if !validAlgorithm(v.alg) {
 		fe.add(ptr+"/algorithm", "must be sha1, sha256 or sha512")
 	}

@@ -180,6 +180,10 @@ type Publish struct {
 	// Type of the event: a name, or {"cel": "<expression>"} that yields
 	// one from the request.
 	Type TypeSpec `json:"type"`
+	// Data is what the event's data is: "body" (the JSON body, or a form
+	// as an object) or "message" (the whole message: {"body", "args",
+	// "headers", "user"}; see Message.MarshalJSON). Default "body".
+	Data string `json:"data,omitempty"`
 }
 
 // TypeSpec is an event type: a literal name, or a CEL expression.
