@@ -109,6 +109,9 @@ server:
   idle_timeout: 1m
   shutdown_timeout: 5s
   max_inflight: 100
+receive:
+  addr: 127.0.0.1:9091
+  decompress_budget: 64MiB
 metrics:
   require_key: true
 log:
@@ -140,6 +143,7 @@ func TestLoadYAML(t *testing.T) {
 			ReadHeaderTimeout: dur("2s"), ReadTimeout: dur("10s"), WriteTimeout: dur("11s"),
 			IdleTimeout: dur("1m"), ShutdownTimeout: dur("5s"), MaxInflight: 100,
 		},
+		Receive:   Receive{Addr: "127.0.0.1:9091", DecompressBudget: 64 << 20},
 		Metrics:   Metrics{RequireKey: true},
 		Log:       Log{Level: "debug", Format: "json"},
 		Retention: Retention{Events: dur("48h"), Requests: dur("24h")},
@@ -336,7 +340,7 @@ func TestKeys(t *testing.T) {
 		"delivery.max_concurrency", "delivery.disable_after", "delivery.max_body",
 		"server.read_header_timeout", "server.read_timeout", "server.write_timeout",
 		"server.idle_timeout", "server.shutdown_timeout", "server.max_inflight",
-		"metrics.require_key", "log.level", "log.format",
+		"receive.addr", "receive.decompress_budget", "metrics.require_key", "log.level", "log.format",
 		"retention.events", "retention.requests",
 		"strict_event_types", "event_types", "sources",
 	}, Keys())

@@ -77,6 +77,7 @@ func (c *Config) Validate() error {
 	add("server.idle_timeout", positive(s.IdleTimeout))
 	add("server.shutdown_timeout", positive(s.ShutdownTimeout))
 	add("server.max_inflight", positiveInt(s.MaxInflight))
+	c.validateReceive(add)
 	_, err = c.Log.SlogLevel()
 	add("log.level", err)
 	add("log.format", oneOf(c.Log.Format, "text", "json"))
@@ -98,6 +99,15 @@ func (c *Config) validateDelivery(add func(string, error)) {
 	add("delivery.disable_after", positive(d.DisableAfter))
 	if d.MaxBody <= 0 {
 		add("delivery.max_body", errors.New("must be positive"))
+	}
+}
+
+func (c *Config) validateReceive(add func(string, error)) {
+	if c.Receive.Addr != "" && c.Receive.Addr == c.Addr {
+		add("receive.addr", errors.New("must differ from addr: it is a listener of its own"))
+	}
+	if c.Receive.DecompressBudget < 1<<20 {
+		add("receive.decompress_budget", errors.New("must be at least 1MiB"))
 	}
 }
 

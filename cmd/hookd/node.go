@@ -26,6 +26,9 @@ type node struct {
 	engine  *delivery.Engine
 	catalog *catalog.Catalog
 	handler http.Handler
+	// receiveHandler serves the sources on receive.addr; nil when the
+	// sources are served by handler.
+	receiveHandler http.Handler
 	closers []func(context.Context) error // run in reverse order by close
 }
 
@@ -67,13 +70,16 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 	n.onClose(func(context.Context) error { stopPurge(); return nil })
 	go purgeLoop(purgeCtx, n.store, cfg.Retention, logger)
 
-	inbound := startInbound(ctx, n, sources, logger)
+	inbound := startInbound(ctx, n, sources, registry, logger)
 	api, err := newAPI(ctx, cfg, n, registry, logger, stderr, sourceHooks(sources, inbound, logger))
 	if err != nil {
 		return n, err
 	}
 	opts := handlerOptions{Store: n.store, API: api.Handler(), Inbound: inbound, Registry: registry, Logger: logger,
 		OpenAPI: api.OpenAPIHandler(), Docs: api.DocsHandler()}
+	if cfg.Receive.Addr != "" {
+		opts.Inbound, n.receiveHandler = nil, newReceiveHandler(inbound)
+	}
 	if cfg.Metrics.RequireKey {
 		opts.MetricsAuth = api.Authenticate
 	}

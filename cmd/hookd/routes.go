@@ -28,7 +28,9 @@ type handlerOptions struct {
 	// API serves everything under /v1/ and sees the full path
 	// ("/v1/tenants"). Nil: /v1/ is not served.
 	API http.Handler
-	// Inbound serves /in/{id}, without the API key. Nil: not served.
+	// Inbound serves the sources, each at its path (/in/{id} by default),
+	// without the API key: every path no other route takes. Nil: not
+	// served.
 	Inbound http.Handler
 	// OpenAPI serves GET /openapi.json and Docs GET /docs, without the
 	// API key. Nil: not served.
@@ -66,8 +68,22 @@ func newHandler(o handlerOptions) http.Handler {
 		mux.Handle("GET /docs", o.Docs)
 	}
 	if o.Inbound != nil {
-		mux.Handle("/in/{id}", o.Inbound) // every method: the source answers 405 itself
+		// Every method and every path the routes above do not take: the
+		// server answers 404 for a path no source has, 405 for a method
+		// the source does not accept.
+		mux.Handle("/", o.Inbound)
 	}
+	return mux
+}
+
+// newReceiveHandler routes the dedicated inbound listener: the sources
+// (a source at "/" owns the root) and GET /healthz.
+func newReceiveHandler(inbound http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("/", inbound)
 	return mux
 }
 

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/receive"
@@ -114,13 +116,15 @@ func startSources(ctx context.Context, n *node, logger *slog.Logger) (*receive.R
 
 // startInbound builds the server of /in/{id} and starts its request log.
 // It stops (logging what is queued) before the engine does.
-func startInbound(ctx context.Context, n *node, reg *receive.Registry, logger *slog.Logger) *receive.Server {
+func startInbound(ctx context.Context, n *node, reg *receive.Registry, metrics prometheus.Registerer, logger *slog.Logger) *receive.Server {
 	srv := receive.NewServer(receive.Config{
-		Registry:    reg,
-		Engine:      n.engine,
-		Store:       n.store,
-		Logger:      logger,
-		MaxInFlight: n.cfg.Server.MaxInflight,
+		Registry:         reg,
+		Engine:           n.engine,
+		Store:            n.store,
+		Logger:           logger,
+		MaxInFlight:      n.cfg.Server.MaxInflight,
+		DecompressBudget: int64(n.cfg.Receive.DecompressBudget),
+		Registerer:       metrics,
 	})
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
