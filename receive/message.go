@@ -149,4 +149,3 @@ func setValue(fv reflect.Value, s string) error {
 	}
 	return nil
 }
-

@@ -91,7 +91,6 @@ func (v *presetVerifier) verify(rc *reqCtx) *rejection {
 	return nil
 }
 
-
 func (v *presetVerifier) handshake(rc *reqCtx) (*handshake, *rejection) {
 	if v.p.handshake == nil {
 		return nil, nil

@@ -29,7 +29,7 @@ type node struct {
 	// receiveHandler serves the sources on receive.addr; nil when the
 	// sources are served by handler.
 	receiveHandler http.Handler
-	closers []func(context.Context) error // run in reverse order by close
+	closers        []func(context.Context) error // run in reverse order by close
 }
 
 // startNode opens the store, starts the engine and builds the handler.
