@@ -26,6 +26,9 @@ type rejection struct {
 	// cause is kept in the request log and the server log, never shown:
 	// the error of a failed authenticator, say.
 	cause string
+	// console is what a failed script printed, kept in the request log
+	// only.
+	console string
 	// answer, when set, is written as it is instead of a problem: an
 	// authenticator's HTTPError.
 	answer *HTTPError

@@ -177,8 +177,11 @@ func (s *Server) rejected(w http.ResponseWriter, r *http.Request, rc *reqCtx, re
 		reason += ": " + rej.cause
 	}
 	req := s.logRequest(r, rc, rej.status, rej.code, reason)
-	s.rec.log(req)
 	s.countRejected(rc.src.id, req)
+	if rej.console != "" {
+		req.Reason += "; console: " + rej.console
+	}
+	s.rec.log(req)
 }
 
 // receiveFailed answers a request the engine could not store: 503 when

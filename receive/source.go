@@ -192,14 +192,17 @@ func (s *Source) compileVerify(fe *fieldErrors) {
 
 func (s *Source) compileVerifier(e *Verify, ptr string, fe *fieldErrors) verifier {
 	kinds := 0
-	for _, set := range []bool{e.Provider != "", e.HMAC != nil, e.Basic != nil, e.Token != nil, e.IPAllow != nil, e.CEL != ""} {
+	for _, set := range []bool{e.Provider != "", e.HMAC != nil, e.Basic != nil, e.Token != nil, e.IPAllow != nil, e.CEL != "", e.Script != ""} {
 		if set {
 			kinds++
 		}
 	}
 	if kinds != 1 {
-		fe.add(ptr, "must have exactly one of provider, hmac, basic, token, ip_allow and cel")
+		fe.add(ptr, "must have exactly one of provider, hmac, basic, token, ip_allow, cel and script")
 		return nil
+	}
+	if e.Timeout != 0 && e.Script == "" {
+		fe.add(ptr+"/timeout", "goes with script")
 	}
 	if e.TrustedProxies != nil && e.IPAllow == nil {
 		fe.add(ptr+"/trusted_proxies", "goes with ip_allow")
@@ -220,6 +223,8 @@ func (s *Source) compileVerifier(e *Verify, ptr string, fe *fieldErrors) verifie
 	case e.IPAllow != nil:
 		s.trusted = append(s.trusted, parsePrefixes(e.TrustedProxies, ptr+"/trusted_proxies", fe)...)
 		return &ipVerifier{allow: parsePrefixes(e.IPAllow, ptr+"/ip_allow", fe)}
+	case e.Script != "":
+		return s.compileScript(e, ptr, fe)
 	}
 	return compileCELAuth(e.CEL, ptr+"/cel", fe)
 }

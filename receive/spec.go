@@ -73,8 +73,15 @@ type Verify struct {
 	TrustedProxies []string `json:"trusted_proxies,omitempty"`
 	// CEL is an authenticator in CEL over request.method, request.path,
 	// request.headers, request.query, request.body and request.remote_ip;
-	// false is 403.
+	// false is 403, a run-time error 500.
 	CEL string `json:"cel,omitempty"`
+	// Script is an authenticator in JavaScript that defines
+	// function authenticate(request) (see docs/receiving.md): true or
+	// {"user": …} accepts, false, null or undefined is 403, a thrown
+	// HTTPError is answered as it is, anything else is 500.
+	Script string `json:"script,omitempty"`
+	// Timeout bounds one run of Script. Default 100ms, at most 5s.
+	Timeout hookd.Duration `json:"timeout,omitempty"`
 }
 
 // HMAC is a generic HMAC signature check.
