@@ -134,10 +134,10 @@ func unsupportedEncoding(c string) *rejection {
 	return rej
 }
 
-// inflate decodes one coding of body, reading at most max+1 bytes. Its
-// output buffer grows by doubling, each new buffer reserved from res
+// inflate decodes one coding of body, reading at most limit+1 bytes.
+// Its output buffer grows by doubling, each new buffer reserved from res
 // before it is allocated; the decoder's own memory is reserved too.
-func inflate(coding string, body []byte, max int64, res *reservation) ([]byte, *rejection) {
+func inflate(coding string, body []byte, limit int64, res *reservation) ([]byte, *rejection) {
 	overhead := windowSize(coding, body)
 	if !res.take(overhead) {
 		return nil, overBudget()
@@ -148,40 +148,55 @@ func inflate(coding string, body []byte, max int64, res *reservation) ([]byte, *
 		return nil, corrupt(coding)
 	}
 	defer rc.Close()
-	first := min(int64(decodeChunk), max+1)
+	first := min(int64(decodeChunk), limit+1)
 	if !res.take(first) {
 		return nil, overBudget()
 	}
 	buf := make([]byte, 0, first)
+	var peek [512]byte
 	for {
-		if len(buf) == cap(buf) {
-			if int64(len(buf)) > max {
-				return nil, reject(http.StatusRequestEntityTooLarge, hookd.ETOOLARGE,
-					fmt.Sprintf("decompressed body is over max_decompressed (%d bytes)", max))
+		var n int
+		var err error
+		if len(buf) < cap(buf) {
+			n, err = rc.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+		} else {
+			// Full: read a little aside first, so that a body that ends
+			// exactly here does not grow the buffer for nothing.
+			n, err = rc.Read(peek[:])
+			if n > 0 {
+				var rej *rejection
+				if buf, rej = grow(buf, peek[:n], limit, res); rej != nil {
+					return nil, rej
+				}
 			}
-			next := min(2*int64(cap(buf)), max+1)
-			if !res.take(next) {
-				return nil, overBudget()
-			}
-			nb := make([]byte, len(buf), next)
-			copy(nb, buf)
-			res.give(int64(cap(buf)))
-			buf = nb
 		}
-		n, err := rc.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
 		if err == io.EOF {
-			break
+			return buf, nil
 		}
 		if err != nil {
 			return nil, corrupt(coding)
 		}
 	}
-	if int64(len(buf)) > max {
-		return nil, reject(http.StatusRequestEntityTooLarge, hookd.ETOOLARGE,
-			fmt.Sprintf("decompressed body is over max_decompressed (%d bytes)", max))
+}
+
+// grow doubles a full buffer (up to limit+1 bytes), reserving the new
+// one from res before it is made, and appends more to it: 413 when the
+// body passes limit, 503 when the budget has no room.
+func grow(buf, more []byte, limit int64, res *reservation) ([]byte, *rejection) {
+	tooBig := reject(http.StatusRequestEntityTooLarge, hookd.ETOOLARGE,
+		fmt.Sprintf("decompressed body is over max_decompressed (%d bytes)", limit))
+	if int64(len(buf)+len(more)) > limit {
+		return nil, tooBig
 	}
-	return buf, nil
+	next := min(max(2*int64(cap(buf)), int64(len(buf)+len(more))), limit)
+	if !res.take(next) {
+		return nil, overBudget()
+	}
+	nb := make([]byte, len(buf), next)
+	copy(nb, buf)
+	res.give(int64(cap(buf)))
+	return append(nb, more...), nil
 }
 
 // windowSize is the memory a decoder of coding holds besides its output:
