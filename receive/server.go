@@ -108,20 +108,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.cfg.Logger.Error("serve source", "path", r.URL.Path, "err", err)
 		}
-		s.metrics.requests.WithLabelValues("", strconv.Itoa(status)).Inc()
-		writeProblem(w, status, code, detail, nil, nil)
+		s.refused(w, "", r, status, code, detail)
 		return
 	}
 	select {
 	case s.sem <- struct{}{}:
 		defer func() { <-s.sem }()
 	default:
-		s.metrics.requests.WithLabelValues(src.id, "503").Inc()
 		w.Header().Set("Retry-After", "1")
-		writeProblem(w, http.StatusServiceUnavailable, hookd.EUNAVAILABLE, "hookd is saturated; retry later", nil, nil)
+		s.refused(w, src.id, r, http.StatusServiceUnavailable, hookd.EUNAVAILABLE, "hookd is saturated; retry later")
 		return
 	}
 	s.serve(w, r, src)
+}
+
+// refused answers a request that never reached a source's pipeline (no
+// source at its path, or the server saturated): counted and logged, not
+// kept in a request log.
+func (s *Server) refused(w http.ResponseWriter, sourceID string, r *http.Request, status int, code, detail string) {
+	writeProblem(w, status, code, detail, nil, nil)
+	s.metrics.requests.WithLabelValues(sourceID, strconv.Itoa(status)).Inc()
+	s.cfg.Logger.Info("inbound request rejected", "source", sourceID, "status", status, "reason", detail,
+		"path", r.URL.Path, "remote_ip", remoteAddr(r))
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, src *Source) {
