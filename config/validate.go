@@ -103,7 +103,7 @@ func (c *Config) validateDelivery(add func(string, error)) {
 }
 
 func (c *Config) validateReceive(add func(string, error)) {
-	if c.Receive.Addr != "" && c.Receive.Addr == c.Addr {
+	if c.Receive.Addr != "" && c.Receive.Addr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
 		add("receive.addr", errors.New("must differ from addr: it is a listener of its own"))
 	}
 	if c.Receive.DecompressBudget < 1<<20 {
