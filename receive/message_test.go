@@ -18,7 +18,7 @@ import (
 // log.
 func TestWholeMessage(t *testing.T) {
 	spec := `{"path": "/acme/prod/orders",
-	  "verify": [{"script": "function authenticate(r) { return r.headers['x-token'] === 't0k' ? {user: {client: 'acme'}} : false }"}],
+	  "verify": [{"script": "function authenticate(r) { return r.headers['x-token'] === 't0k' ? {user: {client: 'acme'}} : false }", "timeout": "2s"}],
 	  "destinations": [
 	    {"forward": {"url": "RECEIVER/fwd?from=hookd", "secret": "` + forwardSecret + `", "allow_private": true}},
 	    {"publish": {"type": "order.created", "data": "message"}}]}`
