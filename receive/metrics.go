@@ -49,9 +49,9 @@ func (s *Server) countAccepted(req *hookd.Request, outcome string) {
 
 // countRejected counts and logs (at info) a rejected request: source,
 // status and reason, never a header value or the body.
-func (s *Server) countRejected(sourceID string, req *hookd.Request) {
+func (s *Server) countRejected(sourceID string, req *hookd.Request, reason string) {
 	s.metrics.requests.WithLabelValues(sourceID, strconv.Itoa(req.Status)).Inc()
 	s.cfg.Logger.LogAttrs(context.Background(), slog.LevelInfo, "inbound request rejected",
 		slog.String("source", sourceID), slog.String("request", req.ID), slog.Int("status", req.Status),
-		slog.String("code", req.Code), slog.String("reason", req.Reason), slog.String("remote_ip", req.RemoteIP))
+		slog.String("code", req.Code), slog.String("reason", reason), slog.String("remote_ip", req.RemoteIP))
 }

@@ -3,6 +3,7 @@ package receive
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -185,7 +186,14 @@ func (s *Server) rejected(w http.ResponseWriter, r *http.Request, rc *reqCtx, re
 		reason += ": " + rej.cause
 	}
 	req := s.logRequest(r, rc, rej.status, rej.code, reason)
-	s.countRejected(rc.src.id, req)
+	line := rej.detail // without the violations, which may quote the body
+	if len(rej.fields) > 0 {
+		line += fmt.Sprintf(" (%d violations)", len(rej.fields))
+	}
+	if rej.cause != "" {
+		line += ": " + rej.cause
+	}
+	s.countRejected(rc.src.id, req, line)
 	if rej.console != "" {
 		req.Reason += "; console: " + rej.console
 	}
