@@ -107,7 +107,6 @@ func counterValue(reg *prometheus.Registry, source, outcome string) (float64, er
 	return 0, nil
 }
 
-
 // TestRequestLogHygiene: headers whose names hold a credential word, in
 // any case, and the source's own secret header are redacted; a rejected
 // request keeps at most 4 KiB of its body.
