@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookd/hookd/config"
 )
 
 var receiveListening = regexp.MustCompile(`msg=listening addr=(\S+) listener=receive.addr`)
@@ -90,4 +94,28 @@ func apiRaw(t *testing.T, client *http.Client, url, key string, body any) (int, 
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(out)
+}
+
+// TestConfigSourcePaths: two configured sources with one path are refused
+// with the line of the second; a path of hookd's own is refused too.
+func TestConfigSourcePaths(t *testing.T) {
+	dir := t.TempDir()
+	yaml := "sources:\n  - id: a\n    path: /hooks\n  - id: b\n    path: /hooks\n  - id: c\n    path: /metrics\n"
+	path := filepath.Join(dir, "hookd.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(config.LoadOptions{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = configSources(cfg)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{`hookd.yaml:5: sources[1]/path: /hooks is already the path of source "a"`, `hookd.yaml:7: sources[2]/path: /metrics is one of hookd's own routes`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
 }

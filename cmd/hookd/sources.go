@@ -23,29 +23,34 @@ import (
 func configSources(cfg *config.Config) ([]*hookd.Source, map[string]receive.Options, error) {
 	opts := receive.Options{SchemaFiles: true, Dir: filepath.Dir(cfg.File())}
 	var (
-		srcs []*hookd.Source
-		errs []error
-		seen = map[string]bool{}
-		byID = map[string]receive.Options{}
+		srcs  []*hookd.Source
+		errs  []error
+		seen  = map[string]bool{}
+		paths = map[string]string{} // path → id of the source served there
+		byID  = map[string]receive.Options{}
 	)
 	for _, it := range cfg.Sources {
 		src, err := sourceItem(it.JSON)
 		if err == nil {
 			err = src.Validate()
 		}
+		var c *receive.Source
 		if err == nil {
-			_, err = receive.Compile(src, opts)
+			c, err = receive.Compile(src, opts)
 		}
-		if err == nil && seen[src.ID] {
+		switch {
+		case err == nil && seen[src.ID]:
 			err = it.Errorf("/id", "source %q is declared twice", src.ID)
-		} else if err != nil {
+		case err == nil && paths[c.Path()] != "":
+			err = it.Errorf("/path", "%s is already the path of source %q", c.Path(), paths[c.Path()])
+		case err != nil:
 			err = it.Wrap(err)
 		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		seen[src.ID] = true
+		seen[src.ID], paths[c.Path()] = true, src.ID
 		byID[src.ID] = opts
 		srcs = append(srcs, src)
 	}
