@@ -2,7 +2,6 @@ package hookd
 
 import (
 	"encoding/json"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -38,14 +37,26 @@ type Secret struct {
 
 // Endpoint is a tenant's subscriber URL.
 type Endpoint struct {
-	ID             string
-	TenantID       string
-	URL            string
-	Description    string
-	EventTypes     []string // exact names, "prefix.*" wildcards, "*"; empty means all
-	Headers        map[string]string
-	Signature      SignatureConfig
-	Payload        string        // PayloadEnvelope ("" too) or PayloadRaw
+	ID          string
+	TenantID    string
+	URL         string
+	Description string
+	EventTypes  []string // exact names, "prefix.*" wildcards, "*"; empty means all
+	Headers     map[string]string
+	Signature   SignatureConfig
+	// Payload is PayloadEnvelope, PayloadRaw, PayloadTemplate (with
+	// Template), or "" for the engine's default (delivery.payload).
+	Payload  string
+	Template json.RawMessage // the payload template, a JSON value
+	// Transform is JavaScript defining function handler(w), run once per
+	// delivery before its first attempt; "" for none.
+	Transform string
+	// Filter is a CEL expression over event, tenant and endpoint that must
+	// be true for an event to be delivered; "" for none.
+	Filter string
+	// Method is the HTTP method of deliveries, one of the event types'
+	// methods; "" for the event type's default.
+	Method         string
 	Timeout        time.Duration // 0: the engine's default
 	RateLimit      float64       // requests per second; 0: unlimited
 	MaxConcurrency int           // attempts in flight; 0: the engine's default
@@ -68,6 +79,9 @@ const (
 	MaxEndpointTimeout = 5 * time.Minute
 	MaxRetrySchedule   = 50
 	MaxRetryDelay      = 7 * 24 * time.Hour
+	MaxEventTypes      = 256     // entries of event_types
+	MaxHeaders         = 64      // custom headers
+	MaxHeaderBytes     = 8 << 10 // custom headers' names and values together
 )
 
 // ActiveSecrets returns the secrets valid at now, newest first.
@@ -121,11 +135,12 @@ func ReservedHeader(name string) bool {
 func (e *Endpoint) Validate() error {
 	var fe fieldErrors
 	validateEndpointURL(&fe, e.URL)
-	for i, f := range e.EventTypes {
+	for i, f := range e.EventTypes[:min(len(e.EventTypes), MaxEventTypes)] {
 		if !validFilter(f) {
 			fe.add("/event_types/"+strconv.Itoa(i), "must be an event type name, a prefix wildcard such as invoice.*, or *")
 		}
 	}
+	e.validateCounts(&fe)
 	for name, v := range e.Headers {
 		p := "/headers/" + escapePointer(name)
 		switch {
@@ -138,6 +153,7 @@ func (e *Endpoint) Validate() error {
 		}
 	}
 	e.validateSignature(&fe)
+	e.validateShape(&fe)
 	e.validateLimits(&fe)
 	if len(e.Metadata) > 0 && !isJSONObject(e.Metadata) {
 		fe.add("/metadata", "must be a JSON object")
@@ -146,18 +162,26 @@ func (e *Endpoint) Validate() error {
 }
 
 func validateEndpointURL(fe *fieldErrors, raw string) {
-	u, err := url.Parse(raw)
-	switch {
-	case raw == "":
-		fe.add("/url", "is required")
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "":
-		fe.add("/url", "must be an absolute http or https URL")
-	case u.User != nil:
-		fe.add("/url", "must not carry credentials; use headers")
-	case u.Fragment != "":
-		fe.add("/url", "must not have a fragment")
-	case len(raw) > 2048:
-		fe.add("/url", "must be at most 2048 characters")
+	if msg := CheckURL(raw); msg != "" {
+		fe.add("/url", "%s", msg)
+	}
+}
+
+// validateCounts bounds the lists and maps of an endpoint: each of them is
+// held in memory by every node and consulted on every publish.
+func (e *Endpoint) validateCounts(fe *fieldErrors) {
+	if len(e.EventTypes) > MaxEventTypes {
+		fe.add("/event_types", "must have at most %d entries (it has %d); use a wildcard such as invoice.* or *", MaxEventTypes, len(e.EventTypes))
+	}
+	if len(e.Headers) > MaxHeaders {
+		fe.add("/headers", "must have at most %d headers (it has %d)", MaxHeaders, len(e.Headers))
+	}
+	n := 0
+	for name, v := range e.Headers {
+		n += len(name) + len(v)
+	}
+	if n > MaxHeaderBytes {
+		fe.add("/headers", "must hold at most %d bytes of names and values together (it holds %d)", MaxHeaderBytes, n)
 	}
 }
 
@@ -176,12 +200,28 @@ func (e *Endpoint) validateSignature(fe *fieldErrors) {
 	default:
 		fe.add("/signature/scheme", "must be standard-webhooks or hmac-sha256")
 	}
-	switch e.Payload {
-	case "", PayloadEnvelope, PayloadRaw:
-	default:
-		fe.add("/payload", "must be envelope or raw")
+}
+
+// validateShape checks the payload, the method and the sizes of the
+// transform and filter; compiling those two is the job of their packages.
+func (e *Endpoint) validateShape(fe *fieldErrors) {
+	*fe = append(*fe, PayloadOf(e).Validate("/payload")...)
+	if e.Method != "" && !ValidMethod(e.Method) {
+		fe.add("/method", "must be one of %s", strings.Join(Methods, ", "))
+	}
+	if len(e.Transform) > MaxTransformSize {
+		fe.add("/transform", "must be at most %d bytes", MaxTransformSize)
+	}
+	if len(e.Filter) > MaxFilterSize {
+		fe.add("/filter", "must be at most %d bytes", MaxFilterSize)
 	}
 }
+
+// Limits on the code of transforms and filters.
+const (
+	MaxTransformSize = 64 << 10
+	MaxFilterSize    = 4 << 10
+)
 
 func (e *Endpoint) validateLimits(fe *fieldErrors) {
 	if e.Timeout < 0 || e.Timeout > MaxEndpointTimeout {
@@ -212,6 +252,9 @@ func validFilter(f string) bool {
 	}
 	return ValidEventTypeName(f)
 }
+
+// ValidHeaderName reports whether name is an RFC 9110 token.
+func ValidHeaderName(name string) bool { return validHeaderName(name) }
 
 // validHeaderName reports whether name is an RFC 9110 token.
 func validHeaderName(name string) bool {

@@ -121,3 +121,15 @@ type NodeRegistry interface {
 	// counting it at their next heartbeat.
 	Leave(ctx context.Context, node string) error
 }
+
+// TransformResult is what an endpoint's transform made of a sample event:
+// the request it would send, or the error it would record.
+type TransformResult struct {
+	Payload  json.RawMessage   // the body, as JSON; nil when the method carries none or on error
+	Headers  map[string]string // headers the transform added
+	Method   string
+	Cancel   bool
+	Logs     string
+	Error    string // "transform: …" when it failed
+	Duration time.Duration
+}

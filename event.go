@@ -3,8 +3,10 @@ package hookd
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -16,9 +18,11 @@ type EventType struct {
 	Schema      json.RawMessage   // JSON Schema 2020-12 for the event's data, or nil
 	Examples    []json.RawMessage // example data values
 	Deprecated  bool
-	Method      string // HTTP method of deliveries; "" means POST
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Methods are the HTTP methods deliveries of the type may use; the
+	// first is the default. Empty means POST.
+	Methods   []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 var eventTypePattern = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
@@ -47,12 +51,37 @@ func (t *EventType) Validate() error {
 			fe.add("/examples/"+strconv.Itoa(i), "must be JSON")
 		}
 	}
-	switch t.Method {
-	case "", "POST", "PUT", "PATCH":
-	default:
-		fe.add("/method", "must be POST, PUT or PATCH")
+	seen := map[string]bool{}
+	for i, m := range t.Methods {
+		if !ValidMethod(m) {
+			fe.add("/methods/"+strconv.Itoa(i), "must be one of %s", strings.Join(Methods, ", "))
+		} else if seen[m] {
+			fe.add("/methods/"+strconv.Itoa(i), "is listed twice")
+		}
+		seen[m] = true
 	}
 	return fe.err("event type")
+}
+
+// Method returns the default HTTP method of the type's deliveries.
+func (t *EventType) Method() string {
+	if len(t.Methods) == 0 {
+		return http.MethodPost
+	}
+	return t.Methods[0]
+}
+
+// AllowsMethod reports whether deliveries of the type may use m.
+func (t *EventType) AllowsMethod(m string) bool {
+	if len(t.Methods) == 0 {
+		return m == http.MethodPost
+	}
+	for _, v := range t.Methods {
+		if v == m {
+			return true
+		}
+	}
+	return false
 }
 
 // Event is one published occurrence. Payload holds the exact bytes sent to
@@ -118,12 +147,13 @@ const (
 	StatusFailed    = "failed"    // the last attempt failed and a retry is scheduled
 	StatusSucceeded = "succeeded" // an attempt got a 2xx
 	StatusDead      = "dead"      // schedule exhausted, or the endpoint disabled or gone
+	StatusCancelled = "cancelled" // the endpoint's transform cancelled it; nothing was sent
 )
 
 // ValidDeliveryStatus reports whether s is a delivery state.
 func ValidDeliveryStatus(s string) bool {
 	switch s {
-	case StatusPending, StatusFailed, StatusSucceeded, StatusDead:
+	case StatusPending, StatusFailed, StatusSucceeded, StatusDead, StatusCancelled:
 		return true
 	}
 	return false
@@ -141,8 +171,24 @@ type Delivery struct {
 	LastAttemptAt time.Time // zero before the first attempt
 	LeaseOwner    string    // node holding the delivery, "" when free
 	LeaseUntil    time.Time // when the lease lapses
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Shape is what is sent when it is not the event's Payload with the
+	// method of the endpoint or the event: nil for that common case.
+	Shape     *Shape
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Shape is a delivery's own request, stored with it so that every attempt
+// sends and signs the same bytes.
+type Shape struct {
+	// Body is the request body; nil with DataOnly means the event's Data.
+	Body     []byte
+	DataOnly bool              // a raw endpoint: the event's Data is the body
+	Method   string            // "" : the endpoint's or the event type's
+	Headers  map[string]string // added to the endpoint's (a transform's)
+	// Transformed says the endpoint's transform made this shape, so it
+	// does not run again.
+	Transformed bool
 }
 
 // Attempt is one HTTP try of a delivery.
@@ -160,6 +206,7 @@ type Attempt struct {
 	ResponseStatus int               // 0 when no response was read
 	ResponseBody   []byte            // the first MaxResponseBody bytes
 	Error          string            // network or policy error, "" on a response
+	Logs           string            // console output of the transform, if one ran
 }
 
 // MaxResponseBody is how much of a response body an Attempt keeps.

@@ -218,10 +218,16 @@ func TestValidateNames(t *testing.T) {
 			t.Errorf("ValidSourceID(%q) = %v", id, got)
 		}
 	}
-	et := &hookd.EventType{Name: "a.b", Method: "GET", Examples: []json.RawMessage{json.RawMessage(`{`)}}
+	et := &hookd.EventType{Name: "a.b", Methods: []string{"FETCH", "GET", "GET"}, Examples: []json.RawMessage{json.RawMessage(`{`)}}
 	fields := hookd.ErrorFields(et.Validate())
-	if len(fields) != 2 {
-		t.Fatalf("EventType.Validate fields = %+v, want method and example", fields)
+	if len(fields) != 3 || fields[1].Pointer != "/methods/0" || fields[2].Pointer != "/methods/2" {
+		t.Fatalf("EventType.Validate fields = %+v, want an example, an unknown and a repeated method", fields)
+	}
+	for _, m := range hookd.Methods {
+		et := &hookd.EventType{Name: "a.b", Methods: []string{m}}
+		if err := et.Validate(); err != nil || et.Method() != m || !et.AllowsMethod(m) {
+			t.Errorf("method %s: %v", m, err)
+		}
 	}
 }
 

@@ -58,3 +58,20 @@ type Request struct {
 	// value), nil when none did.
 	User json.RawMessage
 }
+
+// SourceSecretPointers lists where a source's spec carries secrets, as
+// JSON Pointers in which "*" stands for any array index: the secrets of
+// provider presets and of generic HMAC checks, basic-auth passwords,
+// shared tokens and the secrets that sign forwarded requests. The REST API
+// never shows them (see package httpapi).
+func SourceSecretPointers() []string {
+	return []string{
+		"/verify/*/secret",
+		"/verify/*/secrets",
+		"/verify/*/hmac/secret",
+		"/verify/*/hmac/secrets",
+		"/verify/*/basic/password",
+		"/verify/*/token/value",
+		"/destinations/*/forward/secret",
+	}
+}

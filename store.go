@@ -23,6 +23,8 @@ type Store interface {
 	LeaseStore
 	SourceStore
 	APIKeyStore
+	SecretStore
+	RetryJobStore
 
 	// ChangeSeq returns a number that grows whenever a tenant, event type,
 	// endpoint or source changes, so that nodes can cheaply notice changes
@@ -31,7 +33,8 @@ type Store interface {
 
 	// Purge deletes what is older than the given times: events whose
 	// deliveries have all ended (succeeded or dead) with their deliveries and
-	// attempts, inbound requests, and idempotency keys. A zero time skips
+	// attempts, and bulk retries that ended (EventsBefore); inbound
+	// requests; and idempotency keys. A zero time skips
 	// that kind. It returns how many rows it deleted.
 	Purge(ctx context.Context, p Purge) (int64, error)
 
@@ -171,6 +174,8 @@ type EventStore interface {
 	ListEvents(ctx context.Context, f EventFilter) ([]*Event, string, error)
 	GetDelivery(ctx context.Context, id string) (*Delivery, error)
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, string, error)
+	// CountDeliveries counts the deliveries f selects; f.Page is ignored.
+	CountDeliveries(ctx context.Context, f DeliveryFilter) (int64, error)
 	ListAttempts(ctx context.Context, f AttemptFilter) ([]*Attempt, string, error)
 	// GetIdempotencyKey returns the live key, or ENOTFOUND when there is
 	// none created after notBefore.
@@ -216,22 +221,37 @@ type SourceStore interface {
 	PruneRejected(ctx context.Context, sourceID string, keep int) (int64, error)
 }
 
-// APIKeyStore keeps API keys, hashed.
+// APIKeyStore keeps API keys. A key itself is never stored: only its keyed
+// hash (HMAC-SHA256 under a random hashing key that the store keeps sealed
+// under its master key), by which it is found.
 type APIKeyStore interface {
-	CreateAPIKey(ctx context.Context, k *APIKey) error
-	// APIKeyByHash returns the key with that hash, or ENOTFOUND.
-	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// CreateAPIKey stores k with the keyed hash of secret, the key as its
+	// holder sends it. An empty ID gets a new one and a zero CreatedAt
+	// becomes now; both are set on k. A secret already stored is
+	// ECONFLICT.
+	CreateAPIKey(ctx context.Context, k *APIKey, secret string) error
+	// APIKeyBySecret returns the key whose secret this is, or ENOTFOUND.
+	// The stored hash is compared in constant time. It does not check
+	// expiry: see APIKey.Expired.
+	APIKeyBySecret(ctx context.Context, secret string) (*APIKey, error)
+	GetAPIKey(ctx context.Context, id string) (*APIKey, error)
+	// ListAPIKeys lists every key, newest first.
 	ListAPIKeys(ctx context.Context) ([]*APIKey, error)
+	// DeleteAPIKey revokes a key, or fails with ENOTFOUND.
 	DeleteAPIKey(ctx context.Context, id string) error
+	// TouchAPIKey moves the key's LastUsedAt forward to at (never back);
+	// a key that is gone is ENOTFOUND.
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
 }
 
-// APIKey is a credential for the REST API. Only its SHA-256 hash is kept.
-type APIKey struct {
-	ID        string
-	Name      string
-	Hash      []byte // SHA-256 of the key
-	Prefix    string // the first characters of the key, to recognise it
-	CreatedAt time.Time
+// SecretStore re-encrypts the secrets a store keeps at rest: endpoint
+// secrets, source specs and the API-key hashing key.
+type SecretStore interface {
+	// ResealSecrets seals again, under the store's current master key,
+	// every secret sealed under another key (or left in clear by an
+	// earlier version), and returns how many values it rewrote. It is
+	// safe to run while other nodes serve, provided they accept both keys.
+	ResealSecrets(ctx context.Context) (int, error)
 }
 
 // Batch is one transaction's worth of writes, gathered by a group commit.
@@ -294,6 +314,9 @@ type DeliveryUpdate struct {
 	// Release frees the lease; otherwise the lease runs until LeaseUntil.
 	Release    bool
 	LeaseUntil time.Time
+	// Shape, when set, replaces the delivery's shape (a transform's
+	// result, stored so that retries send the same request).
+	Shape *Shape
 }
 
 // Claim says what ClaimDeliveries takes.
@@ -325,6 +348,10 @@ type DeliveryFilter struct {
 	EventID    string
 	EndpointID string
 	Status     string
+	Statuses   []string  // any of these states (with Status: both apply)
+	EventTypes []string  // deliveries of events of any of these types
+	Since      time.Time // created at or after
+	Until      time.Time // created before
 	Page
 }
 
@@ -338,13 +365,22 @@ type AttemptFilter struct {
 }
 
 // RequeueFilter selects failed and dead deliveries to send again. TenantID
-// is required; EndpointID or EventID narrows; Since bounds the deliveries'
-// creation time.
+// is required; the other fields narrow, empty ones do not filter. Since
+// and Until bound the deliveries' creation time.
 type RequeueFilter struct {
 	TenantID   string
 	EndpointID string
 	EventID    string
-	Since      time.Time
+	Since      time.Time // created at or after
+	Until      time.Time // created before
+	Statuses   []string  // only these of failed and dead
+	EventTypes []string  // only deliveries of events of these types
+	// Before, when set, takes only deliveries whose id sorts before it;
+	// with Limit, a bulk retry walks a large selection down by id.
+	Before string
+	// Limit, when above 0, takes at most that many deliveries, highest
+	// ids first.
+	Limit int
 }
 
 // RequestFilter selects inbound requests of a source.

@@ -38,3 +38,13 @@ func isJSONObject(b []byte) bool {
 	var m map[string]json.RawMessage
 	return json.Unmarshal(b, &m) == nil && m != nil
 }
+
+// TenantNotFound is the ENOTFOUND of a missing tenant. Its message says
+// how to create one, since a new user meets it when publishing to a
+// tenant nobody created yet.
+func TenantNotFound(id string) *Error {
+	if !ValidTenantID(id) {
+		return Errorf(ENOTFOUND, "tenant %q not found", id)
+	}
+	return Errorf(ENOTFOUND, "tenant %q not found: create it with PUT /v1/tenants/%s (or `hookd tenants create %s`)", id, id, id)
+}

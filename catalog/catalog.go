@@ -53,6 +53,9 @@ type entry struct {
 	t      *hookd.EventType
 	schema *Schema // nil: any JSON
 	err    error   // a stored schema that does not compile
+	// declErr is what is wrong with a Go declaration (Type); New and Add
+	// return it.
+	declErr error
 }
 
 // brokenSchema is the error of a publish of a type whose stored schema
@@ -105,6 +108,9 @@ func (c *Catalog) Add(defs ...Definer) error {
 	}
 	for _, d := range defs {
 		for _, t := range d.definitions() {
+			if t.declErr != nil {
+				return t.declErr
+			}
 			if next.types[t.t.Name] != nil {
 				return fmt.Errorf("catalog: event type %q is declared twice", t.t.Name)
 			}
@@ -244,7 +250,10 @@ func (c *Catalog) Check(ctx context.Context, eventType string, data []byte) (str
 			return "", err
 		}
 	}
-	return e.t.Method, nil
+	if len(e.t.Methods) == 0 {
+		return "", nil
+	}
+	return e.t.Methods[0], nil
 }
 
 // unknown is the verdict on a type that is not in the catalog.

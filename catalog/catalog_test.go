@@ -80,7 +80,7 @@ func TestCheck(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store := newMemStore(
-		&hookd.EventType{Name: "invoice.paid", Schema: amountSchema, Method: "PUT"},
+		&hookd.EventType{Name: "invoice.paid", Schema: amountSchema, Methods: []string{"PUT", "GET"}},
 		&hookd.EventType{Name: "any.thing"},
 	)
 	c, err := Open(ctx, store)

@@ -36,6 +36,9 @@ type DocsPage struct {
 	// Types are the event types, in any order: the page sorts them by
 	// group, then name.
 	Types []*hookd.EventType
+	// Payload is what deliveries send (delivery.payload): the example
+	// deliveries are rendered through it. Default: the envelope.
+	Payload hookd.PayloadSpec
 }
 
 // docsGroup is one group of the page.
@@ -66,7 +69,7 @@ func WriteDocs(w io.Writer, p DocsPage) error {
 	})
 	var groups []docsGroup
 	for _, t := range types {
-		dt, err := docsTypeOf(t, p.UserAgent)
+		dt, err := docsTypeOf(t, p.UserAgent, p.Payload)
 		if err != nil {
 			return err
 		}
@@ -95,8 +98,8 @@ func ungrouped(t *hookd.EventType) int {
 	return 0
 }
 
-func docsTypeOf(t *hookd.EventType, userAgent string) (docsType, error) {
-	dt := docsType{EventType: t, Method: methodOf(t)}
+func docsTypeOf(t *hookd.EventType, userAgent string, payload hookd.PayloadSpec) (docsType, error) {
+	dt := docsType{EventType: t, Method: t.Method()}
 	if len(t.Schema) > 0 {
 		var b bytes.Buffer
 		if err := json.Indent(&b, t.Schema, "", "  "); err != nil {
@@ -108,9 +111,12 @@ func docsTypeOf(t *hookd.EventType, userAgent string) (docsType, error) {
 	if len(t.Examples) > 0 {
 		data = t.Examples[0]
 	}
-	body, err := ExamplePayload(t.Name, data)
+	body, err := ExampleBody(t.Name, data, payload)
 	if err != nil {
 		return dt, fmt.Errorf("event type %s: %w", t.Name, err)
+	}
+	if !hookd.MethodHasBody(dt.Method) {
+		body = nil
 	}
 	sig, err := signature.Sign(ExampleSecret, ExampleEventID, ExampleTime, body)
 	if err != nil {
@@ -135,12 +141,13 @@ func (c *Catalog) DocsHandler(title, userAgent string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		types, err := c.EventTypes(r.Context())
 		if err != nil {
-			http.Error(w, "the event catalog is unavailable", http.StatusServiceUnavailable)
+			w.Header().Set("Retry-After", "1")
+			writeProblem(w, http.StatusServiceUnavailable, hookd.EUNAVAILABLE, "the event catalog is unavailable")
 			return
 		}
 		var b bytes.Buffer
 		if err := WriteDocs(&b, DocsPage{Title: title, UserAgent: userAgent, Types: types}); err != nil {
-			http.Error(w, "cannot render the event catalog", http.StatusInternalServerError)
+			writeProblem(w, http.StatusInternalServerError, hookd.EINTERNAL, "cannot render the event catalog")
 			return
 		}
 		h := w.Header()
@@ -151,4 +158,17 @@ func (c *Catalog) DocsHandler(title, userAgent string) http.Handler {
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 		_, _ = w.Write(b.Bytes())
 	})
+}
+
+// writeProblem answers an error of the docs page as problem+json, as
+// every error hookd answers.
+func writeProblem(w http.ResponseWriter, status int, code, detail string) {
+	b, _ := json.Marshal(map[string]any{
+		"type": hookd.ProblemType(code), "title": http.StatusText(status), "status": status,
+		"detail": detail, "code": code,
+	})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
 }

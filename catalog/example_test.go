@@ -18,6 +18,7 @@ import (
 	"github.com/hookd/hookd/catalog"
 	"github.com/hookd/hookd/catalog/openapi"
 	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/store/sqlite"
 )
@@ -184,7 +185,7 @@ func exampleServer(ctx context.Context) (url, key string, stop func()) {
 		panic(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	loopback := delivery.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	loopback := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
 	engine := delivery.New(store, delivery.Config{Guard: loopback, Logger: quiet, Check: cat.Check})
 	if err := engine.Start(ctx); err != nil {
 		panic(err)

@@ -42,9 +42,16 @@ func Example(data any) Option {
 // Deprecated marks the event type deprecated in its documentation.
 func Deprecated() Option { return func(o *typeOptions) { o.t.Deprecated = true } }
 
-// Method sets the HTTP method of deliveries: POST (the default), PUT or
-// PATCH.
-func Method(method string) Option { return func(o *typeOptions) { o.t.Method = method } }
+// Method sets the HTTP method of deliveries: GET, POST (the default),
+// PUT, PATCH, DELETE, HEAD, OPTIONS or TRACE. HEAD and TRACE deliveries
+// carry no body.
+func Method(method string) Option { return Methods(method) }
+
+// Methods sets the HTTP methods deliveries may use; the first is the
+// default, and an endpoint may choose another of them.
+func Methods(methods ...string) Option {
+	return func(o *typeOptions) { o.t.Methods = append([]string(nil), methods...) }
+}
 
 // InGroup sets the group the type is documented under; Group does it for
 // several types.
@@ -58,27 +65,41 @@ func WithSchema(schema json.RawMessage) Option {
 
 // Type declares the event type name whose data is a T, with a JSON Schema
 // derived from T by reflection (see Reflector for the rules). It is meant
-// for package-level declarations, like regexp.MustCompile: it panics when
-// name is not a valid event type name, when T cannot be described, or
-// when an example does not match the schema.
+// for package-level declarations. A bad declaration (a name that is not a
+// valid event type name, a T that cannot be described, an unknown method,
+// an example that does not match the schema) is kept with the type and
+// returned by New, Add and Err; MustType panics instead.
 //
 //	var PaymentCreated = catalog.Type[Payment]("payment.created",
 //		catalog.Description("A payment was created."))
 func Type[T any](name string, opts ...Option) *TypeOf[T] {
 	t, err := newType[T](name, opts)
 	if err != nil {
+		return &TypeOf[T]{e: &entry{t: &hookd.EventType{Name: name}, declErr: err}}
+	}
+	return t
+}
+
+// MustType is Type for declarations that must be right, like
+// regexp.MustCompile: it panics on a bad declaration.
+func MustType[T any](name string, opts ...Option) *TypeOf[T] {
+	t := Type[T](name, opts...)
+	if err := t.Err(); err != nil {
 		panic(err)
 	}
 	return t
 }
+
+// Err returns what is wrong with the declaration, nil when it is sound.
+func (t *TypeOf[T]) Err() error { return t.e.declErr }
 
 func newType[T any](name string, opts []Option) (*TypeOf[T], error) {
 	o := typeOptions{t: hookd.EventType{Name: name}}
 	for _, f := range opts {
 		f(&o)
 	}
-	if o.t.Method == http.MethodPost {
-		o.t.Method = ""
+	if len(o.t.Methods) == 1 && o.t.Methods[0] == http.MethodPost {
+		o.t.Methods = nil
 	}
 	raw := o.schema
 	if raw == nil {

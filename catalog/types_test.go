@@ -28,29 +28,51 @@ func TestTypeOf(t *testing.T) {
 	if InvoicePaid.Name() != "invoice.paid" || InvoicePaid.String() != "invoice.paid" {
 		t.Error("Name")
 	}
-	if InvoiceVoided.EventType().Method != "PUT" || !InvoiceVoided.EventType().Deprecated {
+	if InvoiceVoided.EventType().Method() != "PUT" || !InvoiceVoided.EventType().Deprecated {
 		t.Errorf("options not applied: %+v", InvoiceVoided.EventType())
 	}
 }
 
-func TestTypePanics(t *testing.T) {
+func TestBadDeclarations(t *testing.T) {
 	t.Parallel()
-	tests := map[string]func(){
-		"bad name":          func() { catalog.Type[Invoice]("not a name") },
-		"unsupported type":  func() { catalog.Type[struct{ C chan int }]("a.b") },
-		"example mismatch":  func() { catalog.Type[Invoice]("a.b", catalog.Example(map[string]int{"amount": 1})) },
-		"bad method":        func() { catalog.Type[Invoice]("a.b", catalog.Method("GET")) },
-		"bad custom schema": func() { catalog.Type[Invoice]("a.b", catalog.WithSchema(json.RawMessage(`{"type":1}`))) },
+	tests := map[string]func() catalog.Definer{
+		"bad name":         func() catalog.Definer { return catalog.Type[Invoice]("not a name") },
+		"unsupported type": func() catalog.Definer { return catalog.Type[struct{ C chan int }]("a.b") },
+		"example mismatch": func() catalog.Definer {
+			return catalog.Type[Invoice]("a.b", catalog.Example(map[string]int{"amount": 1}))
+		},
+		"bad method":      func() catalog.Definer { return catalog.Type[Invoice]("a.b", catalog.Method("FETCH")) },
+		"repeated method": func() catalog.Definer { return catalog.Type[Invoice]("a.b", catalog.Methods("GET", "GET")) },
+		"bad custom schema": func() catalog.Definer {
+			return catalog.Type[Invoice]("a.b", catalog.WithSchema(json.RawMessage(`{"type":1}`)))
+		},
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) {
+			if c, err := catalog.New(f()); err == nil || c != nil {
+				t.Fatalf("New = %v, %v; want an error", c, err)
+			}
 			defer func() {
 				if recover() == nil {
-					t.Error("Type did not panic")
+					t.Error("MustType did not panic")
 				}
 			}()
-			f()
+			_ = catalog.MustType[Invoice]("not a name", catalog.Method("FETCH"))
 		})
+	}
+}
+
+func TestMethods(t *testing.T) {
+	t.Parallel()
+	for _, m := range hookd.Methods {
+		typ := catalog.MustType[Invoice]("a.b", catalog.Method(m))
+		if got := typ.EventType().Method(); got != m {
+			t.Errorf("Method(%s) = %s", m, got)
+		}
+	}
+	multi := catalog.MustType[Invoice]("a.c", catalog.Methods("GET", "POST"))
+	if et := multi.EventType(); et.Method() != "GET" || !et.AllowsMethod("POST") || et.AllowsMethod("PUT") {
+		t.Errorf("Methods(GET, POST) = %v", et.Methods)
 	}
 }
 

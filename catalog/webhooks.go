@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -56,6 +57,15 @@ func (c *Catalog) AddWebhooks(doc *openapi.Document) error {
 // webhook-signature headers; the type's examples as whole envelopes;
 // its group as a tag; and deprecated.
 func AddWebhooks(doc *openapi.Document, types []*hookd.EventType) error {
+	return AddWebhooksShaped(doc, types, hookd.PayloadSpec{})
+}
+
+// AddWebhooksShaped is AddWebhooks for deliveries whose body is payload
+// (the delivery.payload setting): the envelope, the data alone, or a
+// template, whose shape becomes each webhook's request body (event.data
+// has the type's schema; ids and timestamps are strings) and through
+// which the examples are rendered.
+func AddWebhooksShaped(doc *openapi.Document, types []*hookd.EventType, payload hookd.PayloadSpec) error {
 	if doc.Webhooks == nil {
 		doc.Webhooks = map[string]*openapi.PathItem{}
 	}
@@ -65,12 +75,23 @@ func AddWebhooks(doc *openapi.Document, types []*hookd.EventType) error {
 		groups[t.Name] = true
 	}
 	for _, t := range types {
-		op, err := webhookOperation(doc, t)
+		op, err := webhookOperation(doc, t, payload)
 		if err != nil {
 			return err
 		}
 		item := &openapi.PathItem{}
-		item.Set(methodOf(t), op)
+		for _, m := range methodsOf(t) {
+			mop := *op
+			if m != t.Method() {
+				mop.OperationID = op.OperationID + "." + strings.ToLower(m)
+			}
+			if !hookd.MethodHasBody(m) {
+				mop.RequestBody = nil
+				mop.Description = strings.TrimSpace(op.Description + "\n\n" + m +
+					" deliveries carry no body; the signature covers the empty body.")
+			}
+			item.Set(m, &mop)
+		}
 		doc.Webhooks[t.Name] = item
 		if t.Group != "" && !groups[t.Group] {
 			groups[t.Group] = true
@@ -80,15 +101,16 @@ func AddWebhooks(doc *openapi.Document, types []*hookd.EventType) error {
 	return nil
 }
 
-func methodOf(t *hookd.EventType) string {
-	if t.Method == "" {
-		return http.MethodPost
+// methodsOf returns the methods deliveries of t may use, the default first.
+func methodsOf(t *hookd.EventType) []string {
+	if len(t.Methods) == 0 {
+		return []string{http.MethodPost}
 	}
-	return t.Method
+	return t.Methods
 }
 
 // webhookOperation describes the request hookd sends for type t.
-func webhookOperation(doc *openapi.Document, t *hookd.EventType) (*openapi.Operation, error) {
+func webhookOperation(doc *openapi.Document, t *hookd.EventType, payload hookd.PayloadSpec) (*openapi.Operation, error) {
 	data := json.RawMessage(`{"description":"Any JSON value: the event type declares no schema."}`)
 	if len(t.Schema) > 0 {
 		name := DataSchemaName(t.Name)
@@ -98,13 +120,13 @@ func webhookOperation(doc *openapi.Document, t *hookd.EventType) (*openapi.Opera
 		}
 		data = doc.Schema(name, s)
 	}
-	envelope, err := envelopeSchema(t.Name, data)
+	envelope, err := bodySchema(t.Name, data, payload)
 	if err != nil {
 		return nil, err
 	}
 	media := &openapi.MediaType{Schema: envelope}
 	for i, ex := range t.Examples {
-		body, err := ExamplePayload(t.Name, ex)
+		body, err := ExampleBody(t.Name, ex, payload)
 		if err != nil {
 			return nil, fmt.Errorf("event type %s: example %d: %w", t.Name, i, err)
 		}
@@ -123,10 +145,9 @@ func webhookOperation(doc *openapi.Document, t *hookd.EventType) (*openapi.Opera
 			{Ref: "#/components/parameters/webhook-signature"},
 		},
 		RequestBody: &openapi.RequestBody{
-			Required: true,
-			Description: "The event, as JSON: `type`, `timestamp` and `data`. " +
-				"An endpoint set to `payload: raw` receives `data` alone.",
-			Content: map[string]*openapi.MediaType{"application/json": media},
+			Required:    true,
+			Description: bodyDescription(payload),
+			Content:     map[string]*openapi.MediaType{"application/json": media},
 		},
 		Responses:  map[string]*openapi.Response{"2XX": {Ref: "#/components/responses/webhook-accepted"}, "410": {Ref: "#/components/responses/webhook-gone"}, "default": {Ref: "#/components/responses/webhook-failed"}},
 		Deprecated: t.Deprecated,
@@ -135,6 +156,18 @@ func webhookOperation(doc *openapi.Document, t *hookd.EventType) (*openapi.Opera
 		op.Tags = []string{t.Group}
 	}
 	return op, nil
+}
+
+// bodyDescription says what the request body is under payload.
+func bodyDescription(payload hookd.PayloadSpec) string {
+	switch payload.Kind {
+	case hookd.PayloadRaw:
+		return "The event's `data`, as JSON. An endpoint set to `payload: envelope` receives `{type, timestamp, data}`."
+	case hookd.PayloadTemplate:
+		return "The event in this server's format (its payload template). An endpoint may set its own payload."
+	}
+	return "The event, as JSON: `type`, `timestamp` and `data`. " +
+		"An endpoint set to `payload: raw` receives `data` alone."
 }
 
 // envelopeSchema is the schema of the body of a delivery of typ.

@@ -42,10 +42,12 @@ type Config struct {
 	// uses the hostname and a random suffix).
 	NodeID string `yaml:"node_id"`
 
+	Secrets   Secrets   `yaml:"secrets"`
 	SSRF      SSRF      `yaml:"ssrf"`
 	Delivery  Delivery  `yaml:"delivery"`
 	Server    Server    `yaml:"server"`
 	Receive   Receive   `yaml:"receive"`
+	TLS       TLS       `yaml:"tls"`
 	Metrics   Metrics   `yaml:"metrics"`
 	Log       Log       `yaml:"log"`
 	Retention Retention `yaml:"retention"`
@@ -95,8 +97,14 @@ type Delivery struct {
 	// DisableAfter: an endpoint failing continuously this long is disabled.
 	// Default 120h (5 days).
 	DisableAfter hookd.Duration `yaml:"disable_after"`
-	// MaxBody is the largest event body accepted on publish. Default 1MiB.
+	// MaxBody is the largest event body accepted on publish, and the
+	// largest body a transform may make. Default 1MiB.
 	MaxBody hookd.Size `yaml:"max_body"`
+	// Payload is what deliveries to endpoints that set no payload of their
+	// own send: "envelope" ({type, timestamp, data}, the default), "raw"
+	// (data alone) or {template: <JSON value>}, the operator's house
+	// format. In the environment, a template is JSON text.
+	Payload hookd.PayloadSpec `yaml:"payload"`
 }
 
 // Server configures the HTTP server. Every timeout is always set.
@@ -115,6 +123,12 @@ type Server struct {
 	// MaxInflight is the number of API requests served at once; more are
 	// answered 503 with Retry-After. Default 4096.
 	MaxInflight int `yaml:"max_inflight"`
+	// TrustedProxies lists the CIDRs of reverse proxies in front of hookd.
+	// When a request comes from one of them, the client address (in logs,
+	// ip_allow and the request log) is the rightmost X-Forwarded-For entry
+	// that is not a trusted proxy. Default none: X-Forwarded-For is never
+	// believed. TrustedProxyPrefixes parses it.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Receive configures the inbound side.
@@ -128,6 +142,21 @@ type Receive struct {
 	// 503 with Retry-After. Default 128MiB.
 	DecompressBudget hookd.Size `yaml:"decompress_budget"`
 }
+
+// TLS configures HTTPS on the server's listeners. CertFile and KeyFile
+// go together: both set serve HTTPS, neither plain HTTP. The files are
+// read again on SIGHUP.
+type TLS struct {
+	// CertFile is a PEM file of the certificate chain, leaf first.
+	// Default none.
+	CertFile string `yaml:"cert_file"`
+	// KeyFile is the PEM file of the certificate's private key. Default
+	// none.
+	KeyFile string `yaml:"key_file"`
+}
+
+// Enabled reports whether HTTPS is configured.
+func (t TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
 
 // Metrics configures GET /metrics.
 type Metrics struct {
@@ -183,6 +212,7 @@ func (c *Config) File() string { return c.file }
 func (c *Config) WithDefaults() *Config {
 	d := *c
 	d.SSRF.Allow = append([]string(nil), c.SSRF.Allow...)
+	d.Secrets.PreviousKeys = append([]string(nil), c.Secrets.PreviousKeys...)
 	d.Delivery.RetrySchedule = append([]hookd.Duration(nil), c.Delivery.RetrySchedule...)
 	setDefault(&d.Addr, DefaultAddr)
 	setDefault(&d.Database, DefaultDatabase)
@@ -228,6 +258,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("addr", c.Addr),
 		slog.String("db", redactDatabase(c.Database)),
 		slog.Bool("api_key_set", c.APIKey != ""),
+		slog.Bool("secrets_key_set", c.Secrets.Key != ""),
 		slog.String("node_id", c.NodeID),
 		slog.Int("ssrf_allow", len(c.SSRF.Allow)),
 		slog.Bool("ssrf_proxy", c.SSRF.Proxy != ""),

@@ -283,6 +283,7 @@ func TestEnvEveryKey(t *testing.T) {
 	t.Parallel()
 	env := []string{
 		"HOOKD_DB=postgres://u:p@db:5432/hookd", "HOOKD_API_KEY=k", "HOOKD_NODE_ID=n1",
+		"HOOKD_SECRETS_KEY=" + testSecretsKey, "HOOKD_SECRETS_PREVIOUS_KEYS=" + testSecretsKey + "," + testSecretsKey,
 		"HOOKD_SSRF_PROXY=socks5://127.0.0.1:1080",
 		"HOOKD_DELIVERY_RETRY_SCHEDULE=1s,2s", "HOOKD_DELIVERY_LEASE=10s",
 		"HOOKD_DELIVERY_WORKERS=3", "HOOKD_DELIVERY_MAX_CONCURRENCY=2",
@@ -300,6 +301,7 @@ func TestEnvEveryKey(t *testing.T) {
 	equal(t, [2]string{"postgres", "postgres://u:p@db:5432/hookd"}, [2]string{driver, dsn})
 	equal(t, "k", c.APIKey)
 	equal(t, "n1", c.NodeID)
+	equal(t, Secrets{Key: testSecretsKey, PreviousKeys: []string{testSecretsKey, testSecretsKey}}, c.Secrets)
 	equal(t, "socks5://127.0.0.1:1080", c.SSRF.Proxy)
 	equal(t, Delivery{
 		RetrySchedule: []hookd.Duration{dur("1s"), dur("2s")}, Timeout: dur("30s"), Lease: dur("10s"),
@@ -335,12 +337,14 @@ func TestKeys(t *testing.T) {
 	// docs/configuration.md lists these keys; update both.
 	equal(t, []string{
 		"addr", "db", "db_max_conns", "db_migrate", "api_key", "node_id",
+		"secrets.key", "secrets.key_file", "secrets.previous_keys",
 		"ssrf.allow", "ssrf.proxy",
 		"delivery.retry_schedule", "delivery.timeout", "delivery.lease", "delivery.workers",
-		"delivery.max_concurrency", "delivery.disable_after", "delivery.max_body",
+		"delivery.max_concurrency", "delivery.disable_after", "delivery.max_body", "delivery.payload",
 		"server.read_header_timeout", "server.read_timeout", "server.write_timeout",
 		"server.idle_timeout", "server.shutdown_timeout", "server.max_inflight",
-		"receive.addr", "receive.decompress_budget", "metrics.require_key", "log.level", "log.format",
+		"server.trusted_proxies", "receive.addr", "receive.decompress_budget", "tls.cert_file", "tls.key_file",
+		"metrics.require_key", "log.level", "log.format",
 		"retention.events", "retention.requests",
 		"strict_event_types", "event_types", "sources",
 	}, Keys())

@@ -92,6 +92,10 @@ func TestValidationErrors(t *testing.T) {
 		{"db_migrate from env", "", []string{"HOOKD_DB_MIGRATE=maybe"}, `HOOKD_DB_MIGRATE: invalid boolean "maybe"`},
 		{"bad value from env", "", []string{"HOOKD_DELIVERY_TIMEOUT=10m"}, `HOOKD_DELIVERY_TIMEOUT: must be at most 5m0s`},
 		{"CIDR from env", "", []string{"HOOKD_SSRF_ALLOW=10.0.0.0/8,nope"}, `HOOKD_SSRF_ALLOW: invalid CIDR "nope"`},
+		{"trusted proxy", "server:\n  trusted_proxies: [10.0.0.0/8, proxy.local]\n", nil, `server.trusted_proxies: invalid CIDR "proxy.local"`},
+		{"trusted proxy from env", "", []string{"HOOKD_SERVER_TRUSTED_PROXIES=10.0.0.0/33"}, `HOOKD_SERVER_TRUSTED_PROXIES: invalid CIDR "10.0.0.0/33"`},
+		{"cert without key", "tls:\n  cert_file: /etc/hookd/cert.pem\n", nil, `tls.key_file: must be set with tls.cert_file: give both (HTTPS) or neither (plain HTTP)`},
+		{"key without cert", "", []string{"HOOKD_TLS_KEY_FILE=/k.pem"}, `tls.cert_file: must be set with tls.key_file`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,7 +58,7 @@ func TestExpandErrors(t *testing.T) {
 func TestLoadExpandsFromInjectedEnv(t *testing.T) {
 	t.Parallel()
 	path := writeConfig(t, "db: postgres://hookd:${PGPASS}@${PGHOST:-localhost}/hookd\n"+
-		"delivery:\n  workers: ${WORKERS:-4}\n  max_body: ${BODY}\n")
+		"delivery:\n  workers: ${WORKERS:-4}\n  max_body: ${BODY}\nsecrets:\n  key_file: /etc/hookd/key\n")
 	c, err := Load(LoadOptions{Path: path, Env: []string{"PGPASS=s3cret", "BODY=2MiB"}})
 	noErr(t, err)
 	equal(t, "postgres://hookd:s3cret@localhost/hookd", c.Database)

@@ -20,6 +20,9 @@ type key struct {
 	index []int  // reflect field index path from Config
 	list  bool   // a slice: a YAML sequence, or comma-separated text
 	items bool   // a []Item: a YAML list of objects, only in the file
+	// object: a value that may be a YAML mapping, read as JSON text (a
+	// hookd.PayloadSpec), or a single value.
+	object bool
 }
 
 var (
@@ -41,17 +44,18 @@ func collectKeys() ([]key, map[string]bool) {
 			}
 			name := prefix + tag
 			idx := append(append([]int(nil), index...), i)
-			if f.Type.Kind() == reflect.Struct {
+			if f.Type.Kind() == reflect.Struct && !reflect.PointerTo(f.Type).Implements(textUnmarshaler) {
 				secs[name] = true
 				walk(f.Type, name+".", idx)
 				continue
 			}
 			ks = append(ks, key{
-				name:  name,
-				env:   EnvName(name),
-				index: idx,
-				list:  f.Type.Kind() == reflect.Slice,
-				items: f.Type == reflect.TypeFor[[]Item](),
+				name:   name,
+				env:    EnvName(name),
+				index:  idx,
+				list:   f.Type.Kind() == reflect.Slice,
+				items:  f.Type == reflect.TypeFor[[]Item](),
+				object: f.Type.Kind() == reflect.Struct,
 			})
 		}
 	}

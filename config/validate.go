@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -65,6 +66,7 @@ func (c *Config) Validate() error {
 	if c.NodeID != "" && !nodeIDPattern.MatchString(c.NodeID) {
 		add("node_id", errors.New("must be 1 to 64 letters, digits, '.', '_' or '-'"))
 	}
+	c.validateSecrets(add)
 	_, err = c.SSRF.AllowPrefixes()
 	add("ssrf.allow", err)
 	_, err = c.SSRF.ProxyURL()
@@ -77,6 +79,9 @@ func (c *Config) Validate() error {
 	add("server.idle_timeout", positive(s.IdleTimeout))
 	add("server.shutdown_timeout", positive(s.ShutdownTimeout))
 	add("server.max_inflight", positiveInt(s.MaxInflight))
+	_, err = s.TrustedProxyPrefixes()
+	add("server.trusted_proxies", err)
+	c.validateTLS(add)
 	c.validateReceive(add)
 	_, err = c.Log.SlogLevel()
 	add("log.level", err)
@@ -100,6 +105,32 @@ func (c *Config) validateDelivery(add func(string, error)) {
 	if d.MaxBody <= 0 {
 		add("delivery.max_body", errors.New("must be positive"))
 	}
+	for _, f := range d.Payload.Validate("") {
+		add("delivery.payload", fmt.Errorf("%s: %s", cmp.Or(f.Pointer, "/"), f.Message))
+	}
+}
+
+func (c *Config) validateTLS(add func(string, error)) {
+	t := c.TLS
+	switch {
+	case t.CertFile != "" && t.KeyFile == "":
+		add("tls.key_file", errors.New("must be set with tls.cert_file: give both (HTTPS) or neither (plain HTTP)"))
+	case t.CertFile == "" && t.KeyFile != "":
+		add("tls.cert_file", errors.New("must be set with tls.key_file: give both (HTTPS) or neither (plain HTTP)"))
+	}
+}
+
+// TrustedProxyPrefixes parses TrustedProxies; a bare IP is one address.
+func (s Server) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(s.TrustedProxies))
+	for _, a := range s.TrustedProxies {
+		p, err := parsePrefix(strings.TrimSpace(a))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func (c *Config) validateReceive(add func(string, error)) {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -113,6 +114,9 @@ func (d *yamlDecoder) leaf(k key, n ast.Node, line int) error {
 		return nil
 	}
 	if !k.list {
+		if m, ok := n.(*ast.MappingNode); ok && k.object {
+			return d.object(k, m, line)
+		}
 		return d.scalar(k, k.field(d.c), n, line)
 	}
 	seq, ok := n.(*ast.SequenceNode)
@@ -149,6 +153,19 @@ func (d *yamlDecoder) scalar(k key, v reflect.Value, n ast.Node, line int) error
 	}
 	if err := setScalar(v, text); err != nil {
 		return &KeyError{Key: k.name, Origin: d.at(n.GetToken().Position.Line), Err: err}
+	}
+	return nil
+}
+
+// object sets the value of key k, which takes a JSON object as text (a
+// payload template), from the mapping n on line.
+func (d *yamlDecoder) object(k key, n ast.Node, line int) error {
+	var buf bytes.Buffer
+	if err := d.toJSON(&buf, n, "", map[string]string{}); err != nil {
+		return &KeyError{Key: k.name, Origin: d.at(line), Err: err}
+	}
+	if err := setScalar(k.field(d.c), buf.String()); err != nil {
+		return &KeyError{Key: k.name, Origin: d.at(line), Err: err}
 	}
 	return nil
 }

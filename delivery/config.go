@@ -2,12 +2,13 @@ package delivery
 
 import (
 	"log/slog"
-
-	"github.com/hookd/hookd"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/egress"
 )
 
 // Config configures an Engine. The zero value of each field means its
@@ -20,7 +21,7 @@ type Config struct {
 	Logger *slog.Logger
 	// Registry receives the engine's metrics. Default: none.
 	Registry prometheus.Registerer
-	// Client sends attempts. Default: a client over NewTransport with a
+	// Client sends attempts. Default: a client over egress.NewTransport with a
 	// guard that blocks internal addresses, redirects not followed. Set it
 	// only to another guarded client.
 	Client *http.Client
@@ -28,8 +29,8 @@ type Config struct {
 	// destinations the operator configured). Default: like Client, with a
 	// guard that allows every address.
 	PrivateClient *http.Client
-	// Guard checks endpoint URLs when they are created. Default: NewGuard(nil).
-	Guard *Guard
+	// Guard checks endpoint URLs when they are created. Default: egress.NewGuard(nil).
+	Guard *egress.Guard
 	// Forwards resolves the id of a forward destination to the endpoint
 	// deliveries to it use; nil when there is no such destination (its
 	// deliveries then end as dead). Default: no forward destinations.
@@ -80,6 +81,16 @@ type Config struct {
 	NowFunc func() time.Time
 	// RandFunc returns a float in [0, 1) for jitter. Default math/rand/v2.
 	RandFunc func() float64
+	// Payload is what deliveries to endpoints that set no payload send:
+	// the envelope (the default), the data alone, or a template. It must
+	// be valid (PayloadSpec.Validate); a template that does not compile
+	// is ignored.
+	Payload hookd.PayloadSpec
+	// MaxBody bounds the body a transform makes; a larger one fails the
+	// attempt. Default 1 MiB.
+	MaxBody int
+
+	defaultTpl *hookd.Template // Payload's template, compiled by withDefaults
 }
 
 func (c Config) withDefaults() Config {
@@ -97,6 +108,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.EnqueueWait, 100*time.Millisecond)
 	setDefault(&c.IdempotencyTTL, 24*time.Hour)
 	setDefault(&c.UserAgent, "hookd")
+	setDefault(&c.MaxBody, 1<<20)
 	setDefault(&c.Jitter, 0.2)
 	if c.Jitter < 0 {
 		c.Jitter = 0
@@ -113,19 +125,20 @@ func (c Config) withDefaults() Config {
 	if c.RandFunc == nil {
 		c.RandFunc = defaultRand
 	}
+	c.defaultTpl, _ = c.Payload.Compile()
 	if c.Guard == nil {
-		c.Guard = NewGuard(nil)
+		c.Guard = egress.NewGuard(nil)
 	}
 	if c.Client == nil {
 		c.Client = &http.Client{
-			Transport:     NewTransport(c.Guard, TransportOptions{}),
-			CheckRedirect: CheckRedirect(false, 0),
+			Transport:     egress.NewTransport(c.Guard, egress.TransportOptions{}),
+			CheckRedirect: egress.CheckRedirect(false, 0),
 		}
 	}
 	if c.PrivateClient == nil {
 		c.PrivateClient = &http.Client{
-			Transport:     NewTransport(AllowAll(), TransportOptions{}),
-			CheckRedirect: CheckRedirect(false, 0),
+			Transport:     egress.NewTransport(egress.AllowAll(), egress.TransportOptions{}),
+			CheckRedirect: egress.CheckRedirect(false, 0),
 		}
 	}
 	return c

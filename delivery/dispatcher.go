@@ -18,6 +18,10 @@ type task struct {
 	ev         *hookd.Event
 	leaseUntil time.Time
 	lane       *lane
+	// reshaped: dlv.Shape was just made by the transform and is stored
+	// with the outcome of the next attempt.
+	reshaped bool
+	logs     string // the transform's console output, for that attempt
 }
 
 // lane is the queue of one endpoint: attempts to it respect its

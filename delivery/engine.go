@@ -4,8 +4,8 @@
 // workers, signs every attempt, retries on a schedule, records every
 // attempt, and takes over the deliveries of nodes that stopped.
 //
-// Outbound requests go through an SSRF guard (Guard) that blocks internal
-// addresses at dial time.
+// Outbound requests go through the SSRF guard of package egress, which
+// blocks internal addresses at dial time.
 package delivery
 
 import (
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/egress"
 )
 
 // Engine implements hookd.Engine. Build it with New, run it with Start,
@@ -88,7 +89,7 @@ func New(store hookd.Store, cfg Config) *Engine {
 func (e *Engine) NodeID() string { return e.cfg.NodeID }
 
 // Guard returns the SSRF guard, to check endpoint URLs at creation.
-func (e *Engine) Guard() *Guard { return e.cfg.Guard }
+func (e *Engine) Guard() *egress.Guard { return e.cfg.Guard }
 
 // Start loads the routes and starts the writer, the workers, the claimer
 // and the lease renewer. Deliveries left by a previous run are claimed at

@@ -18,6 +18,9 @@ type metrics struct {
 	refused     prometheus.Counter
 	attemptsOK  prometheus.Counter
 	attemptsBad prometheus.Counter
+	// filterErrors counts endpoint filters that failed to evaluate (the
+	// event was then not delivered to that endpoint).
+	filterErrors prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, depth func() float64, held func() float64) *metrics {
@@ -41,13 +44,15 @@ func newMetrics(reg prometheus.Registerer, depth func() float64, held func() flo
 			Name: "hookd_endpoints_disabled_total", Help: "Endpoints disabled by the engine."}),
 		refused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hookd_publish_refused_total", Help: "Publishes refused because the engine was saturated."}),
+		filterErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookd_filter_errors_total", Help: "Endpoint filters that failed to evaluate; the event was not delivered there."}),
 	}
 	m.attemptsOK = m.attempts.WithLabelValues("succeeded")
 	m.attemptsBad = m.attempts.WithLabelValues("failed")
 	if reg == nil {
 		return m
 	}
-	reg.MustRegister(m.published, m.attempts, m.latency, m.claims, m.batchSize, m.commitTime, m.disabled, m.refused,
+	reg.MustRegister(m.published, m.attempts, m.latency, m.claims, m.batchSize, m.commitTime, m.disabled, m.refused, m.filterErrors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "hookd_lane_depth", Help: "Deliveries waiting in endpoint lanes on this node."}, depth),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{

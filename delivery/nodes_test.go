@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/signature"
 	"github.com/hookd/hookd/store/sqlite"
 )
@@ -50,8 +51,8 @@ func newSharedEngine(t *testing.T, live int, cfg delivery.Config) (*sharedStore,
 	t.Cleanup(func() { st.Close() })
 	s := &sharedStore{Store: st, due: make(chan struct{}, 1)}
 	s.live.Store(int32(live))
-	cfg.Guard = delivery.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
-	cfg.Client = &http.Client{Transport: delivery.NewTransport(cfg.Guard, delivery.TransportOptions{})}
+	cfg.Guard = egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	cfg.Client = &http.Client{Transport: egress.NewTransport(cfg.Guard, egress.TransportOptions{})}
 	eng := delivery.New(s, cfg)
 	if err := eng.Start(t.Context()); err != nil {
 		t.Fatal(err)

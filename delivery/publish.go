@@ -52,7 +52,7 @@ var errDuplicate = errors.New("idempotency key taken")
 // delivery method of its type.
 func (e *Engine) checkPublish(ctx context.Context, p *hookd.Publish) (data []byte, method string, err error) {
 	if !hookd.ValidTenantID(p.TenantID) {
-		return nil, "", hookd.Errorf(hookd.ENOTFOUND, "tenant %q not found", p.TenantID)
+		return nil, "", hookd.TenantNotFound(p.TenantID)
 	}
 	if !hookd.ValidEventTypeName(p.Type) {
 		return nil, "", hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/type",
@@ -70,7 +70,7 @@ func (e *Engine) checkPublish(ctx context.Context, p *hookd.Publish) (data []byt
 			return nil, "", err
 		}
 	}
-	if err := e.router.tenantExists(ctx, p.TenantID); err != nil {
+	if _, err := e.router.tenant(ctx, p.TenantID); err != nil {
 		return nil, "", err
 	}
 	return data, method, nil
@@ -124,16 +124,15 @@ func (e *Engine) earlier(ctx context.Context, scope string, p *hookd.Publish, fp
 
 // publish stores the event with its deliveries and dispatches them.
 func (e *Engine) publish(ctx context.Context, p *hookd.Publish, data []byte, method string, key *hookd.IdempotencyKey) (*hookd.PublishResult, error) {
-	targets, err := e.targetsFor(ctx, p)
+	ev, pl, targets, err := e.prepare(ctx, p, data)
 	if err != nil {
 		return nil, err
 	}
-	ev := e.newEvent(p.TenantID, p.Type, data)
 	ev.IdempotencyKey, ev.Method = p.IdempotencyKey, method
 	if key != nil {
 		key.RefID, key.CreatedAt = ev.ID, ev.CreatedAt
 	}
-	ew, tasks := e.eventWrite(ev, targets)
+	ew, tasks := e.eventWrite(ev, targets, pl)
 	ew.Key = key
 	if err := e.writer.submit(ctx, &writeOp{event: ew, bytes: int64(len(ev.Payload))}, e.cfg.EnqueueWait); err != nil {
 		if hookd.ErrorCode(err) == hookd.EUNAVAILABLE {
@@ -165,23 +164,42 @@ func (e *Engine) targetsFor(ctx context.Context, p *hookd.Publish) ([]*target, e
 	return []*target{tg}, nil
 }
 
-func (e *Engine) newEvent(tenant, typ string, data []byte) *hookd.Event {
-	now := e.cfg.NowFunc().UTC().Truncate(1e6)
-	payload, start := hookd.RenderPayload(typ, now, data)
-	return &hookd.Event{
-		ID:        hookd.NewID(hookd.PrefixEvent),
-		TenantID:  tenant,
-		Type:      typ,
-		Payload:   payload,
-		Data:      payload[start : start+len(data)],
-		CreatedAt: now,
+// prepare makes the event of a publish with the targets it goes to (those
+// whose filter admits it, unless the publish names its endpoint), and
+// renders its payload for them (see payloads).
+func (e *Engine) prepare(ctx context.Context, p *hookd.Publish, data []byte) (*hookd.Event, *payloads, []*target, error) {
+	targets, err := e.targetsFor(ctx, p)
+	if err != nil {
+		return nil, nil, nil, err
 	}
+	ev, pl, err := e.newEvent(ctx, p.TenantID, p.Type, data)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if p.EndpointID == "" {
+		targets = e.filtered(targets, ev, pl.tenant)
+	}
+	pl.render(data, targets)
+	return ev, pl, targets, nil
+}
+
+// newEvent makes an event, without its payload yet (payloads.render).
+func (e *Engine) newEvent(ctx context.Context, tenant, typ string, data []byte) (*hookd.Event, *payloads, error) {
+	tn, err := e.router.tenant(ctx, tenant)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := e.cfg.NowFunc().UTC().Truncate(1e6)
+	ev := &hookd.Event{ID: hookd.NewID(hookd.PrefixEvent), TenantID: tenant, Type: typ, CreatedAt: now, Data: data}
+	return ev, &payloads{ev: ev, tenant: tn}, nil
 }
 
 // eventWrite makes one delivery per target. While this node has room they
 // are leased to it and dispatched from memory after the commit; beyond
 // that they are stored free, for the claimer to take when there is room.
-func (e *Engine) eventWrite(ev *hookd.Event, targets []*target) (*hookd.EventWrite, []*task) {
+// pl renders what each delivery sends; nil: the event's payload as it is
+// (a forwarded request).
+func (e *Engine) eventWrite(ev *hookd.Event, targets []*target, pl *payloads) (*hookd.EventWrite, []*task) {
 	ew := &hookd.EventWrite{Event: ev, Deliveries: make([]*hookd.Delivery, 0, len(targets))}
 	lease := e.heldCount()+len(targets) <= e.cfg.MaxHeld
 	until := ev.CreatedAt.Add(e.cfg.Lease)
@@ -196,6 +214,9 @@ func (e *Engine) eventWrite(ev *hookd.Event, targets []*target) (*hookd.EventWri
 			NextAttemptAt: ev.CreatedAt,
 			CreatedAt:     ev.CreatedAt,
 			UpdatedAt:     ev.CreatedAt,
+		}
+		if pl != nil {
+			d.Shape = pl.shape(tg)
 		}
 		if lease {
 			d.LeaseOwner, d.LeaseUntil = e.cfg.NodeID, until

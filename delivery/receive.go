@@ -69,7 +69,7 @@ func (e *Engine) forwardWrite(f hookd.Forward) (*hookd.EventWrite, []*task, erro
 		Query:       f.Query,
 		CreatedAt:   now,
 	}
-	ew, tasks := e.eventWrite(ev, []*target{tg})
+	ew, tasks := e.eventWrite(ev, []*target{tg}, nil)
 	return ew, tasks, nil
 }
 
@@ -81,13 +81,12 @@ func (e *Engine) publishWrite(ctx context.Context, p *hookd.Publish) (*hookd.Eve
 	if err != nil {
 		return nil, nil, err
 	}
-	targets, err := e.targetsFor(ctx, p)
+	ev, pl, targets, err := e.prepare(ctx, p, data)
 	if err != nil {
 		return nil, nil, err
 	}
-	ev := e.newEvent(p.TenantID, p.Type, data)
 	ev.Method = method
-	ew, tasks := e.eventWrite(ev, targets)
+	ew, tasks := e.eventWrite(ev, targets, pl)
 	return ew, tasks, nil
 }
 

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/filter"
 	"github.com/hookd/hookd/signature"
+	"github.com/hookd/hookd/transform"
 )
 
 // target is an endpoint compiled for sending: what the sender needs, ready
@@ -28,6 +30,17 @@ type target struct {
 
 	failingSince atomic.Int64 // unix ns; 0 when healthy; starts as ep.FailingSince
 	disabling    atomic.Bool  // the engine is disabling the endpoint
+
+	payload string          // the payload form that applies: envelope, raw or template
+	tpl     *hookd.Template // the template, when payload is one
+	filter  *filter.Program // nil: every event of its types
+	// filterErr: the stored filter does not compile (it was checked when
+	// stored); the endpoint then matches nothing.
+	filterErr error
+	transform *transform.Transform // nil: none
+	// transformErr: the stored transform does not compile; its
+	// deliveries fail with it until the code is fixed.
+	transformErr error
 }
 
 func newTarget(ep *hookd.Endpoint, cfg *Config) *target {
@@ -52,6 +65,13 @@ func newTarget(ep *hookd.Endpoint, cfg *Config) *target {
 	}
 	if !ep.FailingSince.IsZero() {
 		t.failingSince.Store(ep.FailingSince.UnixNano())
+	}
+	t.payload, t.tpl = payloadOf(ep, cfg)
+	if ep.Filter != "" {
+		t.filter, t.filterErr = filter.Compile(ep.Filter)
+	}
+	if ep.Transform != "" {
+		t.transform, t.transformErr = transform.Compile(ep.Transform)
 	}
 	return t
 }
@@ -115,7 +135,7 @@ type router struct {
 	gen   atomic.Int64 // bumped by invalidate; routes of an older one are stale
 	mu    sync.Mutex   // serializes reloads
 
-	tenants  sync.Map // ids of tenants known to exist
+	tenants  sync.Map // id → *hookd.Tenant known to exist
 	forwards sync.Map // forward destination id → *target
 }
 
@@ -196,14 +216,16 @@ func (r *router) target(id string) *target {
 	return t
 }
 
-// tenantExists reports whether the tenant exists, remembering the yes.
-func (r *router) tenantExists(ctx context.Context, id string) error {
-	if _, ok := r.tenants.Load(id); ok {
-		return nil
+// tenant returns the tenant, remembered until the routes reload (a change
+// to a tenant reloads them).
+func (r *router) tenant(ctx context.Context, id string) (*hookd.Tenant, error) {
+	if t, ok := r.tenants.Load(id); ok {
+		return t.(*hookd.Tenant), nil
 	}
-	if _, err := r.store.GetTenant(ctx, id); err != nil {
-		return err
+	t, err := r.store.GetTenant(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	r.tenants.Store(id, struct{}{})
-	return nil
+	r.tenants.Store(id, t)
+	return t, nil
 }

@@ -29,12 +29,14 @@ const maxDrain = 64 << 10
 type attemptResult struct {
 	attempt    *hookd.Attempt
 	retryAfter time.Duration
+	// transformFailed: the endpoint's transform failed, so no request was
+	// made; such attempts do not count toward disabling the endpoint.
+	transformFailed bool
 }
 
-// send performs one attempt of t to tg and returns the attempt record.
-func (s *sender) send(ctx context.Context, t *task, tg *target) attemptResult {
-	now := s.nowFunc()
-	a := &hookd.Attempt{
+// newAttempt starts the record of the next attempt of t to tg.
+func newAttempt(t *task, tg *target, now time.Time) *hookd.Attempt {
+	return &hookd.Attempt{
 		ID:         hookd.NewID(hookd.PrefixAttempt),
 		DeliveryID: t.dlv.ID,
 		EventID:    t.ev.ID,
@@ -44,6 +46,12 @@ func (s *sender) send(ctx context.Context, t *task, tg *target) attemptResult {
 		StartedAt:  now,
 		URL:        tg.ep.URL,
 	}
+}
+
+// send performs one attempt of t to tg and returns the attempt record.
+func (s *sender) send(ctx context.Context, t *task, tg *target) attemptResult {
+	now := s.nowFunc()
+	a := newAttempt(t, tg, now)
 	ctx, cancel := context.WithTimeout(ctx, tg.timeout)
 	defer cancel()
 	req, err := s.request(ctx, t, tg, now)
@@ -75,14 +83,20 @@ func (s *sender) send(ctx context.Context, t *task, tg *target) attemptResult {
 // request builds the signed request. Every attempt is signed afresh, with
 // its own timestamp, over the exact bytes stored at publish.
 func (s *sender) request(ctx context.Context, t *task, tg *target, now time.Time) (*http.Request, error) {
-	body := t.ev.Payload
-	if tg.ep.Payload == hookd.PayloadRaw {
-		body = t.ev.Data
+	method := methodOf(t, tg)
+	body := bodyOf(t)
+	if !hookd.MethodHasBody(method) {
+		body = nil
 	}
-	req, err := http.NewRequestWithContext(ctx, methodOf(t.ev), withQuery(tg.ep.URL, t.ev.Query), bytes.NewReader(body))
+	var rd io.Reader = http.NoBody
+	if len(body) > 0 {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, withQuery(tg.ep.URL, t.ev.Query), rd)
 	if err != nil {
 		return nil, err
 	}
+	sh := t.dlv.Shape
 	h := make(http.Header, len(tg.header)+len(t.ev.Headers)+6)
 	for k, v := range t.ev.Headers {
 		if !hookd.ReservedHeader(k) {
@@ -91,6 +105,13 @@ func (s *sender) request(ctx context.Context, t *task, tg *target, now time.Time
 	}
 	for k, v := range tg.header {
 		h[k] = v
+	}
+	if sh != nil {
+		for k, v := range sh.Headers {
+			if !hookd.ReservedHeader(k) {
+				h.Set(k, v)
+			}
+		}
 	}
 	h["Content-Type"] = []string{contentTypeOf(t.ev)}
 	h["User-Agent"] = []string{s.userAgent}
@@ -121,12 +142,32 @@ func sign(h http.Header, t *task, tg *target, body []byte, now time.Time) error 
 	return nil
 }
 
-// methodOf returns the HTTP method of an event's deliveries.
-func methodOf(ev *hookd.Event) string {
-	if ev.Method != "" {
-		return ev.Method
+// methodOf returns the HTTP method of a delivery: its own (a
+// transform's), the endpoint's, or its event type's.
+func methodOf(t *task, tg *target) string {
+	switch {
+	case t.dlv.Shape != nil && t.dlv.Shape.Method != "":
+		return t.dlv.Shape.Method
+	case tg.ep.Method != "":
+		return tg.ep.Method
+	case t.ev.Method != "":
+		return t.ev.Method
 	}
 	return http.MethodPost
+}
+
+// bodyOf returns the bytes a delivery sends: its own, the event's data
+// (a raw endpoint), or the event's payload.
+func bodyOf(t *task) []byte {
+	if sh := t.dlv.Shape; sh != nil {
+		if sh.DataOnly && sh.Body == nil {
+			return t.ev.Data
+		}
+		if sh.Body != nil {
+			return sh.Body
+		}
+	}
+	return t.ev.Payload
 }
 
 func contentTypeOf(ev *hookd.Event) string {

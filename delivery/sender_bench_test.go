@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -20,8 +21,8 @@ func BenchmarkSend(b *testing.B) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	b.Cleanup(rc.Close)
-	guard := NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
-	cfg := Config{Guard: guard, Client: &http.Client{Transport: NewTransport(guard, TransportOptions{})}}.withDefaults()
+	guard := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	cfg := Config{Guard: guard, Client: &http.Client{Transport: egress.NewTransport(guard, egress.TransportOptions{})}}.withDefaults()
 	s := &sender{client: cfg.Client, userAgent: cfg.UserAgent, nowFunc: time.Now}
 	secret, err := signature.GenerateSecret()
 	if err != nil {

@@ -45,7 +45,16 @@ func TestConcurrentPublishesAllDelivered(t *testing.T) {
 	close(ids)
 	want := 2 * publishers * each
 	waitFor(t, 30*time.Second, func() bool { return rc.count.Load() >= int64(want) })
-	time.Sleep(700 * time.Millisecond) // a lease lapses: a duplicate would arrive by now
+	// Once every delivery has succeeded none can be claimed again, and
+	// Close lets attempts still in flight (a lapsed lease's duplicate)
+	// finish: the receiver has then seen every request there will be.
+	waitFor(t, 30*time.Second, func() bool {
+		n, err := e.store.CountDeliveries(context.Background(), hookd.DeliveryFilter{Status: hookd.StatusSucceeded})
+		return err == nil && n == int64(want)
+	})
+	if err := e.engine.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]int{}
 	for _, r := range rc.requests() {
 		seen[r.header.Get("Webhook-Id")]++

@@ -35,7 +35,11 @@ func (e *Engine) attempt(t *task) {
 		e.bury(t)
 		return
 	}
+	if tg.mustTransform(t) && !e.transformTask(t, tg) {
+		return
+	}
 	res := e.sender.send(e.attemptCtx, t, tg)
+	res.attempt.Logs, t.logs = t.logs, ""
 	if e.attemptCtx.Err() != nil {
 		// Shutting down past the deadline: the attempt was cut short by
 		// hookd, not the receiver. Record nothing; Close releases the
@@ -83,6 +87,9 @@ func (e *Engine) settle(t *task, tg *target, res attemptResult) {
 		delay, near = e.scheduleRetry(upd, tg, res, now)
 	}
 	d.Status, d.NextAttemptAt = upd.Status, upd.NextAttemptAt
+	if t.reshaped {
+		upd.Shape, t.reshaped = d.Shape, false
+	}
 	r := &resultOp{attempt: a, update: upd}
 	if !near {
 		// The delivery stays held until its outcome is committed, so that
@@ -95,7 +102,9 @@ func (e *Engine) settle(t *task, tg *target, res attemptResult) {
 	if near {
 		e.disp.later(t, delay)
 	}
-	e.track(tg, oc, now)
+	if !res.transformFailed { // a broken transform says nothing of the endpoint's health
+		e.track(tg, oc, now)
+	}
 }
 
 // scheduleRetry fills in the next state of a failed delivery, and reports

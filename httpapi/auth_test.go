@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -81,6 +80,16 @@ func TestAuthenticateWrapsOtherHandlers(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("with key: %d", resp.StatusCode)
 	}
+	tenantKey := h.newKey(t, `{"name":"t","scope":"tenant:default"}`)
+	req.Header.Set("Authorization", "Bearer "+tenantKey.Key)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("with a tenant key: %d, want 403", resp.StatusCode)
+	}
 }
 
 func TestEnsureAPIKey(t *testing.T) {
@@ -105,27 +114,23 @@ func TestEnsureAPIKey(t *testing.T) {
 			t.Fatalf("second EnsureAPIKey = %q, %v; want no new key", again, err)
 		}
 		keys, _ := st.ListAPIKeys(ctx)
-		sum := sha256.Sum256([]byte(key))
-		if len(keys) != 1 || string(keys[0].Hash) != string(sum[:]) || keys[0].Prefix != key[:7] {
+		if len(keys) != 1 || keys[0].Prefix != key[:7] || keys[0].Scope != hookd.ScopeAdmin {
 			t.Fatalf("stored keys = %+v", keys)
 		}
+		if k, err := st.APIKeyBySecret(ctx, key); err != nil || k.ID != keys[0].ID {
+			t.Fatalf("APIKeyBySecret = %v, %v", k, err)
+		}
 	})
-	t.Run("configured", func(t *testing.T) {
+	t.Run("configured: held in memory, nothing stored", func(t *testing.T) {
 		st := open(t)
-		const configured = "a-configured-key-that-is-long-enough"
 		for range 2 {
-			key, err := httpapi.EnsureAPIKey(ctx, st, configured)
+			key, err := httpapi.EnsureAPIKey(ctx, st, "a-configured-key-that-is-long-enough")
 			if err != nil || key != "" {
 				t.Fatalf("EnsureAPIKey = %q, %v", key, err)
 			}
 		}
-		keys, _ := st.ListAPIKeys(ctx)
-		if len(keys) != 1 || keys[0].Name != "config" {
+		if keys, _ := st.ListAPIKeys(ctx); len(keys) != 0 {
 			t.Fatalf("stored keys = %+v", keys)
-		}
-		sum := sha256.Sum256([]byte(configured))
-		if _, err := st.APIKeyByHash(ctx, sum[:]); err != nil {
-			t.Fatalf("configured key not stored: %v", err)
 		}
 	})
 }
@@ -199,16 +204,19 @@ func TestRoutesListsEveryRoute(t *testing.T) {
 		"PATCH /v1/tenants/{tenant}/endpoints/{id}", "DELETE /v1/tenants/{tenant}/endpoints/{id}",
 		"POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", "POST /v1/tenants/{tenant}/endpoints/{id}/test",
 		"POST /v1/tenants/{tenant}/endpoints/{id}/recover", "GET /v1/tenants/{tenant}/endpoints/{id}/attempts",
+		"POST /v1/tenants/{tenant}/endpoints/{id}/transform/test",
 		"POST /v1/tenants/{tenant}/events", "GET /v1/tenants/{tenant}/events", "GET /v1/tenants/{tenant}/events/{id}",
 		"POST /v1/tenants/{tenant}/events/{id}/retry", "POST /v1/sources", "GET /v1/sources", "GET /v1/sources/{id}",
 		"PATCH /v1/sources/{id}", "DELETE /v1/sources/{id}", "GET /v1/sources/{id}/requests",
-		"POST /v1/sources/{id}/requests/{rid}/replay",
+		"POST /v1/sources/{id}/requests/{rid}/replay", "POST /v1/api-keys", "GET /v1/api-keys",
+		"GET /v1/api-keys/{id}", "DELETE /v1/api-keys/{id}", "POST /v1/tenants/{tenant}/endpoints/{id}/secret/reveal",
+		"GET /v1/tenants/{tenant}/deliveries", "POST /v1/tenants/{tenant}/deliveries/retry", "GET /v1/tenants/{tenant}/deliveries/retry/{id}",
 	} {
 		if !slices.Contains(routes, want) {
 			t.Errorf("route %q missing from %v", want, routes)
 		}
 	}
-	if len(routes) != 30 {
-		t.Errorf("%d routes, want 30", len(routes))
+	if len(routes) != 39 {
+		t.Errorf("%d routes, want 39", len(routes))
 	}
 }

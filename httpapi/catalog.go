@@ -32,9 +32,9 @@ func (s *Server) putEventType(w http.ResponseWriter, r *http.Request) error {
 		return invalid("/name", "must be the name in the path, or left out")
 	}
 	in.Name = name
-	t := eventTypeIn(&in)
-	if _, err := catalog.CheckEventType(t); err != nil {
-		return err
+	t, cerr := checkEventTypeIn(&in)
+	if cerr != nil {
+		return cerr
 	}
 	_, err := s.store.GetEventType(r.Context(), name)
 	isNew := hookd.IsNotFound(err)
@@ -68,7 +68,7 @@ func (s *Server) OpenAPIHandler() http.Handler {
 		if err != nil {
 			return err
 		}
-		doc, err := OpenAPI(s.cfg.Version, types)
+		doc, err := OpenAPIShaped(s.cfg.Version, types, s.cfg.DefaultPayload)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,8 @@ func (s *Server) DocsHandler() http.Handler {
 			return err
 		}
 		var b bytes.Buffer
-		err = catalog.WriteDocs(&b, catalog.DocsPage{Title: "Webhooks", UserAgent: "hookd/" + s.cfg.Version, Types: types})
+		err = catalog.WriteDocs(&b, catalog.DocsPage{Title: "Webhooks", UserAgent: "hookd/" + s.cfg.Version, Types: types,
+			Payload: s.cfg.DefaultPayload})
 		if err != nil {
 			return err
 		}

@@ -32,7 +32,7 @@ func (c *Client) RegisterCatalog(ctx context.Context, cat *catalog.Catalog) erro
 	}
 	for _, t := range types {
 		in := EventTypeInput{Name: t.Name, Description: t.Description, Group: t.Group, Schema: t.Schema,
-			Examples: t.Examples, Deprecated: t.Deprecated, Method: t.Method}
+			Examples: t.Examples, Deprecated: t.Deprecated, Methods: t.Methods}
 		if _, _, err := c.PutEventType(ctx, in); err != nil {
 			return fmt.Errorf("hookd: register event type %s: %w", t.Name, err)
 		}

@@ -86,8 +86,13 @@ func decodeJSON(b []byte, dst any) error {
 	return nil
 }
 
-// parseJSON parses b as one JSON value, numbers kept as json.Number.
+// parseJSON parses b as one JSON value, numbers kept as json.Number. A
+// body that is not valid UTF-8 is EMALFORMED: encoding/json would silently
+// replace the bad bytes, storing something else than what was sent.
 func parseJSON(b []byte) (any, error) {
+	if err := checkUTF8(b); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
@@ -271,8 +276,11 @@ func escapePointer(s string) string {
 // back to decodeJSON, which gives the precise errors, for anything but a
 // well-formed body with exactly the known members.
 func decodePublish(b []byte, in *PublishInput) error {
+	if err := checkDataUTF8(b); err != nil {
+		return err
+	}
 	if fastPublish(b, in) {
-		return nil
+		return checkUTF8(b)
 	}
 	*in = PublishInput{}
 	return decodeJSON(b, in)

@@ -9,7 +9,8 @@
 // Publish and Client.RegisterCatalog use the Go types of package catalog.
 //
 // The server speaks JSON, authenticates every request with an API key
-// (Authorization: Bearer), and answers every error, routing errors included,
+// (Authorization: Bearer; admin or scoped to one tenant, optionally
+// read-only or expiring: see access.go for what each reaches), and answers every error, routing errors included,
 // as RFC 9457 problem+json carrying hookd's error code (see Problem). Only
 // this package maps hookd error codes to HTTP statuses (statusOf).
 //

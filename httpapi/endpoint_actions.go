@@ -26,11 +26,14 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &in, false); err != nil {
 		return err
 	}
-	secret, err := newSecret(in.Secret)
-	if err != nil {
-		return err
-	}
-	_, err = s.updateEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), func(e *hookd.Endpoint) error {
+	var secret string
+	_, err := s.updateEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), func(e *hookd.Endpoint) error {
+		var err error
+		if secret == "" || in.Secret != "" {
+			if secret, err = newSecret(e.Signature.Scheme, in.Secret); err != nil {
+				return err
+			}
+		}
 		e.Secrets = rotateSecrets(e.Secrets, secret, s.now())
 		return nil
 	})
@@ -154,5 +157,6 @@ func attemptOut(a *hookd.Attempt) Attempt {
 		ID: a.ID, DeliveryID: a.DeliveryID, EventID: a.EventID, EndpointID: a.EndpointID, Number: a.Number,
 		StartedAt: a.StartedAt, LatencyMS: float64(a.Latency.Microseconds()) / 1000, URL: a.URL,
 		RequestHeaders: h, ResponseStatus: a.ResponseStatus, ResponseBody: string(a.ResponseBody), Error: a.Error,
+		Logs: a.Logs,
 	}
 }

@@ -22,6 +22,7 @@ func (s *Server) endpointRoutes() {
 	s.handle("POST "+base+"/{id}/rotate-secret", s.idempotent(s.rotateSecret))
 	s.handle("POST "+base+"/{id}/test", s.idempotent(s.testEndpoint))
 	s.handle("POST "+base+"/{id}/recover", s.idempotent(s.recoverEndpoint))
+	s.handle("POST "+base+"/{id}/transform/test", s.testTransform)
 	s.handle("GET "+base+"/{id}/attempts", s.listEndpointAttempts)
 }
 
@@ -29,12 +30,14 @@ func endpointPath(tenant, id string) string {
 	return tenantPath(tenant) + "/endpoints/" + url.PathEscape(id)
 }
 
-// endpointOut is the endpoint's JSON, without its secret.
-func endpointOut(e *hookd.Endpoint) Endpoint {
+// endpointOut is the endpoint's JSON, without its secret. An endpoint
+// without its own payload setting shows the server's default.
+func (s *Server) endpointOut(e *hookd.Endpoint) Endpoint {
 	out := Endpoint{
 		ID: e.ID, URL: e.URL, Description: e.Description, EventTypes: e.EventTypes, Headers: e.Headers,
 		Signature: Signature{Scheme: e.Signature.Scheme, Header: e.Signature.Header, Prefix: e.Signature.Prefix},
-		Payload:   e.Payload, RateLimit: e.RateLimit, MaxConcurrency: e.MaxConcurrency,
+		Payload:   hookd.PayloadOf(e), Transform: e.Transform, Filter: e.Filter, Method: e.Method,
+		RateLimit: e.RateLimit, MaxConcurrency: e.MaxConcurrency,
 		Enabled: e.Enabled, DisabledReason: e.DisabledReason, FailingSince: optTime(e.FailingSince),
 		Metadata: e.Metadata, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
@@ -47,8 +50,11 @@ func endpointOut(e *hookd.Endpoint) Endpoint {
 	if out.Signature.Scheme == "" {
 		out.Signature.Scheme = hookd.SchemeStandard
 	}
-	if out.Payload == "" {
-		out.Payload = hookd.PayloadEnvelope
+	if out.Payload.Kind == "" {
+		out.Payload = s.cfg.DefaultPayload
+	}
+	if out.Payload.Kind == "" {
+		out.Payload.Kind = hookd.PayloadEnvelope
 	}
 	if e.Timeout > 0 {
 		d := hookd.Duration(e.Timeout)
@@ -63,12 +69,14 @@ func endpointOut(e *hookd.Endpoint) Endpoint {
 	return out
 }
 
-// endpointDoc is the patchable JSON of an endpoint: its input form.
-func endpointDoc(e *hookd.Endpoint) EndpointInput {
-	o := endpointOut(e)
+// endpointDoc is the patchable JSON of an endpoint: its input form, in
+// which an unset payload stays unset.
+func (s *Server) endpointDoc(e *hookd.Endpoint) EndpointInput {
+	o := s.endpointOut(e)
 	return EndpointInput{URL: o.URL, Description: o.Description, EventTypes: o.EventTypes, Headers: o.Headers,
-		Signature: &o.Signature, Payload: o.Payload, Timeout: o.Timeout, RateLimit: o.RateLimit,
-		MaxConcurrency: o.MaxConcurrency, RetrySchedule: o.RetrySchedule, Enabled: &o.Enabled, Metadata: o.Metadata}
+		Signature: &o.Signature, Payload: hookd.PayloadOf(e), Transform: o.Transform, Filter: o.Filter,
+		Method: o.Method, Timeout: o.Timeout, RateLimit: o.RateLimit, MaxConcurrency: o.MaxConcurrency,
+		RetrySchedule: o.RetrySchedule, Enabled: &o.Enabled, Metadata: o.Metadata}
 }
 
 // applyEndpointInput sets e's configurable fields from in.
@@ -78,7 +86,9 @@ func applyEndpointInput(e *hookd.Endpoint, in *EndpointInput) {
 	if in.Signature != nil {
 		e.Signature = hookd.SignatureConfig{Scheme: in.Signature.Scheme, Header: in.Signature.Header, Prefix: in.Signature.Prefix}
 	}
-	e.Payload, e.RateLimit, e.MaxConcurrency = in.Payload, in.RateLimit, in.MaxConcurrency
+	in.Payload.Set(e)
+	e.Transform, e.Filter, e.Method = in.Transform, in.Filter, in.Method
+	e.RateLimit, e.MaxConcurrency = in.RateLimit, in.MaxConcurrency
 	e.Timeout = 0
 	if in.Timeout != nil {
 		e.Timeout = time.Duration(*in.Timeout)
@@ -91,14 +101,24 @@ func applyEndpointInput(e *hookd.Endpoint, in *EndpointInput) {
 	e.Metadata = nullToNil(in.Metadata)
 }
 
-// validateEndpoint runs the endpoint's own checks, then URLCheck on a URL
-// that passed them, and reports all field errors together.
-func (s *Server) validateEndpoint(e *hookd.Endpoint) error {
+// validateEndpoint runs the endpoint's own checks, the engine's (filter,
+// transform), the catalog's (method), then URLCheck on a URL that passed
+// them, and reports all field errors together.
+func (s *Server) validateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	err := e.Validate()
 	fields := hookd.ErrorFields(err)
 	if err != nil && len(fields) == 0 {
 		return err
 	}
+	if s.cfg.EndpointCheckFunc != nil {
+		cerr := s.cfg.EndpointCheckFunc(e)
+		if cerr != nil && len(hookd.ErrorFields(cerr)) == 0 {
+			return cerr
+		}
+		fields = append(fields, hookd.ErrorFields(cerr)...)
+	}
+	fields = append(fields, s.checkMethod(ctx, e)...)
+	fields = append(fields, checkSecretScheme(e)...)
 	if s.cfg.URLCheck != nil && !hasPointer(fields, "/url") {
 		if uerr := s.cfg.URLCheck(e.URL); uerr != nil {
 			uf := hookd.ErrorFields(uerr)
@@ -126,8 +146,16 @@ func hasPointer(fields []hookd.FieldError, pointer string) bool {
 	return false
 }
 
-// checkSecret accepts a Standard Webhooks secret of 24 to 64 bytes.
-func checkSecret(secret, pointer string) error {
+// checkSecret accepts a Standard Webhooks secret of 24 to 64 bytes, and
+// for the hmac-sha256 scheme any 8 to 256 printable ASCII characters
+// too, whose bytes are the key (as GitHub-style receivers use theirs).
+func checkSecret(scheme, secret, pointer string) error {
+	if scheme == hookd.SchemeHMACSHA256 && !strings.HasPrefix(secret, "whsec_") {
+		if !ownSecret(secret) {
+			return invalid(pointer, "must be 8 to 256 printable ASCII characters, or whsec_ followed by the base64 of 24 to 64 bytes")
+		}
+		return nil
+	}
 	key, err := signature.DecodeSecret(secret)
 	if err != nil || !strings.HasPrefix(secret, "whsec_") || len(key) < 24 || len(key) > 64 {
 		return invalid(pointer, "must be whsec_ followed by the base64 of 24 to 64 bytes")
@@ -135,10 +163,34 @@ func checkSecret(secret, pointer string) error {
 	return nil
 }
 
+// ownSecret reports whether s is 8 to 256 printable ASCII bytes.
+func ownSecret(s string) bool {
+	if len(s) < 8 || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// checkSecretScheme refuses the Standard Webhooks scheme for an endpoint
+// whose newest secret is its own string: that scheme's key is base64.
+func checkSecretScheme(e *hookd.Endpoint) []hookd.FieldError {
+	n := len(e.Secrets)
+	if e.Signature.Scheme == hookd.SchemeHMACSHA256 || n == 0 || strings.HasPrefix(e.Secrets[n-1].Value, "whsec_") {
+		return nil
+	}
+	return []hookd.FieldError{{Pointer: "/signature/scheme",
+		Message: "standard-webhooks needs a whsec_ secret: rotate the secret first"}}
+}
+
 // newSecret returns the requested secret after checking it, or a new one.
-func newSecret(requested string) (string, error) {
+func newSecret(scheme, requested string) (string, error) {
 	if requested != "" {
-		return requested, checkSecret(requested, "/secret")
+		return requested, checkSecret(scheme, requested, "/secret")
 	}
 	return signature.GenerateSecret()
 }
@@ -154,10 +206,10 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	e := &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint), TenantID: tenant}
 	applyEndpointInput(e, &in)
-	if err := s.validateEndpoint(e); err != nil {
+	if err := s.validateEndpoint(r.Context(), e); err != nil {
 		return err
 	}
-	secret, err := newSecret(in.Secret)
+	secret, err := newSecret(e.Signature.Scheme, in.Secret)
 	if err != nil {
 		return err
 	}
@@ -166,7 +218,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.engine.Invalidate()
-	out := endpointOut(e)
+	out := s.endpointOut(e)
 	out.Secret = secret
 	return created(w, endpointPath(tenant, e.ID), out)
 }
@@ -184,7 +236,7 @@ func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return listError(err)
 	}
-	return writeJSON(w, http.StatusOK, mapList(es, next, endpointOut))
+	return writeJSON(w, http.StatusOK, mapList(es, next, s.endpointOut))
 }
 
 func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) error {
@@ -192,7 +244,7 @@ func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, endpointOut(e))
+	return writeJSON(w, http.StatusOK, s.endpointOut(e))
 }
 
 // patchEndpoint applies a merge patch. Re-enabling a disabled endpoint
@@ -205,7 +257,7 @@ func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	e, err := s.updateEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), func(e *hookd.Endpoint) error {
 		var in EndpointInput
-		if err := mergeInto(patch, endpointDoc(e), &in); err != nil {
+		if err := mergeInto(patch, s.endpointDoc(e), &in); err != nil {
 			return err
 		}
 		if in.Secret != "" {
@@ -216,12 +268,12 @@ func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		if e.Enabled && !wasEnabled {
 			e.DisabledReason, e.FailingSince = "", time.Time{}
 		}
-		return s.validateEndpoint(e)
+		return s.validateEndpoint(r.Context(), e)
 	})
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, endpointOut(e))
+	return writeJSON(w, http.StatusOK, s.endpointOut(e))
 }
 
 // maxUpdateTries bounds how often a read-modify-write of an endpoint

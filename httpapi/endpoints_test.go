@@ -26,7 +26,7 @@ func TestEndpointCreateAndRead(t *testing.T) {
 	if r.header.Get("Location") != "/v1/tenants/default/endpoints/"+ep.ID {
 		t.Errorf("Location = %q", r.header.Get("Location"))
 	}
-	if !ep.Enabled || ep.Signature.Scheme != "standard-webhooks" || ep.Payload != "envelope" ||
+	if !ep.Enabled || ep.Signature.Scheme != "standard-webhooks" || ep.Payload.Kind != "envelope" ||
 		ep.Timeout == nil || ep.Timeout.String() != "10s" || len(ep.RetrySchedule) != 2 ||
 		ep.RetrySchedule[1].String() != "5m" || ep.SecretPrefix != ep.Secret[:10] || ep.FailingSince != nil {
 		t.Fatalf("created endpoint = %+v", ep)

@@ -9,9 +9,6 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// problemTypeBase prefixes the code in a problem's type URI.
-const problemTypeBase = "https://hookd.dev/problems/"
-
 // FieldError names one broken rule: Pointer is a JSON Pointer into the
 // request as sent ("/url", "/query/limit").
 type FieldError struct {
@@ -91,7 +88,7 @@ func problemOf(err error) *Problem {
 		code = hookd.EINTERNAL
 	}
 	p := &Problem{
-		Type:   problemTypeBase + code,
+		Type:   hookd.ProblemType(code),
 		Title:  http.StatusText(status),
 		Status: status,
 		Detail: hookd.ErrorMessage(err),

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/hookd/hookd"
@@ -24,10 +25,24 @@ func eventOut(e *hookd.Event) Event {
 }
 
 func deliveryOut(d *hookd.Delivery) Delivery {
-	out := Delivery{ID: d.ID, EventID: d.EventID, EndpointID: d.EndpointID, Status: d.Status,
+	out := Delivery{ID: d.ID, EventID: d.EventID, EndpointID: d.EndpointID, Status: DeliveryStatus(d.Status),
 		AttemptCount: d.Attempts, Attempts: []Attempt{}, LastAttemptAt: optTime(d.LastAttemptAt), CreatedAt: d.CreatedAt}
 	if d.Status == hookd.StatusPending || d.Status == hookd.StatusFailed {
 		out.NextAttemptAt = optTime(d.NextAttemptAt)
+	}
+	if sh := d.Shape; sh != nil {
+		req := &DeliveryRequest{Method: sh.Method, Headers: sh.Headers, Transformed: sh.Transformed}
+		switch {
+		case sh.Body == nil:
+		case json.Valid(sh.Body):
+			req.Body = sh.Body
+		default: // not JSON (an empty body): shown as a string
+			req.Body, _ = json.Marshal(string(sh.Body))
+		}
+		if req.Headers == nil {
+			req.Headers = map[string]string{}
+		}
+		out.Request = req
 	}
 	return out
 }

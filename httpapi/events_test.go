@@ -347,6 +347,6 @@ func waitDelivery(t *testing.T, h *harness, eventID, status string) {
 	t.Helper()
 	waitFor(t, "delivery "+status, func() bool {
 		d, err := h.client.GetEvent(context.Background(), "default", eventID)
-		return err == nil && len(d.Deliveries) == 1 && d.Deliveries[0].Status == status
+		return err == nil && len(d.Deliveries) == 1 && string(d.Deliveries[0].Status) == status
 	})
 }

@@ -20,27 +20,45 @@ func (s *Server) eventTypeRoutes() {
 }
 
 func eventTypeOut(t *hookd.EventType) EventType {
-	method := t.Method
-	if method == "" {
-		method = http.MethodPost
+	methods := t.Methods
+	if len(methods) == 0 {
+		methods = []string{http.MethodPost}
 	}
 	examples := t.Examples
 	if examples == nil {
 		examples = []json.RawMessage{}
 	}
 	return EventType{Name: t.Name, Description: t.Description, Group: t.Group, Schema: t.Schema,
-		Examples: examples, Deprecated: t.Deprecated, Method: method, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+		Examples: examples, Deprecated: t.Deprecated, Method: methods[0], Methods: methods, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
 func eventTypeIn(in *EventTypeInput) *hookd.EventType {
 	return &hookd.EventType{Name: in.Name, Description: in.Description, Group: in.Group,
-		Schema: nullToNil(in.Schema), Examples: in.Examples, Deprecated: in.Deprecated, Method: in.Method}
+		Schema: nullToNil(in.Schema), Examples: in.Examples, Deprecated: in.Deprecated,
+		Methods: hookd.JoinMethods(in.Method, in.Methods)}
+}
+
+// checkEventTypeIn checks the input's methods where they were given, then
+// the event type it makes (name, schema, examples).
+func checkEventTypeIn(in *EventTypeInput) (*hookd.EventType, error) {
+	if _, fields := hookd.MethodFields(in.Method, in.Methods); len(fields) > 0 {
+		return nil, hookd.Invalid("invalid event type", fields...)
+	}
+	t := eventTypeIn(in)
+	if _, err := catalog.CheckEventType(t); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // eventTypeDoc is the patchable JSON of an event type.
 func eventTypeDoc(t *hookd.EventType) EventTypeInput {
-	return EventTypeInput{Name: t.Name, Description: t.Description, Group: t.Group, Schema: t.Schema,
-		Examples: t.Examples, Deprecated: t.Deprecated, Method: t.Method}
+	in := EventTypeInput{Name: t.Name, Description: t.Description, Group: t.Group, Schema: t.Schema,
+		Examples: t.Examples, Deprecated: t.Deprecated, Methods: t.Methods}
+	if len(t.Methods) > 0 {
+		in.Method = t.Methods[0]
+	}
+	return in
 }
 
 func eventTypePath(name string) string { return "/v1/event-types/" + url.PathEscape(name) }
@@ -50,9 +68,9 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	t := eventTypeIn(&in)
-	if _, err := catalog.CheckEventType(t); err != nil {
-		return err
+	t, cerr := checkEventTypeIn(&in)
+	if cerr != nil {
+		return cerr
 	}
 	if err := s.store.CreateEventType(r.Context(), t); err != nil {
 		return err
@@ -98,9 +116,9 @@ func (s *Server) patchEventType(w http.ResponseWriter, r *http.Request) error {
 	if in.Name != cur.Name {
 		return invalid("/name", "cannot be changed")
 	}
-	t := eventTypeIn(&in)
-	if _, err := catalog.CheckEventType(t); err != nil {
-		return err
+	t, cerr := checkEventTypeIn(&in)
+	if cerr != nil {
+		return cerr
 	}
 	if err := s.store.UpdateEventType(r.Context(), t); err != nil {
 		return err

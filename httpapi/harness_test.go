@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/store/sqlite"
 )
@@ -31,7 +31,7 @@ const waitTimeout = 10 * time.Second
 // on loopback, with a webhook receiver.
 type harness struct {
 	t      *testing.T
-	store  *sqlite.Store
+	store  hookd.Store
 	engine *delivery.Engine
 	server *httpapi.Server
 	ts     *httptest.Server
@@ -50,18 +50,19 @@ type options struct {
 	// engine adjusts the engine's config, given the store (to wire a
 	// catalog's Check).
 	engine func(hookd.Store, *delivery.Config)
+	// sqlite are the options of the store. Default: the zero Options.
+	sqlite sqlite.Options
+	// postgres, when set, is the DSN of a PostgreSQL schema to use
+	// instead of a SQLite file (see eachStore).
+	postgres string
 }
 
 func newHarness(t *testing.T, o options) *harness {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := openStore(t, o)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	guard := delivery.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	guard := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
 	dcfg := delivery.Config{
 		Guard:        guard,
 		Schedule:     []time.Duration{5 * time.Millisecond, 10 * time.Millisecond},
@@ -95,7 +96,8 @@ func newHarness(t *testing.T, o options) *harness {
 	if o.wrapEngine != nil {
 		engine = o.wrapEngine(eng)
 	}
-	cfg := httpapi.Config{Store: store, Engine: engine, URLCheck: guard.CheckURL, Logger: quiet, Registry: h.reg}
+	cfg := httpapi.Config{Store: store, Engine: engine, URLCheck: guard.CheckURL, Logger: quiet, Registry: h.reg,
+		EndpointCheckFunc: delivery.CheckEndpoint, TransformTestFunc: eng.TestTransform}
 	if o.config != nil {
 		o.config(&cfg)
 	}
@@ -216,6 +218,8 @@ type receiver struct {
 type received struct {
 	header http.Header
 	body   []byte
+	path   string
+	method string
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -223,7 +227,7 @@ func newReceiver(t *testing.T) *receiver {
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
-		rc.got = append(rc.got, received{header: r.Header.Clone(), body: body})
+		rc.got = append(rc.got, received{header: r.Header.Clone(), body: body, path: r.URL.Path, method: r.Method})
 		rc.mu.Unlock()
 		if rc.fail.Load() {
 			w.WriteHeader(http.StatusInternalServerError)
@@ -246,6 +250,24 @@ func (rc *receiver) byID(id string) []received {
 		}
 	}
 	return out
+}
+
+// byPath returns the requests received for webhook-id id at path.
+func (rc *receiver) byPath(id, path string) []received {
+	var out []received
+	for _, r := range rc.byID(id) {
+		if r.path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// waitAt waits for n requests of event id at path and returns them.
+func (h *harness) waitAt(id, path string, n int) []received {
+	h.t.Helper()
+	waitFor(h.t, "delivery of "+id+" to "+path, func() bool { return len(h.recv.byPath(id, path)) >= n })
+	return h.recv.byPath(id, path)
 }
 
 // waitReceived waits for a request of event id and returns the first.

@@ -45,7 +45,7 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 			return err
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		scope := infoOf(r).keyID + "\x00" + r.URL.Path + "\x00" + key
+		scope := infoOf(r).caller.keyID + "\x00" + r.URL.Path + "\x00" + key
 		e, state := s.idem.begin(scope, sha256.Sum256(body), s.now())
 		switch state {
 		case idemBusy:

@@ -21,7 +21,13 @@ import (
 // errors) and a webhooks section with one entry per event type. version
 // is hookd's version, shown as the document's.
 func OpenAPI(version string, types []*hookd.EventType) ([]byte, error) {
-	doc, err := Document(version, types)
+	return OpenAPIShaped(version, types, hookd.PayloadSpec{})
+}
+
+// OpenAPIShaped is OpenAPI for a server whose deliveries send payload
+// (delivery.payload): the webhooks show its shape and examples.
+func OpenAPIShaped(version string, types []*hookd.EventType, payload hookd.PayloadSpec) ([]byte, error) {
+	doc, err := DocumentShaped(version, types, payload)
 	if err != nil {
 		return nil, err
 	}
@@ -30,6 +36,11 @@ func OpenAPI(version string, types []*hookd.EventType) ([]byte, error) {
 
 // Document is OpenAPI as a document model, for a caller to extend.
 func Document(version string, types []*hookd.EventType) (*openapi.Document, error) {
+	return DocumentShaped(version, types, hookd.PayloadSpec{})
+}
+
+// DocumentShaped is OpenAPIShaped as a document model.
+func DocumentShaped(version string, types []*hookd.EventType, payload hookd.PayloadSpec) (*openapi.Document, error) {
 	base, err := restDocument()
 	if err != nil {
 		return nil, err
@@ -42,7 +53,7 @@ func Document(version string, types []*hookd.EventType) (*openapi.Document, erro
 	c.Responses = maps.Clone(c.Responses)
 	doc.Components = &c
 	doc.Tags = append([]openapi.Tag(nil), base.Tags...)
-	if err := catalog.AddWebhooks(&doc, types); err != nil {
+	if err := catalog.AddWebhooksShaped(&doc, types, payload); err != nil {
 		return nil, fmt.Errorf("webhooks: %w", err)
 	}
 	return &doc, nil
@@ -63,13 +74,14 @@ func buildRESTDocument() (*openapi.Document, error) {
 	doc.Paths = map[string]*openapi.PathItem{}
 	doc.Components = &openapi.Components{
 		SecuritySchemes: map[string]*openapi.SecurityScheme{"bearer": {Type: "http", Scheme: "bearer",
-			Description: "An API key: `Authorization: Bearer <key>`."}},
+			Description: "An API key: `Authorization: Bearer <key>`. An admin key reaches everything; a key scoped to `tenant:<id>` reaches only that tenant's routes (another tenant is 404) and reads of the event catalog (anything else is 403); a read-only key may only GET."}},
 		Parameters: commonParameters(),
 	}
 	doc.Security = []openapi.SecurityRequirement{{"bearer": {}}}
 	r := catalog.NewReflector("#/components/schemas/")
 	r.Override(typeOf[hookd.Duration](), json.RawMessage(`{"type":"string","description":"A Go duration such as 30s or 5m."}`))
 	r.Override(typeOf[Source](), doc.Schema("Source", sourceSchema))
+	r.Override(typeOf[DeliveryStatus](), doc.Schema("DeliveryStatus", deliveryStatusSchema()))
 	problem, err := r.Ref(typeOf[Problem]())
 	if err != nil {
 		return nil, fmt.Errorf("openapi: %w", err)
@@ -101,7 +113,7 @@ func buildRESTDocument() (*openapi.Document, error) {
 
 // sourceSchema describes Source, whose JSON is custom: its own fields and
 // the members of its spec, inlined.
-var sourceSchema = json.RawMessage(`{"type":"object","description":"An inbound source: its id, description and the members of its spec (verification, content types, limits, schemas, de-duplication, destinations), received at /in/{id}.",` +
+var sourceSchema = json.RawMessage(`{"type":"object","description":"An inbound source: its id, description and the members of its spec (verification, content types, limits, schemas, de-duplication, destinations), received at /in/{id}. Secrets are write-only: reads show each secret member (verify[].secret and secrets, verify[].hmac.secret and secrets, verify[].basic.password, verify[].token.value, destinations[].forward.secret) as <member>_prefix, its first characters; an update that leaves a secret out keeps the stored one.",` +
 	`"required":["id"],"properties":{"id":{"type":"string"},"description":{"type":"string"},` +
 	`"created_at":{"type":"string","format":"date-time","readOnly":true},"updated_at":{"type":"string","format":"date-time","readOnly":true}},` +
 	`"additionalProperties":true}`)
@@ -190,7 +202,7 @@ func successResponse(r *catalog.Reflector, op apiOp) (*openapi.Response, error) 
 // errorStatuses lists the problem statuses an operation may answer, other
 // than the default (500).
 func errorStatuses(method string, op apiOp, hasPath bool) []string {
-	codes := []string{"401"}
+	codes := []string{"401", "403"}
 	if op.body != nil || op.patch {
 		codes = append(codes, "400", "413", "415")
 	}
@@ -209,7 +221,8 @@ func problemResponses(problem json.RawMessage) map[string]*openapi.Response {
 	out := map[string]*openapi.Response{}
 	for code, desc := range map[string]string{
 		"400":     "Malformed: the body is not JSON, or a required body is missing.",
-		"401":     "The API key is missing or wrong.",
+		"401":     "The API key is missing, wrong or expired.",
+		"403":     "The API key may not do this: a tenant key on an admin route, or a read-only key on a write.",
 		"404":     "No such resource.",
 		"409":     "A conflict: the resource exists, a request with the same Idempotency-Key is still running, or the resource kept changing while this request changed it (retry).",
 		"413":     "The body is larger than the limit.",
@@ -237,6 +250,13 @@ func commonParameters() map[string]*openapi.Parameter {
 		"after":          q("after", "Only events created at or after this time (RFC 3339).", `{"type":"string","format":"date-time"}`),
 		"before":         q("before", "Only events created before this time (RFC 3339).", `{"type":"string","format":"date-time"}`),
 		"attempt-status": q("status", "Only succeeded or failed attempts.", `{"type":"string","enum":["succeeded","failed"]}`),
+		"delivery-status": q("status", "Only deliveries in these states: repeat the parameter or separate them with commas.",
+			`{"type":"array","items":{"$ref":"#/components/schemas/DeliveryStatus"}}`),
+		"endpoint_id": q("endpoint_id", "Only deliveries to this endpoint.", `{"type":"string"}`),
+		"event_type": q("event_type", "Only deliveries of events of these types: repeat or separate with commas.",
+			`{"type":"array","items":{"type":"string"}}`),
+		"since":          q("since", "Only deliveries created at or after this time (RFC 3339).", `{"type":"string","format":"date-time"}`),
+		"until":          q("until", "Only deliveries created before this time (RFC 3339).", `{"type":"string","format":"date-time"}`),
 		"accepted":       q("accepted", "Only accepted (true) or rejected (false) requests.", `{"type":"boolean"}`),
 		"request-status": q("status", "Only requests answered with this status.", `{"type":"integer","minimum":100,"maximum":599}`),
 		"idempotency-key": {Name: "Idempotency-Key", In: "header",
@@ -262,4 +282,21 @@ func addOpsRoute(doc *openapi.Document, r opsRoute) {
 	item := &openapi.PathItem{}
 	item.Set(method, o)
 	doc.Paths[path] = item
+}
+
+// deliveryStatusSchema is the enum of delivery states, each described
+// (hookd.DeliveryStates is the one list).
+func deliveryStatusSchema() json.RawMessage {
+	var names []string
+	var desc strings.Builder
+	desc.WriteString("A delivery's state:")
+	opts := map[string]string{}
+	for _, st := range hookd.DeliveryStates() {
+		names = append(names, st.Name)
+		opts[st.Name] = st.Description
+		fmt.Fprintf(&desc, "\n- `%s`: %s", st.Name, st.Description)
+	}
+	b, _ := json.Marshal(map[string]any{"type": "string", "enum": names, "description": desc.String(),
+		"x-enumDescriptions": opts})
+	return b
 }

@@ -31,10 +31,12 @@ func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 
 // Query parameters, as components/parameters names.
 var (
-	pageParams    = []string{"limit", "cursor"}
-	eventParams   = []string{"limit", "cursor", "type", "after", "before"}
-	attemptParams = []string{"limit", "cursor", "attempt-status"}
-	requestParams = []string{"limit", "cursor", "accepted", "request-status"}
+	pageParams     = []string{"limit", "cursor"}
+	eventParams    = []string{"limit", "cursor", "type", "after", "before"}
+	attemptParams  = []string{"limit", "cursor", "attempt-status"}
+	requestParams  = []string{"limit", "cursor", "accepted", "request-status"}
+	filterParams   = []string{"delivery-status", "endpoint_id", "event_type", "since", "until"}
+	deliveryParams = append([]string{"limit", "cursor"}, filterParams...)
 )
 
 // apiOps are the REST API's routes, documented.
@@ -76,8 +78,14 @@ var apiOps = []apiOp{
 	{route: "POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", id: "rotateSecret", tag: "endpoints",
 		summary: "Give an endpoint a new secret; the old ones sign for 24 more hours",
 		body:    typeOf[RotateSecretInput](), optionalBody: true, status: http.StatusOK, result: typeOf[SecretResult]()},
+	{route: "POST /v1/tenants/{tenant}/endpoints/{id}/secret/reveal", id: "revealSecret", tag: "endpoints",
+		summary: "Show an endpoint's secrets (an admin key, or the tenant's own key that is not read-only)",
+		status:  http.StatusOK, result: typeOf[RevealedSecret]()},
 	{route: "POST /v1/tenants/{tenant}/endpoints/{id}/test", id: "testEndpoint", tag: "endpoints",
 		summary: "Send a webhook.test event to an endpoint", status: http.StatusAccepted, result: typeOf[Event]()},
+	{route: "POST /v1/tenants/{tenant}/endpoints/{id}/transform/test", id: "testTransform", tag: "endpoints",
+		summary: "Run a transform on a sample event for an endpoint, storing and sending nothing",
+		body:    typeOf[TransformTestInput](), optionalBody: true, status: http.StatusOK, result: typeOf[TransformTestResult]()},
 	{route: "POST /v1/tenants/{tenant}/endpoints/{id}/recover", id: "recoverEndpoint", tag: "endpoints",
 		summary: "Send again an endpoint's failed and dead deliveries since a time", body: typeOf[RecoverInput](),
 		status: http.StatusAccepted, result: typeOf[Queued]()},
@@ -94,6 +102,16 @@ var apiOps = []apiOp{
 	{route: "POST /v1/tenants/{tenant}/events/{id}/retry", id: "retryEvent", tag: "events",
 		summary: "Send again an event's failed and dead deliveries", status: http.StatusAccepted, result: typeOf[Queued]()},
 
+	{route: "GET /v1/tenants/{tenant}/deliveries", id: "listDeliveries", tag: "deliveries",
+		summary: "List deliveries across events, filtered by state, endpoint, event type and time",
+		query:   deliveryParams, status: http.StatusOK, result: typeOf[List[Delivery]]()},
+	{route: "POST /v1/tenants/{tenant}/deliveries/retry", id: "retryDeliveries", tag: "deliveries",
+		summary: "Send again, in the background, the failed and dead deliveries a filter selects (query or body)",
+		query:   filterParams, body: typeOf[DeliveryFilter](), optionalBody: true, status: http.StatusAccepted,
+		result: typeOf[RetryJob]()},
+	{route: "GET /v1/tenants/{tenant}/deliveries/retry/{id}", id: "getRetryJob", tag: "deliveries",
+		summary: "Get the progress of a bulk retry", status: http.StatusOK, result: typeOf[RetryJob]()},
+
 	{route: "POST /v1/sources", id: "createSource", tag: "sources", summary: "Create an inbound source",
 		body: typeOf[Source](), status: http.StatusCreated, result: typeOf[Source]()},
 	{route: "GET /v1/sources", id: "listSources", tag: "sources", summary: "List sources by id",
@@ -108,6 +126,16 @@ var apiOps = []apiOp{
 		summary: "List a source's inbound requests", query: requestParams, status: http.StatusOK, result: typeOf[List[Request]]()},
 	{route: "POST /v1/sources/{id}/requests/{rid}/replay", id: "replayRequest", tag: "sources",
 		summary: "Route a stored inbound request again", status: http.StatusAccepted, result: typeOf[Replayed]()},
+
+	{route: "POST /v1/api-keys", id: "createAPIKey", tag: "api keys",
+		summary: "Create an API key; the answer shows the key once", body: typeOf[APIKeyInput](),
+		status: http.StatusCreated, result: typeOf[APIKey]()},
+	{route: "GET /v1/api-keys", id: "listAPIKeys", tag: "api keys", summary: "List API keys, newest first (never the keys)",
+		query: pageParams, status: http.StatusOK, result: typeOf[List[APIKey]]()},
+	{route: "GET /v1/api-keys/{id}", id: "getAPIKey", tag: "api keys", summary: "Get an API key (never the key)",
+		status: http.StatusOK, result: typeOf[APIKey]()},
+	{route: "DELETE /v1/api-keys/{id}", id: "revokeAPIKey", tag: "api keys",
+		summary: "Revoke an API key: refused on every node within 2 seconds", status: http.StatusNoContent},
 }
 
 // opsRoute is an operational route served beside the API, without the

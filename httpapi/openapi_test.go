@@ -38,7 +38,7 @@ var smallTypes = []*hookd.EventType{
 	{Name: "invoice.paid", Description: "An invoice was paid.", Group: "billing",
 		Schema:   json.RawMessage(`{"type":"object","required":["id"],"properties":{"id":{"type":"string"},"lines":{"type":"array","items":{"$ref":"#/$defs/line"}}},"$defs":{"line":{"type":"object","properties":{"sku":{"type":"string"}}}}}`),
 		Examples: []json.RawMessage{json.RawMessage(`{"id":"in_1","lines":[{"sku":"pro"}]}`)}},
-	{Name: "user.deleted", Deprecated: true, Method: "PUT"},
+	{Name: "user.deleted", Deprecated: true, Methods: []string{"PUT"}},
 }
 
 func TestOpenAPIDocument(t *testing.T) {

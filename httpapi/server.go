@@ -43,6 +43,10 @@ type Config struct {
 	// routes a stored request again and returns the new request's id and
 	// the events it made. Default: none (the route answers 404).
 	ReplayFunc func(ctx context.Context, sourceID, requestID string) (newRequestID string, eventIDs []string, err error)
+	// RetryJobsChangedFunc, when set, is called after a bulk retry of
+	// deliveries is created, so that this node's runner starts it at once
+	// rather than at its next poll. Default: none.
+	RetryJobsChangedFunc func()
 	// MaxBody caps a request body; a larger one is 413. Default 1 MiB.
 	MaxBody int64
 	// MaxInFlight caps the requests served at once; beyond it the server
@@ -60,6 +64,29 @@ type Config struct {
 	// Version is hookd's version, shown in the OpenAPI document and as
 	// the User-Agent of /docs' examples. Default "devel".
 	Version string
+	// BootstrapKey, when set, is an admin API key held in memory only
+	// (compared in constant time, never stored): the operator's
+	// configured api_key. Default none.
+	BootstrapKey string
+	// SourceSecrets lists where a source's spec carries secrets, as JSON
+	// Pointers whose "*" matches any array index or member name (see
+	// hookd.SourceSecretPointers). Reads show those members redacted, and
+	// an update that leaves one out keeps the stored value. Default
+	// hookd.SourceSecretPointers().
+	SourceSecrets []string
+	// DefaultPayload is the payload of endpoints that set none (the
+	// delivery.payload key): endpoints show it, and the webhooks of
+	// /openapi.json and /docs are documented through it. Default: the
+	// envelope.
+	DefaultPayload hookd.PayloadSpec
+	// EndpointCheckFunc, when set, vets an endpoint's filter and
+	// transform before it is stored; it returns an EINVALID *hookd.Error
+	// whose fields point into the endpoint (422). Default: none.
+	EndpointCheckFunc func(e *hookd.Endpoint) error
+	// TransformTestFunc serves POST …/endpoints/{id}/transform/test: it
+	// runs code (the endpoint's own when empty) on a sample event for the
+	// endpoint. Default: none (the route answers 404).
+	TransformTestFunc func(ctx context.Context, ep *hookd.Endpoint, code string, sample *hookd.Publish) (*hookd.TransformResult, error)
 }
 
 // Defaults.
@@ -84,6 +111,9 @@ func (c Config) withDefaults() Config {
 	if c.NowFunc == nil {
 		c.NowFunc = time.Now
 	}
+	if c.SourceSecrets == nil {
+		c.SourceSecrets = hookd.SourceSecretPointers()
+	}
 	return c
 }
 
@@ -96,6 +126,7 @@ type Server struct {
 	logger  *slog.Logger
 	sem     chan struct{}
 	keys    *keyCache
+	access  *accessState
 	idem    *idemCache
 	metrics *metrics
 	mux     *http.ServeMux
@@ -113,6 +144,7 @@ func New(cfg Config) *Server {
 		logger:  cfg.Logger,
 		sem:     make(chan struct{}, cfg.MaxInFlight),
 		keys:    newKeyCache(keyCacheSize, keyCacheTTL),
+		access:  newAccessState(cfg),
 		idem:    newIdemCache(idemCacheSize, idemTTL),
 		metrics: newMetrics(cfg.Registry),
 		mux:     http.NewServeMux(),
@@ -121,7 +153,9 @@ func New(cfg Config) *Server {
 	s.tenantRoutes()
 	s.endpointRoutes()
 	s.eventRoutes()
+	s.deliveryRoutes()
 	s.sourceRoutes()
+	s.apiKeyRoutes()
 	s.handler = s.observe(s.limit(http.HandlerFunc(s.serveV1)))
 	return s
 }
@@ -144,6 +178,10 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handle(pattern string, h handlerFunc) {
 	s.routes = append(s.routes, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := s.authorize(r, pattern); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
@@ -153,8 +191,8 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 // reqInfo is what the middleware learns about a request as it goes down,
 // for the layers above it (metrics, logs, idempotency scope).
 type reqInfo struct {
-	pattern string // the matched route, "" before routing or when none matched
-	keyID   string // the API key's id once authenticated
+	pattern string    // the matched route, "" before routing or when none matched
+	caller  principal // who the API key acts as, once authenticated
 }
 
 type reqInfoKey struct{}
@@ -219,12 +257,12 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(hookd.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
 		return
 	}
-	keyID, err := s.authenticate(r)
+	p, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	infoOf(r).keyID = keyID
+	infoOf(r).caller = p
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 	s.route(w, r)
 }

@@ -102,8 +102,23 @@ func (s *Source) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func sourceOut(src *hookd.Source) Source {
-	return Source{ID: src.ID, Description: src.Description, Spec: src.Spec, CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt}
+// sourceOut is the source as reads show it: its secrets redacted.
+func (s *Server) sourceOut(src *hookd.Source) Source {
+	return Source{ID: src.ID, Description: src.Description, Spec: s.redactedSpec(src.ID, src.Spec),
+		CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt}
+}
+
+// withSecrets returns spec, sent by a client, with the secrets it left
+// out taken from stored (nil for a new source).
+func (s *Server) withSecrets(spec, stored []byte) ([]byte, error) {
+	if len(spec) == 0 {
+		return spec, nil
+	}
+	out, err := restoreSpec(spec, stored, s.access.secretPaths)
+	if err != nil {
+		return nil, &hookd.Error{Code: hookd.EMALFORMED, Message: "the source is not valid JSON", Err: err}
+	}
+	return out, nil
 }
 
 func sourcePath(id string) string { return "/v1/sources/" + url.PathEscape(id) }
@@ -163,7 +178,11 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	src := &hookd.Source{ID: in.ID, Description: in.Description, Spec: in.Spec}
+	spec, err := s.withSecrets(in.Spec, nil)
+	if err != nil {
+		return err
+	}
+	src := &hookd.Source{ID: in.ID, Description: in.Description, Spec: spec}
 	if err := s.checkSource(src); err != nil {
 		return err
 	}
@@ -171,7 +190,7 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.sourcesChanged()
-	return created(w, sourcePath(src.ID), sourceOut(src))
+	return created(w, sourcePath(src.ID), s.sourceOut(src))
 }
 
 func (s *Server) listSources(w http.ResponseWriter, r *http.Request) error {
@@ -187,7 +206,7 @@ func (s *Server) listSources(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, mapList(srcs, next, sourceOut))
+	return writeJSON(w, http.StatusOK, mapList(srcs, next, s.sourceOut))
 }
 
 func (s *Server) getSource(w http.ResponseWriter, r *http.Request) error {
@@ -195,7 +214,7 @@ func (s *Server) getSource(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, sourceOut(src))
+	return writeJSON(w, http.StatusOK, s.sourceOut(src))
 }
 
 // patchSource applies a merge patch; the id cannot change.
@@ -205,13 +224,17 @@ func (s *Server) patchSource(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in Source
-	if err := applyPatch(r, sourceOut(cur), &in); err != nil {
+	if err := applyPatch(r, s.sourceOut(cur), &in); err != nil {
 		return err
 	}
 	if in.ID != cur.ID {
 		return invalid("/id", "cannot be changed")
 	}
-	src := &hookd.Source{ID: cur.ID, Description: in.Description, Spec: in.Spec}
+	spec, err := s.withSecrets(in.Spec, cur.Spec)
+	if err != nil {
+		return err
+	}
+	src := &hookd.Source{ID: cur.ID, Description: in.Description, Spec: spec}
 	if err := s.checkSource(src); err != nil {
 		return err
 	}
@@ -219,7 +242,7 @@ func (s *Server) patchSource(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.sourcesChanged()
-	return writeJSON(w, http.StatusOK, sourceOut(src))
+	return writeJSON(w, http.StatusOK, s.sourceOut(src))
 }
 
 func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) error {

@@ -139,7 +139,7 @@ func TestEventTypes(t *testing.T) {
 		problem(t, h.do("POST", "/v1/event-types", mustJSON(t, in)), http.StatusConflict, hookd.ECONFLICT)
 		p := problem(t, h.do("POST", "/v1/event-types", `{"name":"bad name!"}`), http.StatusUnprocessableEntity, hookd.EINVALID)
 		hasPointer(t, p, "/name")
-		p = problem(t, h.do("POST", "/v1/event-types", `{"name":"a.b","method":"GET"}`), http.StatusUnprocessableEntity, hookd.EINVALID)
+		p = problem(t, h.do("POST", "/v1/event-types", `{"name":"a.b","method":"FETCH"}`), http.StatusUnprocessableEntity, hookd.EINVALID)
 		hasPointer(t, p, "/method")
 		p = problem(t, h.do("POST", "/v1/event-types", `{"name":"a.b","deprecated":"yes"}`), http.StatusUnprocessableEntity, hookd.EINVALID)
 		hasPointer(t, p, "/deprecated")

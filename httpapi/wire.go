@@ -30,8 +30,9 @@ type TenantInput struct {
 	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
 
-// EventType is an event type as the API shows it. Method is "POST" unless
-// the type says otherwise.
+// EventType is an event type as the API shows it. Methods are the HTTP
+// methods its deliveries may use, Method the default (the first); "POST"
+// unless the type says otherwise.
 type EventType struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description"`
@@ -40,11 +41,15 @@ type EventType struct {
 	Examples    []json.RawMessage `json:"examples"`
 	Deprecated  bool              `json:"deprecated"`
 	Method      string            `json:"method"`
+	Methods     []string          `json:"methods"`
 	CreatedAt   time.Time         `json:"created_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
 }
 
-// EventTypeInput creates an event type; Name is required.
+// EventTypeInput creates an event type; Name is required. Methods lists
+// the HTTP methods deliveries may use (GET, POST, PUT, PATCH, DELETE,
+// HEAD, OPTIONS, TRACE); Method is the default, put first of Methods (and
+// added to them when missing). Neither: POST.
 type EventTypeInput struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description,omitempty"`
@@ -53,6 +58,7 @@ type EventTypeInput struct {
 	Examples    []json.RawMessage `json:"examples,omitempty"`
 	Deprecated  bool              `json:"deprecated,omitempty"`
 	Method      string            `json:"method,omitempty"`
+	Methods     []string          `json:"methods,omitempty"`
 }
 
 // Signature says how deliveries to an endpoint are signed: Scheme is
@@ -75,7 +81,10 @@ type Endpoint struct {
 	EventTypes     []string          `json:"event_types"`
 	Headers        map[string]string `json:"headers"`
 	Signature      Signature         `json:"signature"`
-	Payload        string            `json:"payload"`
+	Payload        hookd.PayloadSpec `json:"payload"`
+	Transform      string            `json:"transform"`
+	Filter         string            `json:"filter"`
+	Method         string            `json:"method"`
 	Timeout        *hookd.Duration   `json:"timeout"`
 	RateLimit      float64           `json:"rate_limit"`
 	MaxConcurrency int               `json:"max_concurrency"`
@@ -92,14 +101,22 @@ type Endpoint struct {
 
 // EndpointInput creates an endpoint; URL is required. Enabled defaults to
 // true. Secret, when set, must be "whsec_" and the base64 of 24 to 64
-// bytes; otherwise one is generated.
+// bytes for Standard Webhooks, or any 8 to 256 printable ASCII characters
+// for the hmac-sha256 scheme (the key is the string's bytes); otherwise
+// one is generated. Payload is "envelope", "raw" or {"template": …}
+// (unset: the server's delivery.payload); Transform is JavaScript
+// defining function handler(w); Filter a CEL expression; Method one of
+// the event types' methods.
 type EndpointInput struct {
 	URL            string            `json:"url"`
 	Description    string            `json:"description,omitempty"`
 	EventTypes     []string          `json:"event_types,omitempty"`
 	Headers        map[string]string `json:"headers,omitempty"`
 	Signature      *Signature        `json:"signature,omitempty"`
-	Payload        string            `json:"payload,omitempty"`
+	Payload        hookd.PayloadSpec `json:"payload,omitzero"`
+	Transform      string            `json:"transform,omitempty"`
+	Filter         string            `json:"filter,omitempty"`
+	Method         string            `json:"method,omitempty"`
 	Timeout        *hookd.Duration   `json:"timeout,omitempty"`
 	RateLimit      float64           `json:"rate_limit,omitempty"`
 	MaxConcurrency int               `json:"max_concurrency,omitempty"`
@@ -118,6 +135,34 @@ type RotateSecretInput struct {
 // SecretResult is the answer of rotate-secret.
 type SecretResult struct {
 	Secret string `json:"secret"`
+}
+
+// TransformTestInput is the optional body of POST
+// …/endpoints/{id}/transform/test: Code to try (the endpoint's own
+// transform when empty) and a sample Event (by default one of the
+// endpoint's event types with its catalog example).
+type TransformTestInput struct {
+	Code  string       `json:"code,omitempty"`
+	Event *SampleEvent `json:"event,omitempty"`
+}
+
+// SampleEvent is an event to try a transform on.
+type SampleEvent struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+// TransformTestResult is what a transform made of the sample: the
+// request it would send (Payload is null for HEAD and TRACE), or Error
+// ("transform: …") with the console output.
+type TransformTestResult struct {
+	Payload    json.RawMessage   `json:"payload"`
+	Headers    map[string]string `json:"headers"`
+	Method     string            `json:"method"`
+	Cancel     bool              `json:"cancel"`
+	Logs       string            `json:"logs"`
+	Error      *string           `json:"error"`
+	DurationMS float64           `json:"duration_ms"`
 }
 
 // RecoverInput is the body of POST …/endpoints/{id}/recover.
@@ -160,16 +205,36 @@ type EventDetail struct {
 // attempts made; Attempts lists them, newest first. NextAttemptAt is null
 // once the delivery has ended, LastAttemptAt before the first attempt.
 type Delivery struct {
-	ID            string     `json:"id"`
-	EventID       string     `json:"event_id"`
-	EndpointID    string     `json:"endpoint_id"`
-	Status        string     `json:"status"`
-	AttemptCount  int        `json:"attempt_count"`
-	Attempts      []Attempt  `json:"attempts"`
-	NextAttemptAt *time.Time `json:"next_attempt_at"`
-	LastAttemptAt *time.Time `json:"last_attempt_at"`
-	CreatedAt     time.Time  `json:"created_at"`
+	ID            string         `json:"id"`
+	EventID       string         `json:"event_id"`
+	EndpointID    string         `json:"endpoint_id"`
+	Status        DeliveryStatus `json:"status"`
+	AttemptCount  int            `json:"attempt_count"`
+	Attempts      []Attempt      `json:"attempts"`
+	NextAttemptAt *time.Time     `json:"next_attempt_at"`
+	LastAttemptAt *time.Time     `json:"last_attempt_at"`
+	CreatedAt     time.Time      `json:"created_at"`
+	// Request is what the delivery sends when it is not its event's
+	// payload (a template's or a transform's rendering, or the data alone);
+	// null otherwise.
+	Request *DeliveryRequest `json:"request"`
 }
+
+// DeliveryRequest is a delivery's own request, stored with it so that
+// every attempt sends the same. Body is null when the delivery sends its
+// event's data alone (a raw endpoint); Method is "" for the endpoint's or
+// the event type's; Transformed says the endpoint's transform made it.
+type DeliveryRequest struct {
+	Body        json.RawMessage   `json:"body"`
+	Method      string            `json:"method"`
+	Headers     map[string]string `json:"headers"`
+	Transformed bool              `json:"transformed"`
+}
+
+// DeliveryStatus is a delivery's state: pending, failed (a retry is
+// scheduled), succeeded, dead or cancelled. hookd.DeliveryStates lists them all with
+// their meaning; the OpenAPI document shows them as an enum.
+type DeliveryStatus string
 
 // Attempt is one HTTP try of a delivery. ResponseStatus is 0 and Error set
 // when no response was read; ResponseBody holds its first 4 KiB.
@@ -186,6 +251,9 @@ type Attempt struct {
 	ResponseStatus int               `json:"response_status"`
 	ResponseBody   string            `json:"response_body"`
 	Error          string            `json:"error"`
+	// Logs is the console output of the endpoint's transform, when it ran
+	// before this attempt.
+	Logs string `json:"logs"`
 }
 
 // Request is one inbound request of a source's log.

@@ -166,7 +166,7 @@ func writeProblem(w http.ResponseWriter, status int, code, detail string, fields
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(problem{
-		Type: "about:blank", Title: http.StatusText(status), Status: status,
+		Type: hookd.ProblemType(code), Title: http.StatusText(status), Status: status,
 		Detail: detail, Code: code, Errors: fields,
 	})
 }

@@ -20,7 +20,7 @@ func TestWholeMessage(t *testing.T) {
 	spec := `{"path": "/acme/prod/orders",
 	  "verify": [{"script": "function authenticate(r) { return r.headers['x-token'] === 't0k' ? {user: {client: 'acme'}} : false }", "timeout": "2s"}],
 	  "destinations": [
-	    {"forward": {"url": "RECEIVER/fwd?from=hookd", "secret": "` + forwardSecret + `", "allow_private": true}},
+	    {"forward": {"url": "RECEIVER/fwd?from=hookd", "secret": "` + forwardSecret + `"}},
 	    {"publish": {"type": "order.created", "data": "message"}}]}`
 	h := newHarness(t, map[string]string{"orders": spec})
 	ctx := context.Background()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/egress"
 )
 
 // SourceLister is what a Registry reads: the sources, and a number that
@@ -35,6 +36,9 @@ type RegistryConfig struct {
 	NowFunc func() time.Time
 	// Logger receives sources that fail to compile. Default slog.Default().
 	Logger *slog.Logger
+	// Guard vets the forward URLs of the sources Check is given (those the
+	// API stores). Default egress.NewGuard(nil).
+	Guard *egress.Guard
 }
 
 // Registry keeps the compiled sources of a store, reloading them when the
@@ -73,6 +77,9 @@ func NewRegistry(cfg RegistryConfig) *Registry {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Guard == nil {
+		cfg.Guard = egress.NewGuard(nil)
 	}
 	r := &Registry{cfg: cfg, kick: make(chan struct{}, 1)}
 	r.cur.Store(&snapshot{seq: -1, byID: map[string]*entry{}, byPath: map[string]*entry{}, forwards: map[string]*hookd.Endpoint{}})
@@ -256,7 +263,7 @@ func (r *Registry) Forward(id string) *hookd.Endpoint {
 // /path): the sources are reloaded from the store first, so that one
 // created through another node counts.
 func (r *Registry) Check(src *hookd.Source) error {
-	c, err := Compile(src, Options{NowFunc: r.cfg.NowFunc})
+	c, err := Compile(src, Options{NowFunc: r.cfg.NowFunc, Guard: r.cfg.Guard})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -130,7 +129,7 @@ func (s *Source) compileResponse(fe *fieldErrors) {
 	}
 }
 
-func (s *Source) compileDestinations(fe *fieldErrors) {
+func (s *Source) compileDestinations(o Options, fe *fieldErrors) {
 	names := map[string]int{} // forward name → index of its destination
 	for i, d := range s.spec.Destinations {
 		ptr := "/destinations/" + strconv.Itoa(i)
@@ -143,21 +142,18 @@ func (s *Source) compileDestinations(fe *fieldErrors) {
 				fe.add(ptr+"/forward/name", "%q also names destination %d (a default name comes from the URL): give each forward its own name", name, j)
 			}
 			names[name] = i
-			s.forwards = append(s.forwards, s.compileForward(name, d.Forward, ptr+"/forward", fe))
+			s.forwards = append(s.forwards, s.compileForward(name, d.Forward, o, ptr+"/forward", fe))
 		default:
 			s.publishes = append(s.publishes, compilePublish(d.Publish, ptr+"/publish", fe))
 		}
 	}
 }
 
-func (s *Source) compileForward(name string, f *Forward, ptr string, fe *fieldErrors) *forwardDest {
+func (s *Source) compileForward(name string, f *Forward, o Options, ptr string, fe *fieldErrors) *forwardDest {
 	if f.Name != "" && !forwardNamePattern.MatchString(f.Name) {
 		fe.add(ptr+"/name", "must be 1 to 64 letters, digits, '.', '_' and '-', starting with a letter")
 	}
-	u, err := url.Parse(f.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		fe.add(ptr+"/url", "must be an absolute http(s) URL")
-	}
+	checkForwardURL(f, o, ptr, fe)
 	if _, err := signature.DecodeSecret(f.Secret); err != nil || f.Secret == "" {
 		fe.add(ptr+"/secret", "is required: a Standard Webhooks secret (whsec_ and base64) that signs what is forwarded")
 	}
@@ -186,6 +182,21 @@ func (s *Source) compileForward(name string, f *Forward, ptr string, fe *fieldEr
 		fd.headers = append(fd.headers, http.CanonicalHeaderKey(h))
 	}
 	return fd
+}
+
+// checkForwardURL applies the checks every outbound URL gets, and refuses
+// allow_private unless the options permit it.
+func checkForwardURL(f *Forward, o Options, ptr string, fe *fieldErrors) {
+	if f.AllowPrivate && !o.AllowPrivate {
+		fe.add(ptr+"/allow_private", "can be set only in the configuration file, by the operator")
+	}
+	if msg := hookd.CheckURL(f.URL); msg != "" {
+		fe.add(ptr+"/url", "%s", msg)
+	} else if o.Guard != nil && !f.AllowPrivate {
+		for _, e := range hookd.ErrorFields(o.Guard.CheckURL(f.URL)) {
+			fe.add(ptr+e.Pointer, "%s", e.Message)
+		}
+	}
 }
 
 func compilePublish(p *Publish, ptr string, fe *fieldErrors) *publishDest {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/receive"
 	"github.com/hookd/hookd/signature"
 	"github.com/hookd/hookd/store/sqlite"
@@ -84,9 +85,9 @@ func newHarness(t testing.TB, specs map[string]string, opts ...func(*receive.Con
 	if err := h.reg.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	guard := delivery.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	guard := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
 	h.engine = delivery.New(st, delivery.Config{Forwards: h.reg.Forward, Schedule: []time.Duration{10 * time.Millisecond}, Jitter: -1,
-		Guard: guard, Client: &http.Client{Transport: delivery.NewTransport(guard, delivery.TransportOptions{})}})
+		Guard: guard, Client: &http.Client{Transport: egress.NewTransport(guard, egress.TransportOptions{})}})
 	if err := h.engine.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func (h *harness) requests(source string, accepted *bool) []*hookd.Request {
 const serverSpec = `{
   "verify": [{"provider": "github", "secret": "s3cret"}],
   "schema": {"body": {"type": "object", "required": ["action"]}},
-  "destinations": [{"forward": {"url": "RECEIVER/hook", "secret": "` + forwardSecret + `", "allow_private": true, "headers": ["X-GitHub-Event"]}}]
+  "destinations": [{"forward": {"url": "RECEIVER/hook", "secret": "` + forwardSecret + `", "headers": ["X-GitHub-Event"]}}]
 }`
 
 // TestServerLogsDedupesAndForwards runs the whole intake: rejected
@@ -191,7 +192,11 @@ func TestServerLogsDedupesAndForwards(t *testing.T) {
 	if acc := h.requests("gh", &yes); len(acc) != 1 || acc[0].ID != out.ID || acc[0].Verified != "github" || acc[0].DedupeKey != "d-1" {
 		t.Errorf("accepted log %+v", acc)
 	}
-	time.Sleep(50 * time.Millisecond) // a second forward would have had time to arrive
+	// Every forward is stored before its request is answered: the store
+	// holds all there will ever be.
+	if ds, _, err := h.store.ListDeliveries(context.Background(), hookd.DeliveryFilter{}); err != nil || len(ds) != 1 {
+		t.Errorf("%d forwards stored (%v), want 1", len(ds), err)
+	}
 	if n := h.got.count(); n != 1 {
 		t.Errorf("%d forwards, want 1", n)
 	}

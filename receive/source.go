@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/egress"
 )
 
 // Defaults of a Spec.
@@ -39,6 +40,16 @@ type Options struct {
 	// for Handler; a Server brings its own. Default none: each request is
 	// bounded only by max_decompressed.
 	Budget *Budget
+	// AllowPrivate lets a forward set allow_private. Only configuration
+	// written by the operator should set it: through the API, a forward
+	// that could reach internal addresses would switch off the SSRF guard.
+	// Default false: allow_private is refused (EINVALID).
+	AllowPrivate bool
+	// Guard, when set, refuses forward URLs (other than allow_private
+	// ones) whose host is a literal blocked address. Default nil: no such
+	// check when compiling, as for sources already stored; the dialer still
+	// checks every connection. Registry.Check always sets it.
+	Guard *egress.Guard
 }
 
 // Source is a compiled source, ready to serve. It is immutable and safe
@@ -103,7 +114,7 @@ func New(id string, spec *Spec, o Options) (*Source, error) {
 	s.schemas = compileSchemas(spec.Schema, o, &fe)
 	s.compileDedupe(&fe)
 	s.compileResponse(&fe)
-	s.compileDestinations(&fe)
+	s.compileDestinations(o, &fe)
 	if err := fe.err(); err != nil {
 		return nil, err
 	}

@@ -65,10 +65,13 @@ type PathItem struct {
 	Post        *Operation `json:"post,omitempty"`
 	Delete      *Operation `json:"delete,omitempty"`
 	Patch       *Operation `json:"patch,omitempty"`
+	Head        *Operation `json:"head,omitempty"`
+	Options     *Operation `json:"options,omitempty"`
+	Trace       *Operation `json:"trace,omitempty"`
 }
 
-// Set puts op under method (GET, PUT, POST, DELETE or PATCH) and reports
-// whether the method is one of those.
+// Set puts op under method (GET, PUT, POST, DELETE, PATCH, HEAD, OPTIONS
+// or TRACE) and reports whether the method is one of those.
 func (p *PathItem) Set(method string, op *Operation) bool {
 	switch method {
 	case "GET":
@@ -81,6 +84,12 @@ func (p *PathItem) Set(method string, op *Operation) bool {
 		p.Delete = op
 	case "PATCH":
 		p.Patch = op
+	case "HEAD":
+		p.Head = op
+	case "OPTIONS":
+		p.Options = op
+	case "TRACE":
+		p.Trace = op
 	default:
 		return false
 	}
@@ -90,7 +99,8 @@ func (p *PathItem) Set(method string, op *Operation) bool {
 // Operations returns the item's operations by method.
 func (p *PathItem) Operations() map[string]*Operation {
 	out := map[string]*Operation{}
-	for m, op := range map[string]*Operation{"GET": p.Get, "PUT": p.Put, "POST": p.Post, "DELETE": p.Delete, "PATCH": p.Patch} {
+	for m, op := range map[string]*Operation{"GET": p.Get, "PUT": p.Put, "POST": p.Post, "DELETE": p.Delete, "PATCH": p.Patch,
+		"HEAD": p.Head, "OPTIONS": p.Options, "TRACE": p.Trace} {
 		if op != nil {
 			out[m] = op
 		}

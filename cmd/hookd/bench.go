@@ -22,6 +22,7 @@ import (
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/httpapi"
+	"github.com/hookd/hookd/secrets"
 )
 
 // benchOptions are the flags of "hookd bench".
@@ -36,6 +37,9 @@ type benchOptions struct {
 	cpuProfile   string
 	inbound      bool
 	script       bool
+	secretsKey   string // master key of a PostgreSQL --db; "" for a new random one
+	template     bool   // endpoints render the Chalk template
+	transform    bool   // endpoints also run a transform on it
 }
 
 func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -67,8 +71,11 @@ receiver. With no --db it uses SQLite in a temporary directory.`,
 	f.IntVar(&o.payloadBytes, "payload-bytes", 250, "size of each event's data")
 	f.IntVar(&o.nodes, "nodes", 1, "hookd nodes in this process (PostgreSQL only)")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the publishing phase to this file")
+	f.StringVar(&o.secretsKey, "secrets-key", "", "master key (base64 of 32 bytes) of a PostgreSQL --db that hookd used before (default: a new random key)")
 	f.BoolVar(&o.inbound, "inbound", false, "measure receiving instead: HMAC-verified, schema-validated requests to a source, stored and answered")
 	f.BoolVar(&o.script, "script", false, "with --inbound: verify with a script authenticator (JavaScript) instead of HMAC")
+	f.BoolVar(&o.template, "template", false, "endpoints send a payload template (Chalk's format) instead of the envelope")
+	f.BoolVar(&o.transform, "transform", false, "endpoints run a JavaScript transform (Chalk's format into FireHydrant's); implies --template")
 	return cmd
 }
 
@@ -127,7 +134,7 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	if o.inbound {
 		err = createBenchSource(ctx, bases[0], key, o.script)
 	} else {
-		err = createBenchEndpoints(ctx, bases[0], key, rc.url, o.endpoints)
+		err = createBenchEndpoints(ctx, bases[0], key, rc.url, o)
 	}
 	if err != nil {
 		return err
@@ -218,10 +225,19 @@ func startBenchNodes(ctx context.Context, o benchOptions, dir, key string, stder
 	if db == "" {
 		db = "sqlite:" + filepath.Join(dir, "bench.db")
 	}
+	if o.secretsKey == "" && o.onPostgres() {
+		k, err := secrets.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		o.secretsKey = k.String()
+	}
 	ns := &benchNodes{}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for i := range o.nodes {
-		n, base, stop, err := startBenchNode(ctx, benchConfig(db, key, i), logger, stderr)
+		cfg := benchConfig(db, key, i)
+		cfg.Secrets.Key = o.secretsKey
+		n, base, stop, err := startBenchNode(ctx, cfg, logger, stderr)
 		if err != nil {
 			ns.stop()
 			return nil, fmt.Errorf("node %d: %w", i+1, err)
@@ -263,13 +279,37 @@ func startBenchNode(ctx context.Context, cfg *config.Config, logger *slog.Logger
 
 // createBenchEndpoints creates n endpoints of the default tenant, all
 // pointing at the receiver.
-func createBenchEndpoints(ctx context.Context, base, key, url string, n int) error {
+// The shapes of the bench's endpoints with --template and --transform:
+// Chalk's wire format, and a transform into FireHydrant's that keeps the
+// publisher's send time ("t") first, for the latency.
+const (
+	benchTemplate = `{"environment_id":"{{tenant.id}}","webhook_id":"{{endpoint.id}}","subscription":"{{event.type}}",` +
+		`"payload":"{{event.data}}","event_timestamp":"{{event.created_at}}","idempotency_key":"{{event.id}}"}`
+	benchTransform = `function handler(w) {
+  const chalk = w.payload;
+  const annotations = {};
+  for (const [key, value] of Object.entries(chalk.payload)) {
+    annotations[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  w.payload = { t: chalk.payload.t, summary: chalk.subscription + " in " + chalk.environment_id, annotations: annotations };
+  return w;
+}`
+)
+
+func createBenchEndpoints(ctx context.Context, base, key, url string, o benchOptions) error {
 	client := httpapi.NewClient(base, key)
-	for i := range n {
-		_, err := client.CreateEndpoint(ctx, "default", httpapi.EndpointInput{
-			URL:            fmt.Sprintf("%s/ep/%d", url, i),
-			MaxConcurrency: 64,
-		})
+	in := httpapi.EndpointInput{MaxConcurrency: 64}
+	if o.template || o.transform {
+		if err := json.Unmarshal([]byte(`{"template":`+benchTemplate+`}`), &in.Payload); err != nil {
+			return err
+		}
+	}
+	if o.transform {
+		in.Transform = benchTransform
+	}
+	for i := range o.endpoints {
+		in.URL = fmt.Sprintf("%s/ep/%d", url, i)
+		_, err := client.CreateEndpoint(ctx, "default", in)
 		if err != nil {
 			return fmt.Errorf("create endpoint: %w", err)
 		}

@@ -54,7 +54,7 @@ func configEventTypes(cfg *config.Config) ([]*hookd.EventType, error) {
 }
 
 // eventTypeKeys are the members of a configured event type.
-var eventTypeKeys = []string{"name", "description", "group", "schema", "examples", "deprecated", "method"}
+var eventTypeKeys = []string{"name", "description", "group", "schema", "examples", "deprecated", "method", "methods"}
 
 // eventTypeItem decodes one configured event type. Unknown members and
 // members of the wrong type are EINVALID, pointing at them.
@@ -64,12 +64,15 @@ func eventTypeItem(b json.RawMessage, dir string) (*hookd.EventType, error) {
 		return nil, hookd.Invalid("invalid event type", hookd.FieldError{Pointer: "", Message: "must be an object"})
 	}
 	t := &hookd.EventType{}
+	var method string
+	var methods []string
 	fields := map[string]struct {
 		dst any
 		msg string
 	}{
 		"name": {&t.Name, "must be a string"}, "description": {&t.Description, "must be a string"},
-		"group": {&t.Group, "must be a string"}, "method": {&t.Method, "must be POST, PUT or PATCH"},
+		"group": {&t.Group, "must be a string"}, "method": {&method, "must be a string"},
+		"methods":    {&methods, "must be a list of strings"},
 		"deprecated": {&t.Deprecated, "must be true or false"}, "examples": {&t.Examples, "must be a list of data values"},
 	}
 	var fe []hookd.FieldError
@@ -90,6 +93,9 @@ func eventTypeItem(b json.RawMessage, dir string) (*hookd.EventType, error) {
 	if _, ok := m["name"]; !ok {
 		fe = append(fe, hookd.FieldError{Pointer: "/name", Message: "is required"})
 	}
+	var mfe []hookd.FieldError
+	t.Methods, mfe = hookd.MethodFields(method, methods)
+	fe = append(fe, mfe...)
 	if len(fe) > 0 {
 		slices.SortFunc(fe, func(a, b hookd.FieldError) int { return cmp.Compare(a.Pointer, b.Pointer) })
 		return nil, hookd.Invalid("invalid event type", fe...)

@@ -75,7 +75,7 @@ func TestConfigEventTypes(t *testing.T) {
 		t.Fatalf("the YAML schema file: types = %+v", types)
 	}
 	if types[0].Group != "billing" || string(types[0].Examples[0]) != `{"amount":42}` ||
-		types[1].Method != "PUT" || !types[1].Deprecated || !strings.Contains(string(types[1].Schema), "email") {
+		types[1].Method() != "PUT" || !types[1].Deprecated || !strings.Contains(string(types[1].Schema), "email") {
 		t.Fatalf("types = %+v", types)
 	}
 }
@@ -92,7 +92,8 @@ func TestConfigEventTypesErrors(t *testing.T) {
 		{"wrong type", "  - name: a.b\n    deprecated: maybe\n", "hookd.yaml:3: event_types[0]/deprecated: must be true or false"},
 		{"bad name", "  - name: 'a b'\n", "hookd.yaml:2: event_types[0]/name: must be a dotted name"},
 		{"no name", "  - description: x\n", "event_types[0]/name: is required"},
-		{"method", "  - name: a.b\n    method: GET\n", "hookd.yaml:3: event_types[0]/method: must be POST, PUT or PATCH"},
+		{"method", "  - name: a.b\n    method: FETCH\n", "hookd.yaml:3: event_types[0]/method: must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, TRACE"},
+		{"methods", "  - name: a.b\n    methods: [GET, FETCH]\n", "hookd.yaml:3: event_types[0]/methods/1: must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, TRACE"},
 		{"missing file", "  - name: a.b\n    schema: nope.json\n", "hookd.yaml:3: event_types[0]/schema: read schema file"},
 		{"twice", "  - name: a.b\n  - name: a.b\n", "hookd.yaml:3: event_types[1]/name: event type \"a.b\" is declared twice"},
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -27,12 +28,18 @@ func TestVersion(t *testing.T) {
 	if code != 0 || errOut != "" {
 		t.Fatalf("hookd version: exit %d, stderr %q", code, errOut)
 	}
-	want := regexp.MustCompile(`^hookd \S+ \(` + regexp.QuoteMeta(runtime.Version()) + `\)\n$`)
+	platform := runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+	want := regexp.MustCompile(`^hookd \S+ \((revision [0-9a-f]+, .*)?` + regexp.QuoteMeta(platform) + `\)\n$`)
 	if !want.MatchString(out) {
 		t.Errorf("hookd version printed %q, want %s", out, want)
 	}
-	if out != "hookd devel ("+runtime.Version()+")\n" {
-		t.Errorf("hookd version printed %q for a build without a version", out)
+	bi := &debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"},
+		{Key: "vcs.time", Value: "2026-01-02T03:04:05Z"}, {Key: "vcs.modified", Value: "true"}}}
+	if got := versionLine("v1.2.3", bi); got != "hookd v1.2.3 (revision 0123456789ab, 2026-01-02T03:04:05Z, modified, "+platform+")" {
+		t.Errorf("versionLine with VCS info = %q", got)
+	}
+	if got := versionLine("devel", nil); got != "hookd devel ("+platform+")" {
+		t.Errorf("versionLine without build info = %q", got)
 	}
 }
 
@@ -86,8 +93,11 @@ func TestServeConfigErrors(t *testing.T) {
 			`hookd: load config: --ssrf-allow: invalid CIDR "nope"`},
 		{"bad db scheme", []string{"serve", "--db", "mysql://x/y"}, nil,
 			`hookd: load config: --db: unsupported database "mysql://x/y"`},
-		{"postgres unreachable", []string{"serve", "--db", "postgres://hookd:s3cret@127.0.0.1:1/hookd?connect_timeout=5"}, nil,
+		{"postgres unreachable", []string{"serve", "--db", "postgres://hookd:s3cret@127.0.0.1:1/hookd?connect_timeout=5"},
+			[]string{"HOOKD_SECRETS_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="},
 			"hookd: open postgres store hookd@127.0.0.1:1/hookd: connect: "},
+		{"postgres without a master key", []string{"serve", "--db", "postgres://hookd@127.0.0.1:1/hookd"}, nil,
+			"hookd: load config: secrets.key: PostgreSQL needs the master key that seals secrets at rest"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

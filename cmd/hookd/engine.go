@@ -12,27 +12,33 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/egress"
 )
 
-// newEngine builds the delivery engine from the configuration; forwards
-// resolves the forward destinations of inbound sources, and check
-// validates published events against the catalog.
-func newEngine(cfg *config.Config, store hookd.Store, reg prometheus.Registerer, logger *slog.Logger, forwards func(id string) *hookd.Endpoint, check hookd.CheckFunc) (*delivery.Engine, error) {
+// newGuard builds the SSRF guard of ssrf.allow: it checks outbound URLs
+// when they are created and every connection the engine makes.
+func newGuard(cfg *config.Config) (*egress.Guard, error) {
 	allow, err := cfg.SSRF.AllowPrefixes()
 	if err != nil {
 		return nil, fmt.Errorf("ssrf.allow: %w", err)
 	}
+	return egress.NewGuard(allow), nil
+}
+
+// newEngine builds the delivery engine from the configuration; forwards
+// resolves the forward destinations of inbound sources, and check
+// validates published events against the catalog.
+func newEngine(cfg *config.Config, guard *egress.Guard, store hookd.Store, reg prometheus.Registerer, logger *slog.Logger, forwards func(id string) *hookd.Endpoint, check hookd.CheckFunc) (*delivery.Engine, error) {
 	proxy, err := cfg.SSRF.ProxyURL()
 	if err != nil {
 		return nil, fmt.Errorf("ssrf.proxy: %w", err)
 	}
-	guard := delivery.NewGuard(allow)
 	d := cfg.Delivery
 	client := &http.Client{
 		// Idle connections per host up to the workers: an endpoint with high
 		// concurrency must not dial a new connection for every attempt.
-		Transport:     delivery.NewTransport(guard, delivery.TransportOptions{Proxy: proxy, MaxIdleConnsPerHost: d.Workers}),
-		CheckRedirect: delivery.CheckRedirect(false, 0),
+		Transport:     egress.NewTransport(guard, egress.TransportOptions{Proxy: proxy, MaxIdleConnsPerHost: d.Workers}),
+		CheckRedirect: egress.CheckRedirect(false, 0),
 	}
 	schedule := make([]time.Duration, len(d.RetrySchedule))
 	for i, s := range d.RetrySchedule {
@@ -53,6 +59,8 @@ func newEngine(cfg *config.Config, store hookd.Store, reg prometheus.Registerer,
 		MaxConcurrency: d.MaxConcurrency,
 		DisableAfter:   time.Duration(d.DisableAfter),
 		UserAgent:      "hookd/" + versionString(),
+		Payload:        d.Payload,
+		MaxBody:        int(d.MaxBody),
 	}), nil
 }
 

@@ -26,6 +26,7 @@ type listenOptions struct {
 	hmacHeader string
 	hmacPrefix string
 	status     int
+	forwardTo  string
 }
 
 func newListenCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -35,8 +36,14 @@ func newListenCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Run a local webhook receiver that prints and verifies what it gets",
 		Long: `listen runs a receiver for development: it prints each webhook it gets
 (method, path, headers, pretty JSON body) and, given --secret, verifies its
-signature, answering 401 when it does not verify.`,
-		Args: cobra.NoArgs,
+signature, answering 401 when it does not verify.
+
+With --forward-to it passes each verified webhook on to your local app
+(same method, headers and body), prints the app's answer, and answers the
+sender with the app's status, so that hookd's retries behave as they will
+in production.`,
+		Example: `  hookd listen --secret whsec_… --forward-to http://localhost:3000/webhooks`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			h, err := newListenHandler(o, stdout)
 			if err != nil {
@@ -46,11 +53,12 @@ signature, answering 401 when it does not verify.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.addr, "addr", ":9000", "address to listen on")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:9000", "address to listen on (0.0.0.0:9000 to accept other machines)")
 	f.StringVar(&o.secret, "secret", "", "endpoint secret (whsec_…) to verify signatures with")
 	f.StringVar(&o.hmacHeader, "hmac-header", "", "verify the hmac-sha256 scheme in this header instead of Standard Webhooks")
 	f.StringVar(&o.hmacPrefix, "hmac-prefix", "", "prefix of the hmac-sha256 signature, such as sha256=")
-	f.IntVar(&o.status, "status", http.StatusOK, "status to answer verified (or unverified) webhooks with")
+	f.IntVar(&o.status, "status", http.StatusOK, "status to answer verified (or unverified) webhooks with, without --forward-to")
+	f.StringVar(&o.forwardTo, "forward-to", "", "URL of a local app to pass each verified webhook on to, such as http://localhost:3000/webhooks")
 	return cmd
 }
 
@@ -87,6 +95,7 @@ const maxListenBody = 10 << 20
 type listenHandler struct {
 	o        listenOptions
 	verifier *signature.Verifier
+	forward  *forwarder // nil without --forward-to
 	mu       sync.Mutex // one webhook printed at a time
 	out      io.Writer
 }
@@ -97,16 +106,35 @@ func newListenHandler(o listenOptions, out io.Writer) (*listenHandler, error) {
 		return nil, fmt.Errorf("--status %d: must be an HTTP status between 200 and 599", o.status)
 	}
 	if o.secret != "" && o.hmacHeader == "" {
-		v, err := signature.NewVerifier(o.secret)
+		v, err := listenVerifier(o.secret)
 		if err != nil {
-			return nil, fmt.Errorf("--secret: %w", err)
+			return nil, err
 		}
 		h.verifier = v
 	}
 	if o.hmacHeader != "" && o.secret == "" {
 		return nil, errors.New("--hmac-header needs --secret")
 	}
+	if o.forwardTo != "" {
+		fw, err := newForwarder(o.forwardTo)
+		if err != nil {
+			return nil, err
+		}
+		h.forward = fw
+	}
 	return h, nil
+}
+
+// listenVerifier checks --secret as hookd checks an endpoint's secret, so
+// that a mistyped one fails at start rather than at every webhook.
+func listenVerifier(secret string) (*signature.Verifier, error) {
+	const want = "must be the endpoint's secret, as shown when it was created or its secret rotated: " +
+		"whsec_ followed by the base64 of 24 to 64 bytes"
+	key, err := signature.DecodeSecret(secret)
+	if err != nil || !strings.HasPrefix(secret, "whsec_") || len(key) < 24 || len(key) > 64 {
+		return nil, fmt.Errorf("--secret: %s (for an hmac-sha256 endpoint, add --hmac-header)", want)
+	}
+	return signature.NewVerifier(secret)
 }
 
 func (h *listenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -116,12 +144,18 @@ func (h *listenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	verdict, ok := h.verify(r.Header, body)
-	h.print(r, body, verdict)
-	if !ok {
-		http.Error(w, verdict, http.StatusUnauthorized)
+	if !ok || h.forward == nil {
+		h.print(r, body, verdict, "")
+		if !ok {
+			http.Error(w, verdict, http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(h.o.status)
 		return
 	}
-	w.WriteHeader(h.o.status)
+	ans := h.forward.send(r, body)
+	h.print(r, body, verdict, ans.summary())
+	ans.write(w)
 }
 
 // verify checks the signature and describes the result.
@@ -142,7 +176,7 @@ func (h *listenHandler) verify(hdr http.Header, body []byte) (string, bool) {
 	return "signature not checked (no --secret)", true
 }
 
-func (h *listenHandler) print(r *http.Request, body []byte, verdict string) {
+func (h *listenHandler) print(r *http.Request, body []byte, verdict, forwarded string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "── %s %s  %s\n   %s\n", r.Method, r.URL.RequestURI(), time.Now().UTC().Format(time.RFC3339), verdict)
 	names := make([]string, 0, len(r.Header))
@@ -161,6 +195,7 @@ func (h *listenHandler) print(r *http.Request, body []byte, verdict string) {
 		b.Write(body)
 	}
 	b.WriteString("\n\n")
+	b.WriteString(forwarded)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	io.WriteString(h.out, b.String())

@@ -41,7 +41,7 @@ func newMigrateCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return migrate(cmd.Context(), cfg, logger, stdout)
+			return migrate(cmd.Context(), cfg, logger, stdout, stderr)
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", "", "YAML configuration file (default ./hookd.yaml if it exists)")
@@ -49,19 +49,40 @@ func newMigrateCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
-// migrate opens the store with its migrations applied, and closes it.
-func migrate(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout io.Writer) error {
+// migrate opens the store with its migrations applied, and closes it. It
+// lists the migrations it applied on stdout, and says on stderr when it
+// waits for another node's migration.
+func migrate(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, migrateTimeout)
 	defer cancel()
 	cfg.DBMigrate = config.SwitchOn
-	store, err := openStore(ctx, cfg, logger)
+	db := describeDatabase(cfg)
+	applied := 0
+	c, err := storeCipher(cfg, nil)
+	if err != nil {
+		return err
+	}
+	store, err := openStoreWith(ctx, cfg, c, logger, migrateHooks{
+		applied: func(version int64, name string) {
+			applied++
+			fmt.Fprintf(stdout, "applied %s\n", name)
+		},
+		lockWait: func() {
+			fmt.Fprintf(stderr, "waiting for another node to finish migrating %s (PostgreSQL advisory lock; up to 5 minutes)…\n", db)
+		},
+	})
 	if err != nil {
 		return err
 	}
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
-	_, err = fmt.Fprintf(stdout, "%s is up to date\n", describeDatabase(cfg))
+	switch applied {
+	case 0:
+		_, err = fmt.Fprintf(stdout, "%s was up to date: no migration to apply\n", db)
+	default:
+		_, err = fmt.Fprintf(stdout, "%s is up to date: %d migration(s) applied\n", db, applied)
+	}
 	return err
 }
 

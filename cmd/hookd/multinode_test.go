@@ -24,6 +24,10 @@ import (
 // its own database there.
 const pgURLEnv = "HOOKD_TEST_POSTGRES_URL"
 
+// testSecretsKey is the master key of the tests' PostgreSQL databases
+// (every node of one database needs the same).
+const testSecretsKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
 // newTestDatabase creates an empty database on the test server, dropped
 // when the test ends, and returns its URL. Without HOOKD_TEST_POSTGRES_URL
 // the test is skipped; with it, an unreachable server fails the test.
@@ -156,7 +160,8 @@ func startCluster(t *testing.T, n int, db string, env ...string) *cluster {
 	for i := range n {
 		o := startOptions{
 			Args: []string{"--db", db, "--ssrf-allow", "127.0.0.0/8"},
-			Env:  append([]string{"HOOKD_API_KEY=" + c.key, "HOOKD_NODE_ID=node-" + string(rune('a'+i))}, env...),
+			Env: append([]string{"HOOKD_API_KEY=" + c.key, "HOOKD_NODE_ID=node-" + string(rune('a'+i)),
+				"HOOKD_SECRETS_KEY=" + testSecretsKey}, env...),
 		}
 		o.Args = append([]string{"serve", "--addr", "127.0.0.1:0"}, o.Args...)
 		c.procs = append(c.procs, startHookd(t, o))

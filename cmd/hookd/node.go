@@ -12,9 +12,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/bulkretry"
 	"github.com/hookd/hookd/catalog"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/httpapi"
 )
 
@@ -23,8 +25,10 @@ import (
 type node struct {
 	cfg     *config.Config
 	store   hookd.Store
+	guard   *egress.Guard
 	engine  *delivery.Engine
 	catalog *catalog.Catalog
+	retries *bulkretry.Runner
 	handler http.Handler
 	// receiveHandler serves the sources on receive.addr; nil when the
 	// sources are served by handler.
@@ -41,6 +45,9 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 			err = errors.Join(err, n.close(ctx))
 		}
 	}()
+	if n.guard, err = newGuard(cfg); err != nil {
+		return n, err
+	}
 	if n.store, err = openStore(ctx, cfg, logger); err != nil {
 		return n, err
 	}
@@ -53,7 +60,7 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 	if n.catalog, err = startCatalog(ctx, n, logger); err != nil {
 		return n, err
 	}
-	if n.engine, err = newEngine(cfg, n.store, registry, logger, sources.Forward, n.catalog.Check); err != nil {
+	if n.engine, err = newEngine(cfg, n.guard, n.store, registry, logger, sources.Forward, n.catalog.Check); err != nil {
 		return n, err
 	}
 	if err := n.engine.Start(ctx); err != nil {
@@ -66,6 +73,7 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 		defer cancel()
 		return wrapErr("stop delivery engine", n.engine.Close(sctx))
 	})
+	n.startRetries(ctx, logger)
 	purgeCtx, stopPurge := context.WithCancel(context.WithoutCancel(ctx))
 	n.onClose(func(context.Context) error { stopPurge(); return nil })
 	go purgeLoop(purgeCtx, n.store, cfg.Retention, logger)
@@ -95,24 +103,40 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 	}
 	if newKey != "" {
 		// Printed once, straight to stderr and never through the logger:
-		// only its hash is stored.
+		// only its keyed hash is stored.
 		fmt.Fprintf(stderr, "\nNo API key was configured, so hookd created one. It is shown only now:\n\n    %s\n\n", newKey)
 	}
 	return httpapi.New(httpapi.Config{
 		Store:       n.store,
 		Engine:      n.engine,
 		Logger:      logger,
-		URLCheck:    n.engine.Guard().CheckURL,
+		URLCheck:    n.guard.CheckURL,
 		MaxBody:     int64(cfg.Delivery.MaxBody),
 		MaxInFlight: cfg.Server.MaxInflight,
 		Registry:    reg,
 		Catalog:     n.catalog,
 		Version:     versionString(),
 
+		BootstrapKey:      cfg.APIKey,
+		DefaultPayload:    cfg.Delivery.Payload,
+		EndpointCheckFunc: delivery.CheckEndpoint,
+		TransformTestFunc: n.engine.TestTransform,
+
 		SourceCheckFunc:    hooks.check,
 		SourcesChangedFunc: hooks.changed,
 		ReplayFunc:         hooks.replay,
+
+		RetryJobsChangedFunc: n.retries.Wake,
 	}), nil
+}
+
+// startRetries runs the bulk retries of deliveries that any node accepted;
+// it stops before the engine, whose Requeue it uses.
+func (n *node) startRetries(ctx context.Context, logger *slog.Logger) {
+	n.retries = bulkretry.New(bulkretry.Config{Store: n.store, Engine: n.engine, NodeID: n.engine.NodeID(),
+		Lease: time.Duration(n.cfg.Delivery.Lease), Logger: logger})
+	n.retries.Start(context.WithoutCancel(ctx))
+	n.onClose(func(context.Context) error { n.retries.Close(); return nil })
 }
 
 func (n *node) onClose(f func(context.Context) error) { n.closers = append(n.closers, f) }

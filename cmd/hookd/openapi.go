@@ -48,7 +48,7 @@ func newOpenAPICmd(env []string, stdout io.Writer) *cobra.Command {
 					return err
 				}
 			}
-			doc, err := httpapi.OpenAPI(versionString(), types)
+			doc, err := httpapi.OpenAPIShaped(versionString(), types, cfg.Delivery.Payload)
 			if err != nil {
 				return err
 			}

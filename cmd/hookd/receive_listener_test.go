@@ -109,7 +109,7 @@ func TestConfigSourcePaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = configSources(cfg)
+	_, _, err = configSources(cfg, nil)
 	if err == nil {
 		t.Fatal("no error")
 	}

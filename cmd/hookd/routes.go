@@ -1,10 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,15 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/receive"
 )
-
-// readyTimeout bounds the store ping of GET /readyz.
-const readyTimeout = time.Second
-
-// pinger is what GET /readyz needs of the store.
-type pinger interface {
-	Ping(ctx context.Context) error
-}
 
 // handlerOptions is what newHandler serves.
 type handlerOptions struct {
@@ -40,6 +33,9 @@ type handlerOptions struct {
 	// MetricsAuth, when set, guards GET /metrics.
 	MetricsAuth func(http.Handler) http.Handler
 	Logger      *slog.Logger
+	// NowFunc is the clock of the write check of /readyz. Default
+	// time.Now.
+	NowFunc func() time.Time
 }
 
 // newHandler routes the server's requests: the operational endpoints
@@ -49,7 +45,7 @@ func newHandler(o handlerOptions) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.Handle("GET /readyz", readyz(o.Store, o.Logger))
+	mux.Handle("GET /readyz", newReadiness(o.Store, o.Logger, o.NowFunc))
 	var metrics http.Handler = promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{
 		Registry: o.Registry, // counts its own errors
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
@@ -60,6 +56,7 @@ func newHandler(o handlerOptions) http.Handler {
 	mux.Handle("GET /metrics", metrics)
 	if o.API != nil {
 		mux.Handle("/v1/", o.API) // it bounds its own requests in flight
+		mux.Handle("/v1", o.API)  // answered by the API (401 or 404), not redirected
 	}
 	if o.OpenAPI != nil {
 		mux.Handle("GET /openapi.json", o.OpenAPI)
@@ -67,13 +64,10 @@ func newHandler(o handlerOptions) http.Handler {
 	if o.Docs != nil {
 		mux.Handle("GET /docs", o.Docs)
 	}
-	if o.Inbound != nil {
-		// Every method and every path the routes above do not take: the
-		// server answers 404 for a path no source has, 405 for a method
-		// the source does not accept.
-		mux.Handle("/", o.Inbound)
+	if o.Inbound == nil {
+		return problemRoutes(mux)
 	}
-	return mux
+	return withSources(mux, o.Inbound, receive.ReservedPaths)
 }
 
 // newReceiveHandler routes the dedicated inbound listener: the sources
@@ -83,8 +77,32 @@ func newReceiveHandler(inbound http.Handler) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.Handle("/", inbound)
-	return mux
+	return withSources(mux, inbound, []string{"/healthz"})
+}
+
+// withSources serves mux's routes (through problemRoutes), and every
+// other canonical path outside own — hookd's own routes, with a trailing
+// "/" for a subtree — with inbound, which serves the source at that path
+// (every method: the source answers 405 itself) or answers 404.
+func withSources(mux *http.ServeMux, inbound http.Handler, own []string) http.Handler {
+	routes := problemRoutes(mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if _, pattern := mux.Handler(r); pattern == "" && canonicalPath(p) == p && !ownRoute(p, own) {
+			inbound.ServeHTTP(w, r)
+			return
+		}
+		routes.ServeHTTP(w, r)
+	})
+}
+
+func ownRoute(p string, own []string) bool {
+	for _, o := range own {
+		if p == strings.TrimSuffix(o, "/") || (strings.HasSuffix(o, "/") && strings.HasPrefix(p, o)) {
+			return true
+		}
+	}
+	return false
 }
 
 // newRegistry returns the registry of this process's metrics, with the Go
@@ -98,29 +116,6 @@ func newRegistry() *prometheus.Registry {
 		collectors.NewBuildInfoCollector(),
 	)
 	return r
-}
-
-// readyz answers 200 when the store answers a ping within readyTimeout,
-// else 503. It does not wait for a ping that ignores its context.
-func readyz(store pinger, logger *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-		defer cancel()
-		done := make(chan error, 1)
-		go func() { done <- store.Ping(ctx) }()
-		var err error
-		select {
-		case err = <-done:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		if err != nil {
-			logger.Warn("not ready: store ping failed", "err", err)
-			writeProblem(w, http.StatusServiceUnavailable, hookd.EUNAVAILABLE, "the store is not answering")
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
 }
 
 // problem is an RFC 9457 problem document.
@@ -137,7 +132,7 @@ func writeProblem(w http.ResponseWriter, status int, code, detail string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(problem{
-		Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Code: code,
+		Type: hookd.ProblemType(code), Title: http.StatusText(status), Status: status, Detail: detail, Code: code,
 	})
 }
 

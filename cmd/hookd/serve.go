@@ -90,6 +90,11 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) (err error
 	// cfg's LogValue leaves the API key and database password out.
 	logger.Info("starting", "version", versionString(), "config", cfg)
 
+	// The certificate is read before the store opens: a bad one fails fast.
+	door, err := newFrontDoor(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
 	n, err := startNode(ctx, cfg, logger, stderr)
 	if err != nil {
 		return err
@@ -100,7 +105,7 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) (err error
 			logger.Info("stopped")
 		}
 	}()
-	return runHTTP(ctx, cfg, n.handler, n.receiveHandler, logger)
+	return runHTTP(ctx, cfg, door, n.handler, n.receiveHandler, logger)
 }
 
 // newLogger returns a logger writing to w in the configured format and

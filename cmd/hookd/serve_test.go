@@ -135,15 +135,16 @@ func TestServeNeverLogsAPIKey(t *testing.T) {
 	const key = "sk_do_not_log_me_4f2a"
 	p, base := serveHookd(t, startOptions{
 		Args: []string{"--api-key", key},
-		Env:  []string{"HOOKD_LOG_LEVEL=debug", "HOOKD_METRICS_REQUIRE_KEY=true"},
+		Env: []string{"HOOKD_LOG_LEVEL=debug", "HOOKD_METRICS_REQUIRE_KEY=true",
+			"HOOKD_SECRETS_KEY=" + testSecretsKey},
 	})
 	httpGet(t, base+"/metrics") // a refused request
 	if code := p.stop(); code != 0 {
 		t.Errorf("exit code = %d, want 0", code)
 	}
 	out := p.Output()
-	if strings.Contains(out, key) {
-		t.Errorf("the API key appears in the output:\n%s", out)
+	if strings.Contains(out, key) || strings.Contains(out, testSecretsKey) {
+		t.Errorf("the API key or the master key appears in the output:\n%s", out)
 	}
 	if !regexp.MustCompile(`config\.api_key_set=true`).MatchString(out) {
 		t.Errorf("the start line does not say an API key is set:\n%s", out)

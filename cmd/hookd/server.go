@@ -43,12 +43,12 @@ func listen(ctx context.Context, addr string) (net.Listener, error) {
 }
 
 // runHTTP serves h on cfg.Addr, and inbound (when not nil) on
-// cfg.Receive.Addr, until ctx is done, then stops accepting and waits up
-// to server.shutdown_timeout for the requests in flight. It logs
-// msg=listening with each bound address once it accepts connections, so
-// that ":0" can be used. A drain that times out closes the remaining
-// connections and is an error.
-func runHTTP(ctx context.Context, cfg *config.Config, h, inbound http.Handler, logger *slog.Logger) error {
+// cfg.Receive.Addr, through door (HTTPS, trusted proxies) until ctx is
+// done, then stops accepting and waits up to server.shutdown_timeout for
+// the requests in flight. It logs msg=listening with each bound address
+// once it accepts connections, so that ":0" can be used. A drain that
+// times out closes the remaining connections and is an error.
+func runHTTP(ctx context.Context, cfg *config.Config, door *frontDoor, h, inbound http.Handler, logger *slog.Logger) error {
 	ls := []listener{{"addr", cfg.Addr, h}}
 	if inbound != nil {
 		ls = append(ls, listener{"receive.addr", cfg.Receive.Addr, inbound})
@@ -61,10 +61,10 @@ func runHTTP(ctx context.Context, cfg *config.Config, h, inbound http.Handler, l
 			closeAll(srvs)
 			return err
 		}
-		srv := newHTTPServer(cfg.Server, l.h, logger)
+		srv := door.httpServer(cfg.Server, l.h, logger)
 		srvs = append(srvs, srv)
-		go func() { served <- srv.Serve(ln) }()
-		logger.Info("listening", "addr", ln.Addr().String(), "listener", l.name)
+		go func() { served <- door.serve(srv, ln) }()
+		logger.Info("listening", "addr", ln.Addr().String(), "listener", l.name, "scheme", door.scheme())
 	}
 	select {
 	case err := <-served:

@@ -14,14 +14,17 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/egress"
 	"github.com/hookd/hookd/receive"
 )
 
 // configSources reads the sources declared in the configuration file and
 // checks each one, naming the YAML line of every mistake. Schemas of
-// these sources may be files, read relative to the file's directory.
-func configSources(cfg *config.Config) ([]*hookd.Source, map[string]receive.Options, error) {
-	opts := receive.Options{SchemaFiles: true, Dir: filepath.Dir(cfg.File())}
+// these sources may be files, read relative to the file's directory, and
+// their forwards may set allow_private: the operator wrote them. Forward
+// URLs get the same checks as through the API, by guard.
+func configSources(cfg *config.Config, guard *egress.Guard) ([]*hookd.Source, map[string]receive.Options, error) {
+	opts := receive.Options{SchemaFiles: true, Dir: filepath.Dir(cfg.File()), AllowPrivate: true, Guard: guard}
 	var (
 		srcs  []*hookd.Source
 		errs  []error
@@ -99,7 +102,7 @@ func sourceItem(b json.RawMessage) (*hookd.Source, error) {
 // changed in them) and loads every source into a registry, which then
 // follows changes made through the API or another node.
 func startSources(ctx context.Context, n *node, logger *slog.Logger) (*receive.Registry, error) {
-	srcs, configured, err := configSources(n.cfg)
+	srcs, configured, err := configSources(n.cfg, n.guard)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +111,7 @@ func startSources(ctx context.Context, n *node, logger *slog.Logger) (*receive.R
 			return nil, fmt.Errorf("store source %s: %w", src.ID, err)
 		}
 	}
-	reg := receive.NewRegistry(receive.RegistryConfig{Store: n.store, Configured: configured, Logger: logger})
+	reg := receive.NewRegistry(receive.RegistryConfig{Store: n.store, Configured: configured, Logger: logger, Guard: n.guard})
 	if err := reg.Load(ctx); err != nil {
 		return nil, err
 	}

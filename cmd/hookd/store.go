@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/secrets"
 	"github.com/hookd/hookd/store/postgres"
 	"github.com/hookd/hookd/store/sqlite"
 )
@@ -15,13 +16,29 @@ import (
 // migrations unless cfg.DBMigrate is off. Each backend is one case; logger
 // receives what a store reports in the background.
 func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (hookd.Store, error) {
+	c, err := storeCipher(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	return openStoreWith(ctx, cfg, c, logger, migrateHooks{})
+}
+
+// migrateHooks report what opening a store migrates ("hookd migrate").
+type migrateHooks struct {
+	applied  func(version int64, name string) // each migration applied
+	lockWait func()                           // another node holds the migration lock
+}
+
+// openStoreWith is openStore with the cipher that seals secrets at rest
+// and hooks on its migrations.
+func openStoreWith(ctx context.Context, cfg *config.Config, c *secrets.Cipher, logger *slog.Logger, hooks migrateHooks) (hookd.Store, error) {
 	driver, dsn, err := cfg.DB()
 	if err != nil {
 		return nil, fmt.Errorf("db: %w", err)
 	}
 	switch driver {
 	case config.DriverSQLite:
-		s, err := sqlite.Open(ctx, dsn, sqlite.Options{})
+		s, err := sqlite.Open(ctx, dsn, sqlite.Options{Cipher: c, MigratedFunc: hooks.applied})
 		if err != nil {
 			return nil, err // it names the file, and the lock when it is held
 		}
@@ -31,6 +48,9 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (ho
 			MaxConns:       int32(cfg.DBMaxConns),
 			SkipMigrations: !cfg.DBMigrate.On(),
 			Logger:         logger,
+			Cipher:         c,
+			MigratedFunc:   hooks.applied,
+			LockWaitFunc:   hooks.lockWait,
 		})
 		if err != nil {
 			return nil, err // it names the database, without the password

@@ -199,23 +199,24 @@ func conflict(err error, format string, args ...any) error {
 		e.Err = err
 		return e
 	}
-	return err
+	return unavailable(err)
 }
 
-// notFound turns pgx.ErrNoRows into ENOTFOUND.
+// notFound turns pgx.ErrNoRows into ENOTFOUND (and see unavailable).
 func notFound(err error, format string, args ...any) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return hookd.Errorf(hookd.ENOTFOUND, format, args...)
 	}
-	return err
+	return unavailable(err)
 }
 
-// wrap adds context to a non-nil error.
+// wrap adds context to a non-nil error, which is EUNAVAILABLE when the
+// server could not write for lack of resources (see unavailable).
 func wrap(err error, what string) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return fmt.Errorf("%s: %w", what, unavailable(err))
 }
 
 // list runs a query and scans its rows.
@@ -241,7 +242,7 @@ func list[T any](ctx context.Context, q querier, scan func(scanner) (T, error), 
 func execOne(ctx context.Context, q querier, query string, missing error, args ...any) error {
 	tag, err := q.Exec(ctx, query, args...)
 	if err != nil {
-		return err
+		return unavailable(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return missing
@@ -260,4 +261,49 @@ func dedupe(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// tenantNotFound turns pgx.ErrNoRows into the ENOTFOUND of the tenant.
+func tenantNotFound(err error, id string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return hookd.TenantNotFound(id)
+	}
+	return err
+}
+
+// shapeRecord is how a delivery's hookd.Shape is kept, its body apart.
+type shapeRecord struct {
+	DataOnly    bool              `json:"data_only,omitempty"`
+	Method      string            `json:"method,omitempty"`
+	Headers     map[string]string `json:"headers,omitempty"`
+	Transformed bool              `json:"transformed,omitempty"`
+	Body        bool              `json:"body,omitempty"` // an empty body is a body too
+}
+
+// encodeShape binds a delivery's shape as its body and shape columns,
+// both NULL when there is none.
+func encodeShape(s *hookd.Shape) (body []byte, shape *string) {
+	if s == nil {
+		return nil, nil
+	}
+	rec := shapeRecord{DataOnly: s.DataOnly, Method: s.Method, Headers: s.Headers, Transformed: s.Transformed, Body: s.Body != nil}
+	b, _ := json.Marshal(rec) // plain strings and bools: it cannot fail
+	text := string(b)
+	return s.Body, &text
+}
+
+// decodeShape reads what encodeShape wrote.
+func decodeShape(body, shape []byte) (*hookd.Shape, error) {
+	if len(shape) == 0 {
+		return nil, nil
+	}
+	var rec shapeRecord
+	if err := json.Unmarshal(shape, &rec); err != nil {
+		return nil, fmt.Errorf("shape: %w", err)
+	}
+	s := &hookd.Shape{DataOnly: rec.DataOnly, Method: rec.Method, Headers: rec.Headers, Transformed: rec.Transformed}
+	if rec.Body {
+		s.Body = append([]byte{}, body...)
+	}
+	return s, nil
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -14,7 +15,7 @@ import (
 
 const endpointCols = `id, tenant_id, url, description, event_types, headers, sig_scheme, sig_header, sig_prefix,
 	payload, timeout, rate_limit, max_concurrency, retry_schedule, enabled, disabled_reason, failing_since,
-	metadata, secrets, created_at, updated_at`
+	metadata, secrets, created_at, updated_at, template, transform, filter, method`
 
 // secretRecord is how a hookd.Secret is kept in the secrets json column.
 type secretRecord struct {
@@ -23,10 +24,11 @@ type secretRecord struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
-func scanEndpoint(r scanner) (*hookd.Endpoint, error) {
+func (s *Store) scanEndpoint(r scanner) (*hookd.Endpoint, error) {
 	var (
 		e                      hookd.Endpoint
 		headers, meta, secrets []byte
+		tpl                    []byte
 		sched                  []int64
 		timeout                int64
 		failing                pgtype.Timestamptz
@@ -34,19 +36,22 @@ func scanEndpoint(r scanner) (*hookd.Endpoint, error) {
 	err := r.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &e.EventTypes, &headers,
 		&e.Signature.Scheme, &e.Signature.Header, &e.Signature.Prefix, &e.Payload, &timeout,
 		&e.RateLimit, &e.MaxConcurrency, &sched, &e.Enabled, &e.DisabledReason, &failing,
-		&meta, &secrets, &e.CreatedAt, &e.UpdatedAt)
+		&meta, &secrets, &e.CreatedAt, &e.UpdatedAt, &tpl, &e.Transform, &e.Filter, &e.Method)
 	if err != nil {
 		return nil, err
 	}
 	e.Timeout = time.Duration(timeout)
 	e.FailingSince = fromTS(failing)
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
-	e.Metadata = rawJSON(meta)
+	e.Metadata, e.Template = rawJSON(meta), rawJSON(tpl)
 	for _, d := range sched {
 		e.RetrySchedule = append(e.RetrySchedule, time.Duration(d))
 	}
 	if err := decodeJSON(headers, &e.Headers); err != nil {
 		return nil, fmt.Errorf("endpoint %s: headers: %w", e.ID, err)
+	}
+	if secrets, err = s.unseal(secrets, "endpoint-secrets:"+e.ID); err != nil {
+		return nil, fmt.Errorf("endpoint %s: secrets: %w", e.ID, err)
 	}
 	var recs []secretRecord
 	if err := decodeJSON(secrets, &recs); err != nil {
@@ -63,7 +68,7 @@ func scanEndpoint(r scanner) (*hookd.Endpoint, error) {
 }
 
 // endpointArgs returns the bind arguments of endpointCols.
-func endpointArgs(e *hookd.Endpoint) ([]any, error) {
+func (s *Store) endpointArgs(e *hookd.Endpoint) ([]any, error) {
 	headers, err := encodeMap(e.Headers)
 	if err != nil {
 		return nil, fmt.Errorf("headers: %w", err)
@@ -80,7 +85,13 @@ func endpointArgs(e *hookd.Endpoint) ([]any, error) {
 			recs[i].ExpiresAt = &exp
 		}
 	}
-	secrets, err := encodeJSON(recs)
+	var plain []byte
+	if len(recs) > 0 {
+		if plain, err = json.Marshal(recs); err != nil {
+			return nil, fmt.Errorf("secrets: %w", err)
+		}
+	}
+	secrets, err := s.seal(plain, "endpoint-secrets:"+e.ID)
 	if err != nil {
 		return nil, fmt.Errorf("secrets: %w", err)
 	}
@@ -91,7 +102,8 @@ func endpointArgs(e *hookd.Endpoint) ([]any, error) {
 	return []any{e.ID, e.TenantID, e.URL, e.Description, types, headers,
 		e.Signature.Scheme, e.Signature.Header, e.Signature.Prefix, e.Payload, int64(e.Timeout),
 		e.RateLimit, e.MaxConcurrency, sched, e.Enabled, e.DisabledReason, ts(e.FailingSince),
-		jsonText(e.Metadata), secrets, e.CreatedAt, e.UpdatedAt}, nil
+		jsonText(e.Metadata), secrets, e.CreatedAt, e.UpdatedAt,
+		jsonText(e.Template), e.Transform, e.Filter, e.Method}, nil
 }
 
 // CreateEndpoint adds an endpoint. An empty ID gets a new one; CreatedAt
@@ -104,14 +116,15 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 		c.ID = hookd.NewID(hookd.PrefixEndpoint)
 	}
 	c.CreatedAt, c.UpdatedAt = now, now
-	args, err := endpointArgs(&c)
+	args, err := s.endpointArgs(&c)
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO endpoints (`+endpointCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+			$22, $23, $24, $25)`, args...)
 	if pgCode(err) == codeForeignKeyViolation {
-		err = hookd.Errorf(hookd.ENOTFOUND, "tenant %q not found", c.TenantID)
+		err = hookd.TenantNotFound(c.TenantID)
 	}
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", conflict(err, "endpoint %q exists", c.ID))
@@ -122,7 +135,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 
 // GetEndpoint returns the tenant's endpoint, or ENOTFOUND.
 func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoint, error) {
-	e, err := scanEndpoint(s.pool.QueryRow(ctx,
+	e, err := s.scanEndpoint(s.pool.QueryRow(ctx,
 		`SELECT `+endpointCols+` FROM endpoints WHERE id = $1 AND tenant_id = $2`, id, tenantID))
 	if err != nil {
 		return nil, wrap(notFound(err, "endpoint %q not found", id), "get endpoint")
@@ -138,7 +151,7 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p hookd.Page
 		return nil, "", err
 	}
 	size := p.Size()
-	es, err := list(ctx, s.pool, scanEndpoint,
+	es, err := list(ctx, s.pool, s.scanEndpoint,
 		`SELECT `+endpointCols+` FROM endpoints`+w.String()+` ORDER BY id DESC LIMIT `+w.next(), append(w.args, size+1)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list endpoints: %w", err)
@@ -149,7 +162,7 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p hookd.Page
 
 // AllEndpoints returns every endpoint, by tenant and id.
 func (s *Store) AllEndpoints(ctx context.Context) ([]*hookd.Endpoint, error) {
-	es, err := list(ctx, s.pool, scanEndpoint, `SELECT `+endpointCols+` FROM endpoints ORDER BY tenant_id, id`)
+	es, err := list(ctx, s.pool, s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints ORDER BY tenant_id, id`)
 	return es, wrap(err, "all endpoints")
 }
 
@@ -161,17 +174,19 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	now := s.now()
 	c := *e
 	c.UpdatedAt = now
-	args, err := endpointArgs(&c)
+	args, err := s.endpointArgs(&c)
 	if err != nil {
 		return fmt.Errorf("update endpoint: %w", err)
 	}
-	args = append(args[:len(args)-2], now, ts(e.UpdatedAt)) // CreatedAt is kept
+	shape := args[21:]
+	args = append(append(args[:19:19], now, ts(e.UpdatedAt)), shape...) // CreatedAt is kept
 	var created time.Time
 	err = s.pool.QueryRow(ctx, `UPDATE endpoints SET url = $3, description = $4, event_types = $5,
 			headers = $6, sig_scheme = $7, sig_header = $8, sig_prefix = $9, payload = $10, timeout = $11,
 			rate_limit = $12, max_concurrency = $13, retry_schedule = $14, enabled = $15,
 			disabled_reason = $16, failing_since = CASE WHEN $15 AND NOT enabled THEN $17 ELSE failing_since END,
-			metadata = $18, secrets = $19, updated_at = $20
+			metadata = $18, secrets = $19, updated_at = $20,
+			template = $22, transform = $23, filter = $24, method = $25
 		WHERE id = $1 AND tenant_id = $2 AND ($21::timestamptz IS NULL OR updated_at = $21)
 		RETURNING created_at`, args...).Scan(&created)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -14,9 +14,9 @@ const (
 	eventCols = `id, tenant_id, type, payload, data_start, data_len, data, idempotency_key, method, content_type,
 	headers, created_at, query`
 	deliveryCols = `id, event_id, endpoint_id, tenant_id, status, attempts, next_attempt_at, last_attempt_at,
-	lease_owner, lease_until, created_at, updated_at`
+	lease_owner, lease_until, created_at, updated_at, body, shape`
 	attemptCols = `id, delivery_id, event_id, endpoint_id, tenant_id, number, started_at, latency, url,
-	request_headers, response_status, response_body, error`
+	request_headers, response_status, response_body, error, logs`
 	requestCols = `id, source_id, received_at, method, path, query, headers, body, remote_ip, status,
 	accepted, code, reason, verified, dedupe_key, duplicate_of, auth_user`
 	keyCols = `scope, key, ref_id, fingerprint, created_at`
@@ -57,11 +57,15 @@ func scanDelivery(r scanner) (*hookd.Delivery, error) {
 		d                 hookd.Delivery
 		owner             *string
 		next, last, until pgtype.Timestamptz
+		body, shape       []byte
 	)
 	err := r.Scan(&d.ID, &d.EventID, &d.EndpointID, &d.TenantID, &d.Status, &d.Attempts, &next, &last,
-		&owner, &until, &d.CreatedAt, &d.UpdatedAt)
+		&owner, &until, &d.CreatedAt, &d.UpdatedAt, &body, &shape)
 	if err != nil {
 		return nil, err
+	}
+	if d.Shape, err = decodeShape(body, shape); err != nil {
+		return nil, fmt.Errorf("delivery %s: %w", d.ID, err)
 	}
 	if owner != nil {
 		d.LeaseOwner = *owner
@@ -80,7 +84,7 @@ func scanAttempt(r scanner) (*hookd.Attempt, error) {
 		headers []byte
 	)
 	err := r.Scan(&a.ID, &a.DeliveryID, &a.EventID, &a.EndpointID, &a.TenantID, &a.Number, &started, &latency,
-		&a.URL, &headers, &a.ResponseStatus, &a.ResponseBody, &a.Error)
+		&a.URL, &headers, &a.ResponseStatus, &a.ResponseBody, &a.Error, &a.Logs)
 	if err != nil {
 		return nil, err
 	}
@@ -141,9 +145,7 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (*hookd.Delivery, er
 
 // ListDeliveries lists the deliveries f selects, newest first.
 func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*hookd.Delivery, string, error) {
-	var w where
-	w.eq([]string{"event_id", "endpoint_id", "tenant_id", "status"},
-		[]string{f.EventID, f.EndpointID, f.TenantID, f.Status})
+	w := deliveryWhere(f)
 	if err := w.page("id", f.Page); err != nil {
 		return nil, "", err
 	}
@@ -155,6 +157,40 @@ func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*
 	}
 	ds, next := hookd.NextPage(ds, size, func(d *hookd.Delivery) string { return d.ID })
 	return ds, next, nil
+}
+
+// CountDeliveries counts the deliveries f selects.
+func (s *Store) CountDeliveries(ctx context.Context, f hookd.DeliveryFilter) (int64, error) {
+	w := deliveryWhere(f)
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries`+w.String(), w.args...).Scan(&n)
+	return n, wrap(err, "count deliveries")
+}
+
+// deliveryWhere is the condition of a delivery listing, without its page.
+func deliveryWhere(f hookd.DeliveryFilter) *where {
+	var w where
+	w.eq([]string{"event_id", "endpoint_id", "tenant_id", "status"},
+		[]string{f.EventID, f.EndpointID, f.TenantID, f.Status})
+	w.narrow(f.Statuses, f.EventTypes, f.Since, f.Until)
+	return &w
+}
+
+// narrow adds the conditions deliveries listings and requeues share: any of
+// the states, events of any of the types, created in [since, until).
+func (w *where) narrow(states, types []string, since, until time.Time) {
+	if len(states) > 0 {
+		w.add("status = ANY(?)", states)
+	}
+	if len(types) > 0 {
+		w.add("EXISTS (SELECT 1 FROM events e WHERE e.id = deliveries.event_id AND e.type = ANY(?))", types)
+	}
+	if !since.IsZero() {
+		w.add("created_at >= ?", ts(since))
+	}
+	if !until.IsZero() {
+		w.add("created_at < ?", ts(until))
+	}
 }
 
 // ListAttempts lists the attempts f selects, newest first.

@@ -152,7 +152,8 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string, ids []string) e
 // Requeue makes the failed and dead deliveries f selects pending, due at
 // now and leased to owner until until, and returns them with their
 // events. A delivery a live node holds (a near retry in its memory) is
-// left to it, so that it is not sent twice.
+// left to it, so that it is not sent twice. Rows are locked in id order,
+// like every other writer of deliveries, whichever rows a limit picks.
 func (s *Store) Requeue(ctx context.Context, f hookd.RequeueFilter, owner string, now, until time.Time) ([]*hookd.Claimed, error) {
 	if f.TenantID == "" {
 		return nil, hookd.Errorf(hookd.EINVALID, "requeue needs a tenant")
@@ -161,16 +162,22 @@ func (s *Store) Requeue(ctx context.Context, f hookd.RequeueFilter, owner string
 	w.eq([]string{"event_id", "endpoint_id", "tenant_id"}, []string{f.EventID, f.EndpointID, f.TenantID})
 	w.add("status IN ('failed', 'dead')")
 	w.add("(lease_owner IS NULL OR lease_until <= $1)") // a live node's near retry is its own
-	if !f.Since.IsZero() {
-		w.add("created_at >= ?", ts(f.Since))
+	w.narrow(f.Statuses, f.EventTypes, f.Since, f.Until)
+	if f.Before != "" {
+		w.add("id < ?", f.Before)
+	}
+	pick := `SELECT id FROM deliveries` + w.String()
+	if f.Limit > 0 {
+		pick = `SELECT id FROM deliveries WHERE id IN (` + pick + ` ORDER BY id DESC LIMIT ` + w.next() + `)`
+		w.args = append(w.args, f.Limit)
 	}
 	var out []*hookd.Claimed
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		ds, err := list(ctx, tx, scanDelivery, `WITH locked AS MATERIALIZED (
-				SELECT id FROM deliveries`+w.String()+` ORDER BY id FOR UPDATE)
+		ds, err := list(ctx, tx, scanDelivery, `WITH locked AS MATERIALIZED (`+pick+` ORDER BY id FOR UPDATE)
 			UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, lease_owner = $2,
 				lease_until = $3, updated_at = $1
 			FROM locked WHERE d.id = locked.id AND d.status IN ('failed', 'dead')
+				AND (d.lease_owner IS NULL OR d.lease_until <= $1)
 			RETURNING `+dDeliveryCols, w.args...)
 		if err != nil {
 			return err

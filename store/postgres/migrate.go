@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"path"
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -22,11 +23,38 @@ var migrations embed.FS
 // others find nothing left to do.
 func (s *Store) migrate(ctx context.Context) error {
 	return s.withProvider(ctx, func(p *goose.Provider) error {
-		if _, err := p.Up(ctx); err != nil {
+		res, err := p.Up(ctx)
+		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
+		}
+		if f := s.opts.MigratedFunc; f != nil {
+			for _, r := range res {
+				f(r.Source.Version, path.Base(r.Source.Path))
+			}
 		}
 		return nil
 	})
+}
+
+// lockHeld reports whether another session holds the migration lock of
+// schema, so that a caller can say it waits rather than seem to hang.
+func (s *Store) lockHeld(ctx context.Context, schema string) (bool, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("migration lock: %w", err)
+	}
+	defer conn.Release()
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, lockID(schema)).Scan(&got); err != nil {
+		return false, fmt.Errorf("migration lock: %w", err)
+	}
+	if got {
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, lockID(schema)); err != nil {
+			conn.Conn().Close(ctx) // closing the session frees the lock
+			return false, fmt.Errorf("migration lock: %w", err)
+		}
+	}
+	return !got, nil
 }
 
 // checkSchema fails unless every migration has been applied.
@@ -53,6 +81,15 @@ func (s *Store) withProvider(ctx context.Context, fn func(*goose.Provider) error
 	schema, err := s.currentSchema(ctx)
 	if err != nil {
 		return err
+	}
+	if s.opts.LockWaitFunc != nil {
+		held, err := s.lockHeld(ctx, schema)
+		if err != nil {
+			return err
+		}
+		if held {
+			s.opts.LockWaitFunc()
+		}
 	}
 	// Probe every second for up to 5 minutes: a migration of another node
 	// is short, and a second is the locker's finest period.

@@ -23,6 +23,9 @@
 // The store implements hookd.DueNotifier with LISTEN/NOTIFY, and
 // hookd.NodeRegistry with a table of node heartbeats.
 //
+// Secrets (endpoint secrets, source specs, the API-key hashing key) are
+// sealed under Options.Cipher before they reach the database.
+//
 // Times are kept to the microsecond and returned in UTC.
 package postgres
 
@@ -41,6 +44,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/secrets"
 )
 
 var (
@@ -67,6 +71,16 @@ type Options struct {
 	// Logger receives what the background LISTEN connection cannot return
 	// to a caller (its reconnections). Nil means slog.Default().
 	Logger *slog.Logger
+	// Cipher seals the secrets kept at rest (endpoint secrets, source
+	// specs, the API-key hashing key). Required: every node of one
+	// database needs the same master key.
+	Cipher *secrets.Cipher
+	// MigratedFunc, when set, is called by Open for each migration it
+	// applies, in order, with its version and file name. Default: none.
+	MigratedFunc func(version int64, name string)
+	// LockWaitFunc, when set, is called by Open when another process holds
+	// the migration lock, before it waits for its turn. Default: none.
+	LockWaitFunc func()
 }
 
 func (o Options) withDefaults() Options {
@@ -95,6 +109,8 @@ type Store struct {
 	token  string
 	notify *notifier
 
+	hashKey []byte // API-key hashing key, opened from store_secrets
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -105,6 +121,9 @@ type Store struct {
 // cannot be reached.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
+	if opts.Cipher == nil {
+		return nil, fmt.Errorf("open postgres store: Options.Cipher is required (the master key of the secrets at rest)")
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres store: %w", err)
@@ -136,10 +155,16 @@ func (s *Store) open(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
+	var err error
 	if s.opts.SkipMigrations {
-		return s.checkSchema(ctx)
+		err = s.checkSchema(ctx)
+	} else {
+		err = s.migrate(ctx)
 	}
-	return s.migrate(ctx)
+	if err != nil {
+		return err
+	}
+	return s.initSecrets(ctx)
 }
 
 // redact names the database without credentials, for errors.
@@ -188,7 +213,14 @@ func (s *Store) now() time.Time {
 }
 
 // write runs fn in a transaction and commits it.
+//
+// A failure for lack of space or an I/O error comes back as EUNAVAILABLE
+// (see unavailable).
 func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return unavailable(s.writeTx(ctx, fn))
+}
+
+func (s *Store) writeTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -86,7 +86,7 @@ func open(t testing.TB, dsn string, opts postgres.Options) *postgres.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := postgres.Open(ctx, dsn, opts)
+	s, err := postgres.Open(ctx, dsn, withCipher(opts))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
@@ -111,7 +111,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			stores[i], errs[i] = postgres.Open(ctx, dsn, postgres.Options{})
+			stores[i], errs[i] = postgres.Open(ctx, dsn, withCipher(postgres.Options{}))
 		})
 	}
 	wg.Wait()
@@ -136,7 +136,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 
 func TestSkipMigrations(t *testing.T) {
 	dsn := newSchema(t)
-	_, err := postgres.Open(t.Context(), dsn, postgres.Options{SkipMigrations: true})
+	_, err := postgres.Open(t.Context(), dsn, withCipher(postgres.Options{SkipMigrations: true}))
 	require.Error(t, err, "an empty schema is refused")
 	assert.Contains(t, err.Error(), "hookd migrate")
 
@@ -149,7 +149,7 @@ func TestOpenFailsWhenUnreachable(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	_, err := postgres.Open(ctx, "postgres://hookd@127.0.0.1:1/hookd?sslmode=disable&connect_timeout=5", postgres.Options{})
+	_, err := postgres.Open(ctx, "postgres://hookd@127.0.0.1:1/hookd?sslmode=disable&connect_timeout=5", withCipher(postgres.Options{}))
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "password")
 }

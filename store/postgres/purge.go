@@ -17,7 +17,8 @@ const chunk = 500
 
 // Purge deletes, a chunk per transaction: events older than
 // p.EventsBefore whose deliveries have all ended, with their deliveries
-// and attempts; requests older than p.RequestsBefore; idempotency keys
+// and attempts, and bulk retries that ended before it; requests older
+// than p.RequestsBefore; idempotency keys
 // created before p.KeysBefore. It returns the number of rows deleted from
 // all those tables together, also when it fails partway. Several nodes may
 // purge at once.
@@ -28,6 +29,14 @@ func (s *Store) Purge(ctx context.Context, p hookd.Purge) (int64, error) {
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("purge events: %w", err)
+		}
+	}
+	if !p.EventsBefore.IsZero() {
+		n, err := s.purgeRows(ctx, `DELETE FROM retry_jobs WHERE id IN (
+			SELECT id FROM retry_jobs WHERE status <> 'running' AND finished_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, p.EventsBefore)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("purge retry jobs: %w", err)
 		}
 	}
 	if !p.RequestsBefore.IsZero() {
@@ -56,7 +65,7 @@ func (s *Store) purgeRows(ctx context.Context, query string, before time.Time) (
 	for {
 		tag, err := s.pool.Exec(ctx, query, ts(before), chunk)
 		if err != nil {
-			return total, err
+			return total, unavailable(err)
 		}
 		total += tag.RowsAffected()
 		if tag.RowsAffected() < chunk {

@@ -57,7 +57,8 @@ func (r *eventRows) args() []any {
 
 const insertDeliveriesSQL = `INSERT INTO deliveries (` + deliveryCols + `)
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int4[],
-		$7::timestamptz[], $8::timestamptz[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])`
+		$7::timestamptz[], $8::timestamptz[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
+		$13::bytea[], $14::json[])`
 
 // deliveryRows are the columns of new deliveries.
 type deliveryRows struct {
@@ -66,6 +67,8 @@ type deliveryRows struct {
 	next, last, until                         []pgtype.Timestamptz
 	owners                                    []*string
 	created, updated                          []time.Time
+	bodies                                    [][]byte
+	shapes                                    []*string
 }
 
 func (r *deliveryRows) len() int { return len(r.ids) }
@@ -81,11 +84,13 @@ func (r *deliveryRows) add(d *hookd.Delivery) {
 	}
 	r.owners, r.until = append(r.owners, nullString(d.LeaseOwner)), append(r.until, until)
 	r.created, r.updated = append(r.created, d.CreatedAt.UTC()), append(r.updated, d.UpdatedAt.UTC())
+	body, shape := encodeShape(d.Shape)
+	r.bodies, r.shapes = append(r.bodies, body), append(r.shapes, shape)
 }
 
 func (r *deliveryRows) args() []any {
 	return []any{r.ids, r.events, r.endpoints, r.tenants, r.statuses, r.attempts, r.next, r.last,
-		r.owners, r.until, r.created, r.updated}
+		r.owners, r.until, r.created, r.updated, r.bodies, r.shapes}
 }
 
 const insertRequestsSQL = `INSERT INTO requests (` + requestCols + `)
@@ -133,7 +138,7 @@ func (r *requestRows) args() []any {
 
 const insertAttemptsSQL = `INSERT INTO attempts (` + attemptCols + `)
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int4[],
-		$7::timestamptz[], $8::int8[], $9::text[], $10::json[], $11::int4[], $12::bytea[], $13::text[])`
+		$7::timestamptz[], $8::int8[], $9::text[], $10::json[], $11::int4[], $12::bytea[], $13::text[], $14::text[])`
 
 // attemptRows are the columns of new attempts.
 type attemptRows struct {
@@ -145,7 +150,7 @@ type attemptRows struct {
 	headers                               []*string
 	statuses                              []int32
 	bodies                                [][]byte
-	errs                                  []string
+	errs, logs                            []string
 }
 
 func (r *attemptRows) len() int { return len(r.ids) }
@@ -167,12 +172,13 @@ func (r *attemptRows) add(a *hookd.Attempt, now time.Time) error {
 	r.latencies, r.urls = append(r.latencies, int64(a.Latency)), append(r.urls, safeText(a.URL))
 	r.headers, r.statuses = append(r.headers, headers), append(r.statuses, int32(a.ResponseStatus))
 	r.bodies, r.errs = append(r.bodies, a.ResponseBody), append(r.errs, safeText(a.Error))
+	r.logs = append(r.logs, safeText(a.Logs))
 	return nil
 }
 
 func (r *attemptRows) args() []any {
 	return []any{r.ids, r.dlvs, r.events, r.endpoints, r.tenants, r.numbers, r.started, r.latencies, r.urls,
-		r.headers, r.statuses, r.bodies, r.errs}
+		r.headers, r.statuses, r.bodies, r.errs, r.logs}
 }
 
 // updateDeliveriesSQL applies delivery updates given as arrays, each only
@@ -183,13 +189,15 @@ func (r *attemptRows) args() []any {
 // until keeps the lease's end as it is.
 const updateDeliveriesSQL = `WITH u AS MATERIALIZED (
 		SELECT u.* FROM unnest($1::text[], $2::text[], $3::text[], $4::int4[], $5::timestamptz[],
-			$6::timestamptz[], $7::bool[], $8::timestamptz[])
-			AS u(id, owner, status, attempts, next_at, last_at, release, until)
+			$6::timestamptz[], $7::bool[], $8::timestamptz[], $10::bool[], $11::bytea[], $12::json[])
+			AS u(id, owner, status, attempts, next_at, last_at, release, until, shaped, body, shape)
 		JOIN deliveries d ON d.id = u.id AND d.lease_owner = u.owner
 		ORDER BY d.id FOR UPDATE OF d
 	)
 	UPDATE deliveries d SET status = u.status, attempts = u.attempts, next_attempt_at = u.next_at,
 		last_attempt_at = u.last_at,
+		body = CASE WHEN u.shaped THEN u.body ELSE d.body END,
+		shape = CASE WHEN u.shaped THEN u.shape ELSE d.shape END,
 		lease_owner = CASE WHEN u.release THEN NULL ELSE d.lease_owner END,
 		lease_until = CASE WHEN u.release THEN NULL ELSE COALESCE(u.until, d.lease_until) END,
 		updated_at = $9
@@ -200,7 +208,9 @@ type updateRows struct {
 	ids, owners, statuses []string
 	attempts              []int32
 	next, last, until     []pgtype.Timestamptz
-	release               []bool
+	release, shaped       []bool
+	bodies                [][]byte
+	shapes                []*string
 }
 
 func (r *updateRows) add(u *hookd.DeliveryUpdate) {
@@ -208,10 +218,14 @@ func (r *updateRows) add(u *hookd.DeliveryUpdate) {
 	r.attempts = append(r.attempts, int32(u.Attempts))
 	r.next, r.last = append(r.next, ts(u.NextAttemptAt)), append(r.last, ts(u.LastAttemptAt))
 	r.until, r.release = append(r.until, ts(u.LeaseUntil)), append(r.release, u.Release)
+	body, shape := encodeShape(u.Shape)
+	r.shaped = append(r.shaped, u.Shape != nil)
+	r.bodies, r.shapes = append(r.bodies, body), append(r.shapes, shape)
 }
 
 func (r *updateRows) args(now time.Time) []any {
-	return []any{r.ids, r.owners, r.statuses, r.attempts, r.next, r.last, r.release, r.until, now}
+	return []any{r.ids, r.owners, r.statuses, r.attempts, r.next, r.last, r.release, r.until, now,
+		r.shaped, r.bodies, r.shapes}
 }
 
 // updateRounds splits updates into rounds in which each delivery appears

@@ -11,13 +11,17 @@ import (
 
 const sourceCols = `id, description, spec, created_at, updated_at`
 
-func scanSource(r scanner) (*hookd.Source, error) {
+func (s *Store) scanSource(r scanner) (*hookd.Source, error) {
 	var (
 		src  hookd.Source
 		spec []byte
 	)
 	if err := r.Scan(&src.ID, &src.Description, &spec, &src.CreatedAt, &src.UpdatedAt); err != nil {
 		return nil, err
+	}
+	spec, err := s.unseal(spec, "source-spec:"+src.ID)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: spec: %w", src.ID, err)
 	}
 	src.Spec = rawJSON(spec)
 	src.CreatedAt, src.UpdatedAt = src.CreatedAt.UTC(), src.UpdatedAt.UTC()
@@ -26,9 +30,13 @@ func scanSource(r scanner) (*hookd.Source, error) {
 
 // CreateSource adds a source, or fails with ECONFLICT.
 func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
+	spec, err := s.seal(src.Spec, "source-spec:"+src.ID)
+	if err != nil {
+		return fmt.Errorf("create source: %w", err)
+	}
 	now := s.now()
-	_, err := s.pool.Exec(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES ($1, $2, $3, $4, $4)`,
-		src.ID, src.Description, jsonText(src.Spec), now)
+	_, err = s.pool.Exec(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES ($1, $2, $3, $4, $4)`,
+		src.ID, src.Description, spec, now)
 	if err != nil {
 		return fmt.Errorf("create source: %w", conflict(err, "source %q exists", src.ID))
 	}
@@ -39,14 +47,18 @@ func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
 // PutSource creates or replaces a source; a replaced one keeps its
 // CreatedAt.
 func (s *Store) PutSource(ctx context.Context, src *hookd.Source) error {
-	now := s.now()
-	var created time.Time
-	err := s.pool.QueryRow(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES ($1, $2, $3, $4, $4)
-		ON CONFLICT (id) DO UPDATE SET description = excluded.description, spec = excluded.spec,
-			updated_at = excluded.updated_at
-		RETURNING created_at`, src.ID, src.Description, jsonText(src.Spec), now).Scan(&created)
+	spec, err := s.seal(src.Spec, "source-spec:"+src.ID)
 	if err != nil {
 		return fmt.Errorf("put source: %w", err)
+	}
+	now := s.now()
+	var created time.Time
+	err = s.pool.QueryRow(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES ($1, $2, $3, $4, $4)
+		ON CONFLICT (id) DO UPDATE SET description = excluded.description, spec = excluded.spec,
+			updated_at = excluded.updated_at
+		RETURNING created_at`, src.ID, src.Description, spec, now).Scan(&created)
+	if err != nil {
+		return fmt.Errorf("put source: %w", unavailable(err))
 	}
 	src.CreatedAt, src.UpdatedAt = created.UTC(), now
 	return nil
@@ -54,7 +66,7 @@ func (s *Store) PutSource(ctx context.Context, src *hookd.Source) error {
 
 // GetSource returns the source, or ENOTFOUND.
 func (s *Store) GetSource(ctx context.Context, id string) (*hookd.Source, error) {
-	src, err := scanSource(s.pool.QueryRow(ctx, `SELECT `+sourceCols+` FROM sources WHERE id = $1`, id))
+	src, err := s.scanSource(s.pool.QueryRow(ctx, `SELECT `+sourceCols+` FROM sources WHERE id = $1`, id))
 	if err != nil {
 		return nil, wrap(notFound(err, "source %q not found", id), "get source")
 	}
@@ -63,17 +75,21 @@ func (s *Store) GetSource(ctx context.Context, id string) (*hookd.Source, error)
 
 // ListSources lists every source by id.
 func (s *Store) ListSources(ctx context.Context) ([]*hookd.Source, error) {
-	srcs, err := list(ctx, s.pool, scanSource, `SELECT `+sourceCols+` FROM sources ORDER BY id`)
+	srcs, err := list(ctx, s.pool, s.scanSource, `SELECT `+sourceCols+` FROM sources ORDER BY id`)
 	return srcs, wrap(err, "list sources")
 }
 
 // UpdateSource replaces a source's description and spec, or fails with
 // ENOTFOUND.
 func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source) error {
+	spec, err := s.seal(src.Spec, "source-spec:"+src.ID)
+	if err != nil {
+		return fmt.Errorf("update source: %w", err)
+	}
 	now := s.now()
 	var created time.Time
-	err := s.pool.QueryRow(ctx, `UPDATE sources SET description = $1, spec = $2, updated_at = $3
-		WHERE id = $4 RETURNING created_at`, src.Description, jsonText(src.Spec), now, src.ID).Scan(&created)
+	err = s.pool.QueryRow(ctx, `UPDATE sources SET description = $1, spec = $2, updated_at = $3
+		WHERE id = $4 RETURNING created_at`, src.Description, spec, now, src.ID).Scan(&created)
 	if err != nil {
 		return fmt.Errorf("update source: %w", notFound(err, "source %q not found", src.ID))
 	}
@@ -150,60 +166,7 @@ func (s *Store) PruneRejected(ctx context.Context, sourceID string, keep int) (i
 		SELECT id FROM requests WHERE source_id = $1 AND NOT accepted
 		ORDER BY id DESC OFFSET $2)`, sourceID, max(keep, 0))
 	if err != nil {
-		return 0, fmt.Errorf("prune rejected requests: %w", err)
+		return 0, fmt.Errorf("prune rejected requests: %w", unavailable(err))
 	}
 	return tag.RowsAffected(), nil
-}
-
-const apiKeyCols = `id, name, hash, prefix, created_at`
-
-func scanAPIKey(r scanner) (*hookd.APIKey, error) {
-	var k hookd.APIKey
-	if err := r.Scan(&k.ID, &k.Name, &k.Hash, &k.Prefix, &k.CreatedAt); err != nil {
-		return nil, err
-	}
-	k.CreatedAt = k.CreatedAt.UTC()
-	return &k, nil
-}
-
-// CreateAPIKey stores a key. An empty ID gets a new one and a zero
-// CreatedAt becomes now. A taken ID or hash is ECONFLICT.
-func (s *Store) CreateAPIKey(ctx context.Context, k *hookd.APIKey) error {
-	c := *k
-	if c.ID == "" {
-		c.ID = hookd.NewID(hookd.PrefixAPIKey)
-	}
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = s.now()
-	}
-	c.CreatedAt = c.CreatedAt.UTC().Truncate(time.Microsecond)
-	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1, $2, $3, $4, $5)`,
-		c.ID, c.Name, c.Hash, c.Prefix, c.CreatedAt)
-	if err != nil {
-		return fmt.Errorf("create api key: %w", conflict(err, "api key exists"))
-	}
-	k.ID, k.CreatedAt = c.ID, c.CreatedAt
-	return nil
-}
-
-// APIKeyByHash returns the key with that hash, or ENOTFOUND.
-func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, error) {
-	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1`, hash))
-	if err != nil {
-		return nil, wrap(notFound(err, "api key not found"), "api key by hash")
-	}
-	return k, nil
-}
-
-// ListAPIKeys lists every key, newest first.
-func (s *Store) ListAPIKeys(ctx context.Context) ([]*hookd.APIKey, error) {
-	ks, err := list(ctx, s.pool, scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys ORDER BY id DESC`)
-	return ks, wrap(err, "list api keys")
-}
-
-// DeleteAPIKey deletes a key, or fails with ENOTFOUND.
-func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
-	err := execOne(ctx, s.pool, `DELETE FROM api_keys WHERE id = $1`,
-		hookd.Errorf(hookd.ENOTFOUND, "api key %q not found", id), id)
-	return wrap(err, "delete api key")
 }

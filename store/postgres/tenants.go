@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,7 +39,7 @@ func (s *Store) PutTenant(ctx context.Context, t *hookd.Tenant) (bool, error) {
 		ON CONFLICT (id) DO UPDATE SET metadata = excluded.metadata, updated_at = excluded.updated_at
 		RETURNING created_at, xmax = 0`, t.ID, jsonText(t.Metadata), now).Scan(&createdAt, &created)
 	if err != nil {
-		return false, fmt.Errorf("put tenant: %w", err)
+		return false, fmt.Errorf("put tenant: %w", unavailable(err))
 	}
 	t.CreatedAt, t.UpdatedAt = createdAt.UTC(), now
 	return created, nil
@@ -48,7 +49,7 @@ func (s *Store) PutTenant(ctx context.Context, t *hookd.Tenant) (bool, error) {
 func (s *Store) GetTenant(ctx context.Context, id string) (*hookd.Tenant, error) {
 	t, err := scanTenant(s.pool.QueryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = $1`, id))
 	if err != nil {
-		return nil, wrap(notFound(err, "tenant %q not found", id), "get tenant")
+		return nil, wrap(tenantNotFound(err, id), "get tenant")
 	}
 	return t, nil
 }
@@ -77,7 +78,7 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 		return hookd.Errorf(hookd.EINVALID, "the default tenant cannot be deleted")
 	}
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		err := execOne(ctx, tx, `DELETE FROM tenants WHERE id = $1`, hookd.Errorf(hookd.ENOTFOUND, "tenant %q not found", id), id)
+		err := execOne(ctx, tx, `DELETE FROM tenants WHERE id = $1`, hookd.TenantNotFound(id), id)
 		if err != nil {
 			return err
 		}
@@ -103,13 +104,14 @@ func scanEventType(r scanner) (*hookd.EventType, error) {
 	var (
 		t                hookd.EventType
 		schema, examples []byte
+		methods          string
 	)
-	err := r.Scan(&t.Name, &t.Description, &t.Group, &schema, &examples, &t.Deprecated, &t.Method,
+	err := r.Scan(&t.Name, &t.Description, &t.Group, &schema, &examples, &t.Deprecated, &methods,
 		&t.CreatedAt, &t.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
-	t.Schema = rawJSON(schema)
+	t.Schema, t.Methods = rawJSON(schema), hookd.SplitMethods(methods)
 	if err := decodeJSON(examples, &t.Examples); err != nil {
 		return nil, fmt.Errorf("event type %s: examples: %w", t.Name, err)
 	}
@@ -123,7 +125,7 @@ func eventTypeArgs(t *hookd.EventType) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("examples: %w", err)
 	}
-	return []any{t.Name, t.Description, t.Group, jsonText(t.Schema), examples, t.Deprecated, t.Method,
+	return []any{t.Name, t.Description, t.Group, jsonText(t.Schema), examples, t.Deprecated, strings.Join(t.Methods, ","),
 		t.CreatedAt, t.UpdatedAt}, nil
 }
 
@@ -153,7 +155,7 @@ func (s *Store) PutEventType(ctx context.Context, t *hookd.EventType) error {
 	c.CreatedAt, c.UpdatedAt = now, now
 	args, err := eventTypeArgs(&c)
 	if err != nil {
-		return fmt.Errorf("put event type: %w", err)
+		return fmt.Errorf("put event type: %w", unavailable(err))
 	}
 	var created time.Time
 	err = s.pool.QueryRow(ctx, insertEventType+`
@@ -162,7 +164,7 @@ func (s *Store) PutEventType(ctx context.Context, t *hookd.EventType) error {
 			method = excluded.method, updated_at = excluded.updated_at
 		RETURNING created_at`, args...).Scan(&created)
 	if err != nil {
-		return fmt.Errorf("put event type: %w", err)
+		return fmt.Errorf("put event type: %w", unavailable(err))
 	}
 	t.CreatedAt, t.UpdatedAt = created.UTC(), now
 	return nil
@@ -195,7 +197,7 @@ func (s *Store) UpdateEventType(ctx context.Context, t *hookd.EventType) error {
 	err = s.pool.QueryRow(ctx, `UPDATE event_types SET description = $2, group_name = $3, schema = $4,
 			examples = $5, deprecated = $6, method = $7, updated_at = $8
 		WHERE name = $1 RETURNING created_at`,
-		t.Name, t.Description, t.Group, jsonText(t.Schema), examples, t.Deprecated, t.Method, now).Scan(&created)
+		t.Name, t.Description, t.Group, jsonText(t.Schema), examples, t.Deprecated, strings.Join(t.Methods, ","), now).Scan(&created)
 	if err != nil {
 		return fmt.Errorf("update event type: %w", notFound(err, "event type %q not found", t.Name))
 	}

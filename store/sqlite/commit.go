@@ -15,9 +15,9 @@ const (
 	eventCols = `id, tenant_id, type, payload, data_start, data_len, data, idempotency_key, method, content_type,
 	headers, created_at, query`
 	deliveryCols = `id, event_id, endpoint_id, tenant_id, status, attempts, next_attempt_at, last_attempt_at,
-	lease_owner, lease_until, created_at, updated_at`
+	lease_owner, lease_until, created_at, updated_at, body, shape`
 	attemptCols = `id, delivery_id, event_id, endpoint_id, tenant_id, number, started_at, latency, url,
-	request_headers, response_status, response_body, error`
+	request_headers, response_status, response_body, error, logs`
 	requestCols = `id, source_id, received_at, method, path, query, headers, body, remote_ip, status,
 	accepted, code, reason, verified, dedupe_key, duplicate_of, auth_user`
 	keyCols = `scope, key, ref_id, fingerprint, created_at`
@@ -57,9 +57,12 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 	// Each row applies only while its owner holds the lease; a zero until
 	// keeps the lease's end as it is. SQLite plans it as a scan of v with a
 	// primary-key lookup of each delivery.
-	w.updates, err = newBulk(ctx, db, 9, func(rows string) string {
-		return `WITH v (id, owner, status, attempts, next_at, last_at, release, until, now) AS (VALUES ` + rows + `)
+	w.updates, err = newBulk(ctx, db, 12, func(rows string) string {
+		return `WITH v (id, owner, status, attempts, next_at, last_at, release, until, now, shaped, body, shape)
+			AS (VALUES ` + rows + `)
 			UPDATE deliveries SET status = v.status, attempts = v.attempts,
+				body = CASE WHEN v.shaped THEN v.body ELSE deliveries.body END,
+				shape = CASE WHEN v.shaped THEN v.shape ELSE deliveries.shape END,
 				next_attempt_at = v.next_at, last_attempt_at = v.last_at,
 				lease_owner = CASE WHEN v.release THEN NULL ELSE deliveries.lease_owner END,
 				lease_until = CASE WHEN v.release THEN 0 WHEN v.until = 0 THEN deliveries.lease_until ELSE v.until END,
@@ -284,6 +287,11 @@ func (c *committer) writeDelivery(e *hookd.Event, d *hookd.Delivery) error {
 	c.deliveries = append(c.deliveries, d.ID, d.EventID, d.EndpointID, d.TenantID, d.Status, d.Attempts,
 		micros(d.NextAttemptAt), micros(d.LastAttemptAt), nullString(d.LeaseOwner), leaseUntil(d.LeaseOwner, d.LeaseUntil),
 		micros(d.CreatedAt), micros(d.UpdatedAt))
+	body, shape, err := encodeShape(d.Shape)
+	if err != nil {
+		return fmt.Errorf("delivery %s: %w", d.ID, err)
+	}
+	c.deliveries = append(c.deliveries, body, shape)
 	return nil
 }
 
@@ -346,7 +354,7 @@ func (c *committer) writeAttempt(a *hookd.Attempt) error {
 		return fmt.Errorf("attempt %s: headers: %w", a.ID, err)
 	}
 	c.attempts = append(c.attempts, a.ID, a.DeliveryID, a.EventID, a.EndpointID, a.TenantID, a.Number,
-		micros(a.StartedAt), int64(a.Latency), a.URL, headers, a.ResponseStatus, blob(a.ResponseBody), a.Error)
+		micros(a.StartedAt), int64(a.Latency), a.URL, headers, a.ResponseStatus, blob(a.ResponseBody), a.Error, a.Logs)
 	return nil
 }
 
@@ -365,13 +373,18 @@ func (c *committer) update(us []*hookd.DeliveryUpdate) error {
 		}
 		last[u.ID] = i
 	}
-	args := make([]any, 0, len(last)*9)
+	args := make([]any, 0, len(last)*12)
 	now := micros(c.now)
 	for i, u := range us {
-		if last[u.ID] == i {
-			args = append(args, u.ID, u.Owner, u.Status, u.Attempts, micros(u.NextAttemptAt), micros(u.LastAttemptAt),
-				u.Release, micros(u.LeaseUntil), now)
+		if last[u.ID] != i {
+			continue
 		}
+		body, shape, err := encodeShape(u.Shape)
+		if err != nil {
+			return fmt.Errorf("delivery update %s: %w", u.ID, err)
+		}
+		args = append(args, u.ID, u.Owner, u.Status, u.Attempts, micros(u.NextAttemptAt), micros(u.LastAttemptAt),
+			u.Release, micros(u.LeaseUntil), now, u.Shape != nil, body, shape)
 	}
 	if err := c.st.updates.exec(c.ctx, c.tx, args); err != nil {
 		return fmt.Errorf("update deliveries: %w", err)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,7 +13,7 @@ import (
 
 const endpointCols = `id, tenant_id, url, description, event_types, headers, sig_scheme, sig_header, sig_prefix,
 	payload, timeout, rate_limit, max_concurrency, retry_schedule, enabled, disabled_reason, failing_since,
-	metadata, secrets, created_at, updated_at`
+	metadata, secrets, created_at, updated_at, template, transform, filter, method`
 
 // secretRecord is how a hookd.Secret is kept in the secrets JSON column.
 type secretRecord struct {
@@ -21,22 +22,26 @@ type secretRecord struct {
 	ExpiresAt int64  `json:"expires_at,omitempty"`
 }
 
-func scanEndpoint(r scanner) (*hookd.Endpoint, error) {
+func (s *Store) scanEndpoint(r scanner) (*hookd.Endpoint, error) {
 	var (
 		e                                    hookd.Endpoint
 		types, headers, sched, meta, secrets []byte
+		tpl                                  []byte
 		timeout, failing, created, updated   int64
 	)
 	err := r.Scan(&e.ID, &e.TenantID, &e.URL, &e.Description, &types, &headers,
 		&e.Signature.Scheme, &e.Signature.Header, &e.Signature.Prefix, &e.Payload, &timeout,
 		&e.RateLimit, &e.MaxConcurrency, &sched, &e.Enabled, &e.DisabledReason, &failing,
-		&meta, &secrets, &created, &updated)
+		&meta, &secrets, &created, &updated, &tpl, &e.Transform, &e.Filter, &e.Method)
 	if err != nil {
 		return nil, err
 	}
 	e.Timeout = time.Duration(timeout)
 	e.FailingSince, e.CreatedAt, e.UpdatedAt = fromMicros(failing), fromMicros(created), fromMicros(updated)
-	e.Metadata = rawJSON(meta)
+	e.Metadata, e.Template = rawJSON(meta), rawJSON(tpl)
+	if secrets, err = s.unseal(secrets, "endpoint-secrets:"+e.ID); err != nil {
+		return nil, fmt.Errorf("endpoint %s: secrets: %w", e.ID, err)
+	}
 	if err := decodeEndpointJSON(&e, types, headers, sched, secrets); err != nil {
 		return nil, fmt.Errorf("endpoint %s: %w", e.ID, err)
 	}
@@ -68,7 +73,7 @@ func decodeEndpointJSON(e *hookd.Endpoint, types, headers, sched, secrets []byte
 }
 
 // endpointArgs returns the bind arguments of endpointCols.
-func endpointArgs(e *hookd.Endpoint) ([]any, error) {
+func (s *Store) endpointArgs(e *hookd.Endpoint) ([]any, error) {
 	types, err := encodeJSON(e.EventTypes)
 	if err != nil {
 		return nil, fmt.Errorf("event types: %w", err)
@@ -86,11 +91,19 @@ func endpointArgs(e *hookd.Endpoint) ([]any, error) {
 	for i, sec := range e.Secrets {
 		recs[i] = secretRecord{Value: sec.Value, CreatedAt: micros(sec.CreatedAt), ExpiresAt: micros(sec.ExpiresAt)}
 	}
-	secrets, _ := encodeJSON(recs)
+	var plain []byte
+	if len(recs) > 0 {
+		plain, _ = json.Marshal(recs)
+	}
+	secrets, err := s.seal(plain, "endpoint-secrets:"+e.ID)
+	if err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
 	return []any{e.ID, e.TenantID, e.URL, e.Description, types, headers,
 		e.Signature.Scheme, e.Signature.Header, e.Signature.Prefix, e.Payload, int64(e.Timeout),
 		e.RateLimit, e.MaxConcurrency, sched, boolInt(e.Enabled), e.DisabledReason, micros(e.FailingSince),
-		text(e.Metadata), secrets, micros(e.CreatedAt), micros(e.UpdatedAt)}, nil
+		text(e.Metadata), secrets, micros(e.CreatedAt), micros(e.UpdatedAt),
+		text(e.Template), e.Transform, e.Filter, e.Method}, nil
 }
 
 // CreateEndpoint adds an endpoint. An empty ID gets a new one; CreatedAt
@@ -103,7 +116,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 		c.ID = hookd.NewID(hookd.PrefixEndpoint)
 	}
 	c.CreatedAt, c.UpdatedAt = now, now
-	args, err := endpointArgs(&c)
+	args, err := s.endpointArgs(&c)
 	if err != nil {
 		return fmt.Errorf("create endpoint: %w", err)
 	}
@@ -111,10 +124,10 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM tenants WHERE id = ?`, c.TenantID).Scan(&one)
 		if err != nil {
-			return notFound(err, "tenant %q not found", c.TenantID)
+			return tenantNotFound(err, c.TenantID)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO endpoints (`+endpointCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		return conflict(err, "endpoint %q exists", c.ID)
 	})
 	if err != nil {
@@ -126,7 +139,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 
 // GetEndpoint returns the tenant's endpoint, or ENOTFOUND.
 func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (*hookd.Endpoint, error) {
-	e, err := scanEndpoint(s.rdb.QueryRowContext(ctx,
+	e, err := s.scanEndpoint(s.rdb.QueryRowContext(ctx,
 		`SELECT `+endpointCols+` FROM endpoints WHERE id = ? AND tenant_id = ?`, id, tenantID))
 	if err != nil {
 		return nil, wrap(notFound(err, "endpoint %q not found", id), "get endpoint")
@@ -142,7 +155,7 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p hookd.Page
 		return nil, "", err
 	}
 	size := p.Size()
-	es, err := list(ctx, s.rdb, scanEndpoint,
+	es, err := list(ctx, s.rdb, s.scanEndpoint,
 		`SELECT `+endpointCols+` FROM endpoints`+w.String()+` ORDER BY id DESC LIMIT ?`, append(w.args, size+1)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list endpoints: %w", err)
@@ -153,7 +166,7 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p hookd.Page
 
 // AllEndpoints returns every endpoint, by tenant and id.
 func (s *Store) AllEndpoints(ctx context.Context) ([]*hookd.Endpoint, error) {
-	es, err := list(ctx, s.rdb, scanEndpoint, `SELECT `+endpointCols+` FROM endpoints ORDER BY tenant_id, id`)
+	es, err := list(ctx, s.rdb, s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints ORDER BY tenant_id, id`)
 	return es, wrap(err, "all endpoints")
 }
 
@@ -165,7 +178,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	now := s.now()
 	c := *e
 	c.UpdatedAt = now
-	args, err := endpointArgs(&c)
+	args, err := s.endpointArgs(&c)
 	if err != nil {
 		return fmt.Errorf("update endpoint: %w", err)
 	}
@@ -176,8 +189,9 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 				headers = ?6, sig_scheme = ?7, sig_header = ?8, sig_prefix = ?9, payload = ?10, timeout = ?11,
 				rate_limit = ?12, max_concurrency = ?13, retry_schedule = ?14, enabled = ?15,
 				disabled_reason = ?16, failing_since = CASE WHEN ?15 AND NOT enabled THEN ?17 ELSE failing_since END,
-				metadata = ?18, secrets = ?19, updated_at = ?21
-			WHERE id = ?1 AND tenant_id = ?2 AND (?22 = 0 OR updated_at = ?22)
+				metadata = ?18, secrets = ?19, updated_at = ?21,
+				template = ?22, transform = ?23, filter = ?24, method = ?25
+			WHERE id = ?1 AND tenant_id = ?2 AND (?26 = 0 OR updated_at = ?26)
 			RETURNING created_at`, args...).Scan(&created)
 		if errors.Is(err, sql.ErrNoRows) {
 			var one int

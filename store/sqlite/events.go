@@ -44,11 +44,15 @@ func scanDelivery(r scanner) (*hookd.Delivery, error) {
 		d                                   hookd.Delivery
 		owner                               *string
 		next, last, until, created, updated int64
+		body, shape                         []byte
 	)
 	err := r.Scan(&d.ID, &d.EventID, &d.EndpointID, &d.TenantID, &d.Status, &d.Attempts, &next, &last,
-		&owner, &until, &created, &updated)
+		&owner, &until, &created, &updated, &body, &shape)
 	if err != nil {
 		return nil, err
+	}
+	if d.Shape, err = decodeShape(body, shape); err != nil {
+		return nil, fmt.Errorf("delivery %s: %w", d.ID, err)
 	}
 	if owner != nil {
 		d.LeaseOwner = *owner
@@ -66,7 +70,7 @@ func scanAttempt(r scanner) (*hookd.Attempt, error) {
 		headers          []byte
 	)
 	err := r.Scan(&a.ID, &a.DeliveryID, &a.EventID, &a.EndpointID, &a.TenantID, &a.Number, &started, &latency,
-		&a.URL, &headers, &a.ResponseStatus, &a.ResponseBody, &a.Error)
+		&a.URL, &headers, &a.ResponseStatus, &a.ResponseBody, &a.Error, &a.Logs)
 	if err != nil {
 		return nil, err
 	}
@@ -145,11 +149,7 @@ func (w *where) filter(cols []string, vals []string) {
 
 // ListDeliveries lists the deliveries f selects, newest first.
 func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*hookd.Delivery, string, error) {
-	var w where
-	w.filter([]string{"event_id", "endpoint_id", "tenant_id"}, []string{f.EventID, f.EndpointID, f.TenantID})
-	if f.Status != "" {
-		w.add("+status = ?", f.Status)
-	}
+	w := deliveryWhere(f)
 	if err := w.page("id", f.Page); err != nil {
 		return nil, "", err
 	}
@@ -161,6 +161,44 @@ func (s *Store) ListDeliveries(ctx context.Context, f hookd.DeliveryFilter) ([]*
 	}
 	ds, next := hookd.NextPage(ds, size, func(d *hookd.Delivery) string { return d.ID })
 	return ds, next, nil
+}
+
+// CountDeliveries counts the deliveries f selects.
+func (s *Store) CountDeliveries(ctx context.Context, f hookd.DeliveryFilter) (int64, error) {
+	w := deliveryWhere(f)
+	var n int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM deliveries`+w.String(), w.args...).Scan(&n)
+	return n, wrap(err, "count deliveries")
+}
+
+// deliveryWhere is the condition of a delivery listing, without its page.
+func deliveryWhere(f hookd.DeliveryFilter) *where {
+	var w where
+	w.filter([]string{"event_id", "endpoint_id", "tenant_id"}, []string{f.EventID, f.EndpointID, f.TenantID})
+	if f.Status != "" {
+		w.add("+status = ?", f.Status)
+	}
+	w.narrow(f.Statuses, f.EventTypes, f.Since, f.Until)
+	return &w
+}
+
+// narrow adds the conditions deliveries listings and requeues share: any of
+// the states, events of any of the types, created in [since, until).
+func (w *where) narrow(states, types []string, since, until time.Time) {
+	if len(states) > 0 {
+		w.in("+status", states)
+	}
+	if len(types) > 0 {
+		args := anys(nil, types)
+		w.add(`EXISTS (SELECT 1 FROM events e WHERE e.id = deliveries.event_id AND e.type IN (`+
+			placeholders(len(types))+`))`, args...)
+	}
+	if !since.IsZero() {
+		w.add("created_at >= ?", micros(since))
+	}
+	if !until.IsZero() {
+		w.add("created_at < ?", micros(until))
+	}
 }
 
 // ListAttempts lists the attempts f selects, newest first.

@@ -171,8 +171,8 @@ func scanID(r scanner) (string, error) {
 
 // Requeue makes the failed and dead deliveries f selects pending, due at
 // now and leased to owner until until, and returns them with their
-// events. It takes them whoever holds them: a requeue is an operator's
-// explicit request to send again now.
+// events. A delivery a live node holds (a near retry in its memory) is
+// left to it, so that it is not sent twice.
 func (s *Store) Requeue(ctx context.Context, f hookd.RequeueFilter, owner string, now, until time.Time) ([]*hookd.Claimed, error) {
 	if f.TenantID == "" {
 		return nil, hookd.Errorf(hookd.EINVALID, "requeue needs a tenant")
@@ -181,14 +181,20 @@ func (s *Store) Requeue(ctx context.Context, f hookd.RequeueFilter, owner string
 	w.filter([]string{"event_id", "endpoint_id", "tenant_id"}, []string{f.EventID, f.EndpointID, f.TenantID})
 	w.add("status IN ('failed', 'dead')")
 	w.add("(lease_owner IS NULL OR lease_until <= ?)", micros(now)) // a live node's near retry is its own
-	if !f.Since.IsZero() {
-		w.add("created_at >= ?", micros(f.Since))
+	w.narrow(f.Statuses, f.EventTypes, f.Since, f.Until)
+	if f.Before != "" {
+		w.add("id < ?", f.Before)
+	}
+	cond := w.String()
+	if f.Limit > 0 {
+		cond = ` WHERE id IN (SELECT id FROM deliveries` + cond + ` ORDER BY id DESC LIMIT ?)`
+		w.args = append(w.args, f.Limit)
 	}
 	args := append([]any{micros(now), owner, micros(until)}, w.args...)
 	var out []*hookd.Claimed
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		ds, err := list(ctx, tx, scanDelivery, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1,
-			lease_owner = ?2, lease_until = ?3, updated_at = ?1`+w.String()+
+			lease_owner = ?2, lease_until = ?3, updated_at = ?1`+cond+
 			` RETURNING `+deliveryCols, args...)
 		if err != nil {
 			return err

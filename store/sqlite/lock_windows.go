@@ -14,7 +14,8 @@ import (
 // its handle: a second Open, in this process or another, is refused.
 type fileLock struct{ f *os.File }
 
-func lockFile(path string) (*fileLock, error) {
+func lockFile(dbPath string) (*fileLock, error) {
+	path := dbPath + ".lock"
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)

@@ -12,7 +12,7 @@ import (
 // Purge deletes, in chunks of a few hundred rows per transaction so that
 // the group commit never waits long behind it: events older than
 // p.EventsBefore whose deliveries have all ended, with their deliveries
-// and attempts; requests older than p.RequestsBefore; idempotency keys
+// and attempts, and bulk retries that ended before it; requests older than p.RequestsBefore; idempotency keys
 // created before p.KeysBefore. It returns the number of rows deleted from
 // all those tables together, also when it fails partway.
 func (s *Store) Purge(ctx context.Context, p hookd.Purge) (int64, error) {
@@ -22,6 +22,14 @@ func (s *Store) Purge(ctx context.Context, p hookd.Purge) (int64, error) {
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("purge events: %w", err)
+		}
+	}
+	if !p.EventsBefore.IsZero() {
+		n, err := s.purgeRows(ctx, `DELETE FROM retry_jobs WHERE id IN (
+			SELECT id FROM retry_jobs WHERE status <> 'running' AND finished_at < ? LIMIT ?)`, micros(p.EventsBefore))
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("purge retry jobs: %w", err)
 		}
 	}
 	if !p.RequestsBefore.IsZero() {

@@ -11,7 +11,7 @@ import (
 
 const sourceCols = `id, description, spec, created_at, updated_at`
 
-func scanSource(r scanner) (*hookd.Source, error) {
+func (s *Store) scanSource(r scanner) (*hookd.Source, error) {
 	var (
 		src              hookd.Source
 		spec             []byte
@@ -20,6 +20,10 @@ func scanSource(r scanner) (*hookd.Source, error) {
 	if err := r.Scan(&src.ID, &src.Description, &spec, &created, &updated); err != nil {
 		return nil, err
 	}
+	spec, err := s.unseal(spec, "source-spec:"+src.ID)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: spec: %w", src.ID, err)
+	}
 	src.Spec = rawJSON(spec)
 	src.CreatedAt, src.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &src, nil
@@ -27,10 +31,14 @@ func scanSource(r scanner) (*hookd.Source, error) {
 
 // CreateSource adds a source, or fails with ECONFLICT.
 func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
+	spec, err := s.seal(src.Spec, "source-spec:"+src.ID)
+	if err != nil {
+		return fmt.Errorf("create source: %w", err)
+	}
 	now := micros(s.now())
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES (?, ?, ?, ?, ?)`,
-			src.ID, src.Description, text(src.Spec), now, now)
+			src.ID, src.Description, spec, now, now)
 		return conflict(err, "source %q exists", src.ID)
 	})
 	if err != nil {
@@ -43,13 +51,17 @@ func (s *Store) CreateSource(ctx context.Context, src *hookd.Source) error {
 // PutSource creates or replaces a source; a replaced one keeps its
 // CreatedAt.
 func (s *Store) PutSource(ctx context.Context, src *hookd.Source) error {
+	spec, err := s.seal(src.Spec, "source-spec:"+src.ID)
+	if err != nil {
+		return fmt.Errorf("put source: %w", err)
+	}
 	now := micros(s.now())
 	var created int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES (?1, ?2, ?3, ?4, ?4)
 			ON CONFLICT (id) DO UPDATE SET description = excluded.description, spec = excluded.spec,
 				updated_at = excluded.updated_at
-			RETURNING created_at`, src.ID, src.Description, text(src.Spec), now).Scan(&created)
+			RETURNING created_at`, src.ID, src.Description, spec, now).Scan(&created)
 	})
 	if err != nil {
 		return fmt.Errorf("put source: %w", err)
@@ -60,7 +72,7 @@ func (s *Store) PutSource(ctx context.Context, src *hookd.Source) error {
 
 // GetSource returns the source, or ENOTFOUND.
 func (s *Store) GetSource(ctx context.Context, id string) (*hookd.Source, error) {
-	src, err := scanSource(s.rdb.QueryRowContext(ctx, `SELECT `+sourceCols+` FROM sources WHERE id = ?`, id))
+	src, err := s.scanSource(s.rdb.QueryRowContext(ctx, `SELECT `+sourceCols+` FROM sources WHERE id = ?`, id))
 	if err != nil {
 		return nil, wrap(notFound(err, "source %q not found", id), "get source")
 	}
@@ -69,18 +81,22 @@ func (s *Store) GetSource(ctx context.Context, id string) (*hookd.Source, error)
 
 // ListSources lists every source by id.
 func (s *Store) ListSources(ctx context.Context) ([]*hookd.Source, error) {
-	srcs, err := list(ctx, s.rdb, scanSource, `SELECT `+sourceCols+` FROM sources ORDER BY id`)
+	srcs, err := list(ctx, s.rdb, s.scanSource, `SELECT `+sourceCols+` FROM sources ORDER BY id`)
 	return srcs, wrap(err, "list sources")
 }
 
 // UpdateSource replaces a source's description and spec, or fails with
 // ENOTFOUND.
 func (s *Store) UpdateSource(ctx context.Context, src *hookd.Source) error {
+	spec, err := s.seal(src.Spec, "source-spec:"+src.ID)
+	if err != nil {
+		return fmt.Errorf("update source: %w", err)
+	}
 	now := micros(s.now())
 	var created int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE sources SET description = ?, spec = ?, updated_at = ?
-			WHERE id = ? RETURNING created_at`, src.Description, text(src.Spec), now, src.ID).Scan(&created)
+			WHERE id = ? RETURNING created_at`, src.Description, spec, now, src.ID).Scan(&created)
 		return notFound(err, "source %q not found", src.ID)
 	})
 	if err != nil {
@@ -173,64 +189,4 @@ func (s *Store) PruneRejected(ctx context.Context, sourceID string, keep int) (i
 		return 0, fmt.Errorf("prune rejected requests: %w", err)
 	}
 	return n, nil
-}
-
-const apiKeyCols = `id, name, hash, prefix, created_at`
-
-func scanAPIKey(r scanner) (*hookd.APIKey, error) {
-	var (
-		k       hookd.APIKey
-		created int64
-	)
-	if err := r.Scan(&k.ID, &k.Name, &k.Hash, &k.Prefix, &created); err != nil {
-		return nil, err
-	}
-	k.CreatedAt = fromMicros(created)
-	return &k, nil
-}
-
-// CreateAPIKey stores a key. An empty ID gets a new one and a zero
-// CreatedAt becomes now. A taken ID or hash is ECONFLICT.
-func (s *Store) CreateAPIKey(ctx context.Context, k *hookd.APIKey) error {
-	c := *k
-	if c.ID == "" {
-		c.ID = hookd.NewID(hookd.PrefixAPIKey)
-	}
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = s.now()
-	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES (?, ?, ?, ?, ?)`,
-			c.ID, c.Name, c.Hash, c.Prefix, micros(c.CreatedAt))
-		return conflict(err, "api key exists")
-	})
-	if err != nil {
-		return fmt.Errorf("create api key: %w", err)
-	}
-	k.ID, k.CreatedAt = c.ID, c.CreatedAt
-	return nil
-}
-
-// APIKeyByHash returns the key with that hash, or ENOTFOUND.
-func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (*hookd.APIKey, error) {
-	k, err := scanAPIKey(s.rdb.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = ?`, hash))
-	if err != nil {
-		return nil, wrap(notFound(err, "api key not found"), "api key by hash")
-	}
-	return k, nil
-}
-
-// ListAPIKeys lists every key, newest first.
-func (s *Store) ListAPIKeys(ctx context.Context) ([]*hookd.APIKey, error) {
-	ks, err := list(ctx, s.rdb, scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys ORDER BY id DESC`)
-	return ks, wrap(err, "list api keys")
-}
-
-// DeleteAPIKey deletes a key, or fails with ENOTFOUND.
-func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		return execOne(ctx, tx, `DELETE FROM api_keys WHERE id = ?`,
-			hookd.Errorf(hookd.ENOTFOUND, "api key %q not found", id), id)
-	})
-	return wrap(err, "delete api key")
 }

@@ -6,9 +6,15 @@
 // schema is applied at Open by embedded goose migrations.
 //
 // Because one process owns the file (Open takes an exclusive advisory lock
-// on "<path>.lock" and holds it until Close), Open frees every delivery
+// on "<real path>.lock", and on Linux on the database file itself, and
+// holds them until Close), Open frees every delivery
 // lease left by a previous process at once, so that recovery after a crash
 // does not wait for leases to lapse.
+//
+// Secrets (endpoint secrets, source specs, the API-key hashing key) are
+// sealed under Options.Cipher before they reach the file, and the
+// database, its WAL and shared-memory files are readable by their owner
+// only (0600).
 //
 // Times are kept to the microsecond and returned in UTC.
 package sqlite
@@ -20,16 +26,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/secrets"
 )
 
 //go:embed migrations/*.sql
@@ -56,6 +64,19 @@ type Options struct {
 	// CacheSize is the page cache of the write connection, in KiB; each
 	// read connection gets a quarter of it. Zero means 65536 (64 MiB).
 	CacheSize int
+	// Cipher seals the secrets kept at rest (endpoint secrets, source
+	// specs, the API-key hashing key). Nil means a cipher under the key in
+	// the file "<path>.key", created (mode 0600) with a random key when
+	// missing.
+	Cipher *secrets.Cipher
+	// MigratedFunc, when set, is called by Open for each migration it
+	// applies, in order, with its version and file name. Default: none.
+	MigratedFunc func(version int64, name string)
+	// MaxSize caps the database at this many bytes (whole pages, never
+	// below its current size): a write that would grow it further fails
+	// with EUNAVAILABLE, as on a full disk. Zero means no cap but the
+	// disk's.
+	MaxSize int64
 }
 
 func (o Options) withDefaults() Options {
@@ -84,9 +105,14 @@ type Store struct {
 	cdb   *sql.DB // one connection for checkpoints, off the write path
 	stmts writeStmts
 
+	cipher  *secrets.Cipher
+	hashKey []byte // API-key hashing key, opened from store_secrets
+
 	stopCheckpoints context.CancelFunc
 	checkpointsDone chan struct{}
 	walReset        int // WAL frames beyond which checkpoints start it over
+
+	failedAt atomic.Int64 // store time (µs) of the last write that failed as unavailable
 
 	closeOnce sync.Once
 	closeErr  error
@@ -100,12 +126,16 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open sqlite store: %q must be a plain file path", path)
 	}
-	abs, err := filepath.Abs(path)
+	abs, err := realPath(path)
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite store: %w", err)
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
 	s := &Store{path: abs, opts: opts.withDefaults(), walReset: walResetFrames}
-	if s.lock, err = lockFile(abs + ".lock"); err != nil {
+	if s.lock, err = lockFile(abs); err != nil {
+		return nil, fmt.Errorf("open sqlite store %s: %w", abs, err)
+	}
+	if err := s.prepare(abs); err != nil {
+		_ = s.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", abs, err)
 	}
 	if err := s.open(ctx); err != nil {
@@ -128,6 +158,12 @@ func (s *Store) open(ctx context.Context) error {
 	s.wdb.SetConnMaxLifetime(0)
 	s.wdb.SetConnMaxIdleTime(0)
 	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	if err := s.initSecrets(ctx); err != nil {
+		return err
+	}
+	if err := s.capSize(ctx); err != nil {
 		return err
 	}
 	if err := s.releaseAll(ctx); err != nil {
@@ -189,8 +225,14 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
+	res, err := p.Up(ctx)
+	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if f := s.opts.MigratedFunc; f != nil {
+		for _, r := range res {
+			f(r.Source.Version, path.Base(r.Source.Path))
+		}
 	}
 	return nil
 }
@@ -261,7 +303,18 @@ func (s *Store) now() time.Time {
 }
 
 // write runs fn in a transaction on the write connection and commits it.
+//
+// A failure for lack of space or an I/O error comes back as EUNAVAILABLE
+// (see unavailable) and is remembered for CheckWrite.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := s.writeTx(ctx, fn)
+	if err = unavailable(err); hookd.ErrorCode(err) == hookd.EUNAVAILABLE {
+		s.failedAt.Store(micros(s.now()))
+	}
+	return err
+}
+
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

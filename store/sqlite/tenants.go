@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hookd/hookd"
 )
@@ -54,7 +55,7 @@ func (s *Store) PutTenant(ctx context.Context, t *hookd.Tenant) (bool, error) {
 func (s *Store) GetTenant(ctx context.Context, id string) (*hookd.Tenant, error) {
 	t, err := scanTenant(s.rdb.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
 	if err != nil {
-		return nil, wrap(notFound(err, "tenant %q not found", id), "get tenant")
+		return nil, wrap(tenantNotFound(err, id), "get tenant")
 	}
 	return t, nil
 }
@@ -88,7 +89,7 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return hookd.Errorf(hookd.ENOTFOUND, "tenant %q not found", id)
+			return hookd.TenantNotFound(id)
 		}
 		for _, q := range []string{
 			`DELETE FROM attempts WHERE delivery_id IN (SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id
@@ -112,14 +113,15 @@ func scanEventType(r scanner) (*hookd.EventType, error) {
 	var (
 		t                hookd.EventType
 		schema, examples []byte
+		methods          string
 		deprecated       bool
 		created, updated int64
 	)
-	err := r.Scan(&t.Name, &t.Description, &t.Group, &schema, &examples, &deprecated, &t.Method, &created, &updated)
+	err := r.Scan(&t.Name, &t.Description, &t.Group, &schema, &examples, &deprecated, &methods, &created, &updated)
 	if err != nil {
 		return nil, err
 	}
-	t.Schema = rawJSON(schema)
+	t.Schema, t.Methods = rawJSON(schema), hookd.SplitMethods(methods)
 	if err := decodeJSON(examples, &t.Examples); err != nil {
 		return nil, fmt.Errorf("event type %s: examples: %w", t.Name, err)
 	}
@@ -134,7 +136,7 @@ func eventTypeArgs(t *hookd.EventType) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("examples: %w", err)
 	}
-	return []any{t.Name, t.Description, t.Group, text(t.Schema), examples, boolInt(t.Deprecated), t.Method,
+	return []any{t.Name, t.Description, t.Group, text(t.Schema), examples, boolInt(t.Deprecated), strings.Join(t.Methods, ","),
 		micros(t.CreatedAt), micros(t.UpdatedAt)}, nil
 }
 

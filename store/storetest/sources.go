@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"crypto/sha256"
 	"encoding/json"
 	"testing"
 	"time"
@@ -156,35 +155,4 @@ func testPruneRejected(t *testing.T, open Opener) {
 	n, err = f.s.PruneRejected(f.ctx, "gh", 0)
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), n)
-}
-
-func testAPIKeys(t *testing.T, open Opener) {
-	f := setup(t, open)
-	mk := func(name, secret string) *hookd.APIKey {
-		h := sha256.Sum256([]byte(secret))
-		return &hookd.APIKey{ID: hookd.NewID(hookd.PrefixAPIKey), Name: name, Hash: h[:], Prefix: secret[:8],
-			CreatedAt: f.now}
-	}
-	k1, k2 := mk("ci", "hk_live_aaaaaaaaaaaa"), mk("admin", "hk_live_bbbbbbbbbbbb")
-	require.NoError(t, f.s.CreateAPIKey(f.ctx, k1))
-	require.NoError(t, f.s.CreateAPIKey(f.ctx, k2))
-
-	got, err := f.s.APIKeyByHash(f.ctx, k2.Hash)
-	require.NoError(t, err)
-	requireSame(t, k2, got)
-	other := sha256.Sum256([]byte("nope"))
-	_, err = f.s.APIKeyByHash(f.ctx, other[:])
-	requireCode(t, err, hookd.ENOTFOUND)
-
-	ks, err := f.s.ListAPIKeys(f.ctx)
-	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{k1.ID, k2.ID}, ids(ks, func(k *hookd.APIKey) string { return k.ID }))
-
-	require.NoError(t, f.s.DeleteAPIKey(f.ctx, k1.ID))
-	_, err = f.s.APIKeyByHash(f.ctx, k1.Hash)
-	requireCode(t, err, hookd.ENOTFOUND)
-	requireCode(t, f.s.DeleteAPIKey(f.ctx, k1.ID), hookd.ENOTFOUND)
-	ks, err = f.s.ListAPIKeys(f.ctx)
-	require.NoError(t, err)
-	assert.Len(t, ks, 1)
 }

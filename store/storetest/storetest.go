@@ -38,11 +38,16 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Leases", testLeases},
 		{"Concurrency", testConcurrency},
 		{"Requeue", testRequeue},
+		{"DeliveryFilters", testDeliveryFilters},
+		{"RequeueBatches", testRequeueBatches},
+		{"RetryJobs", testRetryJobs},
 		{"Sources", testSources},
 		{"Requests", testRequests},
 		{"APIKeys", testAPIKeys},
+		{"Shapes", testShapes},
 		{"Purge", testPurge},
 		{"Lifecycle", testLifecycle},
+		{"CheckWrite", testCheckWrite},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
@@ -109,7 +114,7 @@ func newEventType(t *testing.T, name string) *hookd.EventType {
 		Schema:      json.RawMessage(`{"type":"object","properties":{"amount":{"type":"integer"}}}`),
 		Examples:    []json.RawMessage{json.RawMessage(`{"amount":1}`), json.RawMessage(`{"amount":2}`)},
 		Deprecated:  true,
-		Method:      "PUT",
+		Methods:     []string{"GET", "POST"},
 	}
 }
 
@@ -125,7 +130,11 @@ func newEndpoint(t *testing.T, tenant string) *hookd.Endpoint {
 		EventTypes:     []string{"invoice.paid", "order.*"},
 		Headers:        map[string]string{"X-Team": "billing", "Authorization": "Bearer t"},
 		Signature:      hookd.SignatureConfig{Scheme: hookd.SchemeHMACSHA256, Header: "X-Sig", Prefix: "sha256="},
-		Payload:        hookd.PayloadRaw,
+		Payload:        hookd.PayloadTemplate,
+		Template:       json.RawMessage(`{"id":"{{event.id}}","data":"{{event.data}}"}`),
+		Transform:      "function handler(w) { return w }",
+		Filter:         "event.data.amount > 10",
+		Method:         "PUT",
 		Timeout:        15 * time.Second,
 		RateLimit:      12.5,
 		MaxConcurrency: 7,

@@ -257,7 +257,7 @@ func testEventTypePutUpserts(t *testing.T, open Opener) {
 	require.NoError(t, f.s.PutEventType(f.ctx, et))
 	first := et.CreatedAt
 	require.False(t, first.IsZero())
-	et2 := &hookd.EventType{Name: "order.created", Description: "changed", Method: "PATCH"}
+	et2 := &hookd.EventType{Name: "order.created", Description: "changed", Methods: []string{"PATCH"}}
 	require.NoError(t, f.s.PutEventType(f.ctx, et2))
 	assert.True(t, et2.CreatedAt.Equal(first), "CreatedAt kept by a replace")
 	got, err := f.s.GetEventType(f.ctx, "order.created")
@@ -272,7 +272,7 @@ func testEventTypeUpdate(t *testing.T, open Opener) {
 	et := newEventType(t, "user.deleted")
 	require.NoError(t, f.s.CreateEventType(f.ctx, et))
 	upd := &hookd.EventType{Name: "user.deleted", Description: "new", Group: "users",
-		Examples: []json.RawMessage{json.RawMessage(`"x"`)}, Method: "POST"}
+		Examples: []json.RawMessage{json.RawMessage(`"x"`)}, Methods: []string{"POST", "DELETE", "HEAD"}}
 	require.NoError(t, f.s.UpdateEventType(f.ctx, upd))
 	assert.True(t, upd.CreatedAt.Equal(et.CreatedAt))
 	assert.False(t, upd.UpdatedAt.Before(et.UpdatedAt))
