@@ -89,6 +89,9 @@ type Forward struct {
 	Body        []byte
 	ContentType string
 	Headers     map[string]string // original headers passed on (allowlisted)
+	// Query is the request's raw query string, added to the
+	// destination's URL.
+	Query string
 }
 
 // CheckFunc validates published data against the event catalog and

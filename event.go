@@ -104,6 +104,9 @@ type Event struct {
 	// Headers are sent with every delivery of the event, after the
 	// endpoint's own (forwarded inbound requests carry some of theirs).
 	Headers map[string]string
+	// Query is the query string its deliveries add to the URL (a
+	// forwarded inbound request passes its own on); "" for none.
+	Query string
 }
 
 // TimestampLayout is how event timestamps are written in payloads:

@@ -54,6 +54,9 @@ type Request struct {
 	Verified    string // what verification established, e.g. "github"
 	DedupeKey   string // the provider's delivery id, if any
 	DuplicateOf string
+	// User is what the source's authenticator said of the caller (a JSON
+	// value), nil when none did.
+	User json.RawMessage
 }
 
 // SourceSecretPointers lists where a source's spec carries secrets, as

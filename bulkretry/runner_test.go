@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/bulkretry"
+	"github.com/hookd/hookd/secrets"
 	"github.com/hookd/hookd/store/postgres"
 	"github.com/hookd/hookd/store/sqlite"
 )
@@ -83,8 +84,17 @@ func backends(t *testing.T) map[string]func(t *testing.T) backend {
 	}
 	out["postgres"] = func(t *testing.T) backend {
 		dsn := pgSchema(t, base)
+		// Every node of one database shares the master key.
+		key, err := secrets.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cipher, err := secrets.NewCipher(key)
+		if err != nil {
+			t.Fatal(err)
+		}
 		return func(t *testing.T) hookd.Store {
-			st, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+			st, err := postgres.Open(context.Background(), dsn, postgres.Options{Cipher: cipher})
 			if err != nil {
 				t.Fatal(err)
 			}

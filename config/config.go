@@ -46,6 +46,7 @@ type Config struct {
 	SSRF      SSRF      `yaml:"ssrf"`
 	Delivery  Delivery  `yaml:"delivery"`
 	Server    Server    `yaml:"server"`
+	Receive   Receive   `yaml:"receive"`
 	TLS       TLS       `yaml:"tls"`
 	Metrics   Metrics   `yaml:"metrics"`
 	Log       Log       `yaml:"log"`
@@ -129,6 +130,18 @@ type Server struct {
 	// that is not a trusted proxy. Default none: X-Forwarded-For is never
 	// believed. TrustedProxyPrefixes parses it.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Receive configures the inbound side.
+type Receive struct {
+	// Addr, when set, is a listener of its own for inbound sources: they
+	// are served there and only there (with GET /healthz), and Addr
+	// serves none. Default "": sources are served on Addr.
+	Addr string `yaml:"addr"`
+	// DecompressBudget bounds the bytes all inbound requests decompress
+	// at once; a request that cannot reserve its next chunk is answered
+	// 503 with Retry-After. Default 128MiB.
+	DecompressBudget hookd.Size `yaml:"decompress_budget"`
 }
 
 // TLS configures HTTPS on the server's listeners. CertFile and KeyFile
@@ -222,6 +235,7 @@ func (c *Config) WithDefaults() *Config {
 	setDefault(&s.IdleTimeout, hookd.Duration(120*time.Second))
 	setDefault(&s.ShutdownTimeout, hookd.Duration(30*time.Second))
 	setDefault(&s.MaxInflight, 4096)
+	setDefault(&d.Receive.DecompressBudget, hookd.Size(128<<20))
 	setDefault(&d.Log.Level, "info")
 	setDefault(&d.Log.Format, "text")
 	setDefault(&d.Retention.Events, hookd.Duration(720*time.Hour))

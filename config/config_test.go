@@ -109,6 +109,9 @@ server:
   idle_timeout: 1m
   shutdown_timeout: 5s
   max_inflight: 100
+receive:
+  addr: 127.0.0.1:9091
+  decompress_budget: 64MiB
 metrics:
   require_key: true
 log:
@@ -143,6 +146,7 @@ func TestLoadYAML(t *testing.T) {
 			ReadHeaderTimeout: dur("2s"), ReadTimeout: dur("10s"), WriteTimeout: dur("11s"),
 			IdleTimeout: dur("1m"), ShutdownTimeout: dur("5s"), MaxInflight: 100,
 		},
+		Receive:   Receive{Addr: "127.0.0.1:9091", DecompressBudget: 64 << 20},
 		Metrics:   Metrics{RequireKey: true},
 		Log:       Log{Level: "debug", Format: "json"},
 		Retention: Retention{Events: dur("48h"), Requests: dur("24h")},
@@ -343,7 +347,7 @@ func TestKeys(t *testing.T) {
 		"delivery.max_concurrency", "delivery.disable_after", "delivery.max_body", "delivery.payload",
 		"server.read_header_timeout", "server.read_timeout", "server.write_timeout",
 		"server.idle_timeout", "server.shutdown_timeout", "server.max_inflight",
-		"server.trusted_proxies", "tls.cert_file", "tls.key_file",
+		"server.trusted_proxies", "receive.addr", "receive.decompress_budget", "tls.cert_file", "tls.key_file",
 		"metrics.require_key", "log.level", "log.format",
 		"retention.events", "retention.requests",
 		"ui.frame_ancestors", "ui.session_ttl",

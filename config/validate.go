@@ -82,6 +82,7 @@ func (c *Config) Validate() error {
 	_, err = s.TrustedProxyPrefixes()
 	add("server.trusted_proxies", err)
 	c.validateTLS(add)
+	c.validateReceive(add)
 	_, err = c.Log.SlogLevel()
 	add("log.level", err)
 	add("log.format", oneOf(c.Log.Format, "text", "json"))
@@ -131,6 +132,15 @@ func (s Server) TrustedProxyPrefixes() ([]netip.Prefix, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+func (c *Config) validateReceive(add func(string, error)) {
+	if c.Receive.Addr != "" && c.Receive.Addr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+		add("receive.addr", errors.New("must differ from addr: it is a listener of its own"))
+	}
+	if c.Receive.DecompressBudget < 1<<20 {
+		add("receive.decompress_budget", errors.New("must be at least 1MiB"))
+	}
 }
 
 func validateSchedule(s []hookd.Duration) error {

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hookd/hookd"
 )
@@ -65,6 +66,7 @@ func (e *Engine) forwardWrite(f hookd.Forward) (*hookd.EventWrite, []*task, erro
 		Data:        f.Body,
 		ContentType: f.ContentType,
 		Headers:     f.Headers,
+		Query:       f.Query,
 		CreatedAt:   now,
 	}
 	ew, tasks := e.eventWrite(ev, []*target{tg}, nil)
@@ -86,4 +88,16 @@ func (e *Engine) publishWrite(ctx context.Context, p *hookd.Publish) (*hookd.Eve
 	ev.Method = method
 	ew, tasks := e.eventWrite(ev, targets, pl)
 	return ew, tasks, nil
+}
+
+// withQuery adds a forwarded request's query string to a destination
+// URL, after the URL's own parameters.
+func withQuery(u, query string) string {
+	if query == "" {
+		return u
+	}
+	if strings.Contains(u, "?") {
+		return u + "&" + query
+	}
+	return u + "?" + query
 }

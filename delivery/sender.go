@@ -92,7 +92,7 @@ func (s *sender) request(ctx context.Context, t *task, tg *target, now time.Time
 	if len(body) > 0 {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, tg.ep.URL, rd)
+	req, err := http.NewRequestWithContext(ctx, method, withQuery(tg.ep.URL, t.ev.Query), rd)
 	if err != nil {
 		return nil, err
 	}

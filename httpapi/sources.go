@@ -295,5 +295,6 @@ func requestOut(q *hookd.Request) Request {
 		ID: q.ID, SourceID: q.SourceID, ReceivedAt: q.ReceivedAt, Method: q.Method, Path: q.Path, Query: q.Query,
 		Headers: h, Body: string(q.Body), RemoteIP: q.RemoteIP, Status: q.Status, Accepted: q.Accepted,
 		Code: q.Code, Reason: q.Reason, Verified: q.Verified, DedupeKey: q.DedupeKey, DuplicateOf: q.DuplicateOf,
+		User: q.User,
 	}
 }

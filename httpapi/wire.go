@@ -274,6 +274,8 @@ type Request struct {
 	Verified    string            `json:"verified,omitempty"`
 	DedupeKey   string            `json:"dedupe_key,omitempty"`
 	DuplicateOf string            `json:"duplicate_of,omitempty"`
+	// User is what the source's authenticator said of the caller.
+	User json.RawMessage `json:"user,omitempty"`
 }
 
 // optTime returns a pointer to t, nil for the zero time.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/hookd/hookd/receive"
@@ -93,4 +94,28 @@ func BenchmarkServer(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkPipelineScript is BenchmarkPipeline with a script authenticator
+// in place of the GitHub signature: it checks a key header and a member of
+// the parsed body, and names the caller. Its time limit is generous so
+// that a loaded machine measures time, not time-outs.
+func BenchmarkPipelineScript(b *testing.B) {
+	spec := strings.Replace(benchSpec, `{"provider": "github", "secret": "s3cret"}`,
+		`{"script": "function authenticate(r) { if (r.headers['x-api-key'] !== 's3cret' || r.json.number < 1) return false; return {user: {client: r.headers['x-github-event']}} }", "timeout": "2s"}`, 1)
+	h := receive.Handler(compile(b, spec), func(context.Context, *receive.Message) error { return nil })
+	r := req(http.MethodPost, "/in/src", nil, "Content-Type", "application/json", "X-Api-Key", "s3cret",
+		"X-GitHub-Event", "pull_request", "X-GitHub-Delivery", "d-1")
+	rd := bytes.NewReader(benchBody)
+	b.SetBytes(int64(len(benchBody)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rd.Reset(benchBody)
+		r.Body, r.ContentLength = noClose{rd}, int64(len(benchBody))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
 }

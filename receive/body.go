@@ -53,8 +53,9 @@ func readBody(r *http.Request, max int64) ([]byte, *rejection) {
 
 // decodeBody undoes the Content-Encodings of body, last applied first,
 // checking the decoded size against max while it streams, so that a small
-// bomb never expands in memory past max.
-func decodeBody(h http.Header, body []byte, max int64) ([]byte, *rejection) {
+// bomb never expands in memory past max, and reserving what it decodes
+// from res (503 when the shared budget has no room).
+func decodeBody(h http.Header, body []byte, max int64, res *reservation) ([]byte, *rejection) {
 	codings := contentCodings(h)
 	if len(codings) > maxEncodings {
 		return nil, unsupportedEncoding(strings.Join(codings, ", "))
@@ -67,7 +68,7 @@ func decodeBody(h http.Header, body []byte, max int64) ([]byte, *rejection) {
 		if !knownCoding(c) {
 			return nil, unsupportedEncoding(c)
 		}
-		out, rej := inflate(c, body, max)
+		out, rej := inflate(c, body, max, res)
 		if rej != nil {
 			return nil, rej
 		}
@@ -78,6 +79,32 @@ func decodeBody(h http.Header, body []byte, max int64) ([]byte, *rejection) {
 			fmt.Sprintf("body is over max_decompressed (%d bytes)", max))
 	}
 	return body, nil
+}
+
+// checkCodings refuses, before anything is decoded, a Content-Encoding
+// hookd does not know or too many of them (415).
+func checkCodings(h http.Header) *rejection {
+	codings := contentCodings(h)
+	if len(codings) > maxEncodings {
+		return unsupportedEncoding(strings.Join(codings, ", "))
+	}
+	for _, c := range codings {
+		if c != "identity" && !knownCoding(c) {
+			return unsupportedEncoding(c)
+		}
+	}
+	return nil
+}
+
+// encoded reports whether the request's body has a Content-Encoding to
+// undo.
+func encoded(h http.Header) bool {
+	for _, c := range contentCodings(h) {
+		if c != "identity" {
+			return true
+		}
+	}
+	return false
 }
 
 func contentCodings(h http.Header) []string {
@@ -107,23 +134,90 @@ func unsupportedEncoding(c string) *rejection {
 	return rej
 }
 
-// inflate decodes one coding of body, reading at most max+1 bytes.
-func inflate(coding string, body []byte, max int64) ([]byte, *rejection) {
+// inflate decodes one coding of body, reading at most limit+1 bytes.
+// Its output buffer grows by doubling, each new buffer reserved from res
+// before it is allocated; the decoder's own memory is reserved too.
+func inflate(coding string, body []byte, limit int64, res *reservation) ([]byte, *rejection) {
+	overhead := windowSize(coding, body)
+	if !res.take(overhead) {
+		return nil, overBudget()
+	}
+	defer res.give(overhead)
 	rc, err := decoder(coding, body)
 	if err != nil {
 		return nil, corrupt(coding)
 	}
 	defer rc.Close()
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(rc, max+1))
-	if n > max {
-		return nil, reject(http.StatusRequestEntityTooLarge, hookd.ETOOLARGE,
-			fmt.Sprintf("decompressed body is over max_decompressed (%d bytes)", max))
+	first := min(int64(decodeChunk), limit+1)
+	if !res.take(first) {
+		return nil, overBudget()
 	}
-	if err != nil {
-		return nil, corrupt(coding)
+	buf := make([]byte, 0, first)
+	var peek [512]byte
+	for {
+		var n int
+		var err error
+		if len(buf) < cap(buf) {
+			n, err = rc.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+		} else {
+			// Full: read a little aside first, so that a body that ends
+			// exactly here does not grow the buffer for nothing.
+			n, err = rc.Read(peek[:])
+			if n > 0 {
+				var rej *rejection
+				if buf, rej = grow(buf, peek[:n], limit, res); rej != nil {
+					return nil, rej
+				}
+			}
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, corrupt(coding)
+		}
 	}
-	return buf.Bytes(), nil
+}
+
+// grow doubles a full buffer (up to limit+1 bytes), reserving the new
+// one from res before it is made, and appends more to it: 413 when the
+// body passes limit, 503 when the budget has no room.
+func grow(buf, more []byte, limit int64, res *reservation) ([]byte, *rejection) {
+	tooBig := reject(http.StatusRequestEntityTooLarge, hookd.ETOOLARGE,
+		fmt.Sprintf("decompressed body is over max_decompressed (%d bytes)", limit))
+	if int64(len(buf)+len(more)) > limit {
+		return nil, tooBig
+	}
+	next := min(max(2*int64(cap(buf)), int64(len(buf)+len(more))), limit)
+	if !res.take(next) {
+		return nil, overBudget()
+	}
+	nb := make([]byte, len(buf), next)
+	copy(nb, buf)
+	res.give(int64(cap(buf)))
+	return append(nb, more...), nil
+}
+
+// windowSize is the memory a decoder of coding holds besides its output:
+// for brotli the window the stream declares in its first bits (up to 16
+// MiB, however small the body), else a deflate window and its tables.
+func windowSize(coding string, body []byte) int64 {
+	if coding != "br" || len(body) == 0 {
+		return decoderOverhead
+	}
+	b := body[0]
+	bits := 16
+	switch {
+	case b&1 == 0:
+	case (b>>1)&7 != 0:
+		bits = 17 + int((b>>1)&7)
+	case (b>>4)&7 != 0:
+		bits = 8 + int((b>>4)&7)
+	default:
+		bits = 17
+	}
+	return int64(1)<<bits + decoderOverhead
 }
 
 func corrupt(coding string) *rejection {

@@ -76,9 +76,16 @@ func compileCEL(expr string, want *cel.Type, ptr string, fe *fieldErrors) *celPr
 	return &celProgram{expr: expr, prg: prg}
 }
 
-// eval runs the program over the request, within celTimeout.
+// eval runs the program over the request, within celTimeout. Its errors
+// may quote the expression: they go to the logs, never to the caller.
 func (p *celProgram) eval(rc *reqCtx) (any, error) {
-	req, err := celRequest(rc)
+	return p.evalWith(rc, true)
+}
+
+// evalWith runs the program; without withBody the request has no body
+// member and the body is not parsed.
+func (p *celProgram) evalWith(rc *reqCtx, withBody bool) (any, error) {
+	req, err := celRequest(rc, withBody)
 	if err != nil {
 		return nil, err
 	}
@@ -93,23 +100,26 @@ func (p *celProgram) eval(rc *reqCtx) (any, error) {
 
 // celRequest builds the request variable. The body is parsed on demand;
 // a body that does not parse is an *errBody.
-func celRequest(rc *reqCtx) (map[string]any, error) {
-	body, rej := rc.parse()
-	if rej != nil {
-		return nil, &errBody{rej}
-	}
+func celRequest(rc *reqCtx, withBody bool) (map[string]any, error) {
 	headers := make(map[string]any, len(rc.r.Header))
 	for k, v := range headerMap(rc.r.Header) {
 		headers[k] = v
 	}
-	return map[string]any{
+	req := map[string]any{
 		"method":    rc.r.Method,
 		"path":      rc.r.URL.Path,
 		"headers":   headers,
 		"query":     valuesMap(rc.r.URL.Query()),
-		"body":      celValue(body),
 		"remote_ip": rc.remoteIP,
-	}, nil
+	}
+	if withBody {
+		body, rej := rc.parse()
+		if rej != nil {
+			return nil, &errBody{rej}
+		}
+		req["body"] = celValue(body)
+	}
+	return req, nil
 }
 
 // celValue converts parsed JSON for CEL: numbers become doubles, as in
@@ -135,32 +145,45 @@ func celValue(v any) any {
 	return v
 }
 
-// celAuth is the cel: authenticator.
-type celAuth struct{ p *celProgram }
+// celAuth is the cel: authenticator. An expression that does not name
+// the body (request.body) is headersOnly: it runs before the body is
+// decompressed and its request has no body member.
+type celAuth struct {
+	p           *celProgram
+	headersOnly bool
+}
 
 func compileCELAuth(expr, ptr string, fe *fieldErrors) verifier {
 	p := compileCEL(expr, cel.BoolType, ptr, fe)
 	if p == nil {
 		return nil
 	}
-	return &celAuth{p: p}
+	return &celAuth{p: p, headersOnly: !strings.Contains(expr, "body")}
 }
 
 func (*celAuth) name() string { return "cel" }
 
-// verify fails closed: an error (a missing key, the cost or time limit)
-// denies the request like false does.
+// verify denies the request (403) when the expression yields false, and
+// answers 500 when it fails to run (a missing key, a type error, the
+// cost or time limit): a broken authenticator is the operator's fault,
+// not the caller's, and it still fails closed. Neither answer shows the
+// expression; the log keeps the error.
 func (a *celAuth) verify(rc *reqCtx) *rejection {
-	out, err := a.p.eval(rc)
+	out, err := a.p.evalWith(rc, !a.headersOnly)
 	if be, ok := err.(*errBody); ok {
 		return be.rej
 	}
-	if err == nil && out == true {
+	switch {
+	case err != nil:
+		rej := reject(http.StatusInternalServerError, hookd.EINTERNAL, "the source's authenticator failed")
+		rej.cause = err.Error()
+		return rej
+	case out == true:
 		return nil
+	case out == false:
+		return reject(http.StatusForbidden, hookd.EFORBIDDEN, "denied by the source's authenticator")
 	}
-	detail := "denied by the source's cel authenticator"
-	if err != nil {
-		detail += ": " + err.Error()
-	}
-	return reject(http.StatusForbidden, hookd.EFORBIDDEN, detail)
+	rej := reject(http.StatusInternalServerError, hookd.EINTERNAL, "the source's authenticator failed")
+	rej.cause = fmt.Sprintf("cel expression yielded %T, not a bool", out)
+	return rej
 }

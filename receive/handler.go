@@ -11,13 +11,18 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// Error is an error a handler returns to choose the status of the answer:
-// Status (4xx or 5xx) with Message as the problem's detail. Any other error
-// is answered 500 without its text.
+// Error is an error a handler returns to choose the answer: Status (4xx
+// or 5xx) with Message as the problem's detail, or, when Body is set, that
+// body as it is with ContentType (default text/plain; charset=utf-8).
+// Header adds response headers either way. Any other error is answered
+// 500 without its text.
 type Error struct {
-	Status  int
-	Message string
-	Err     error // the cause, never shown
+	Status      int
+	Message     string
+	Body        string
+	ContentType string
+	Header      http.Header
+	Err         error // the cause, never shown
 }
 
 // Error implements error.
@@ -45,7 +50,8 @@ func (e *Error) Unwrap() error { return e.Err }
 func Handler(src *Source, fn func(ctx context.Context, m *Message) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var rc reqCtx
-		m, hs, rej := src.run(r, &rc)
+		defer rc.res.done()
+		m, hs, rej := src.run(r, &rc, src.budget)
 		switch {
 		case rej != nil:
 			writeRejection(w, rej)
@@ -56,16 +62,40 @@ func Handler(src *Source, fn func(ctx context.Context, m *Message) error) http.H
 		}
 		m.ID = hookd.NewID(hookd.PrefixRequest)
 		if err := fn(r.Context(), m); err != nil {
-			var e *Error
-			if errors.As(err, &e) && e.Status >= 400 && e.Status <= 599 {
-				writeProblem(w, e.Status, statusCode(e.Status), e.Message, nil, nil)
-				return
-			}
-			writeProblem(w, http.StatusInternalServerError, hookd.EINTERNAL, "internal error", nil, nil)
+			writeHandlerError(w, err)
 			return
 		}
 		src.writeResponse(w, m.ID)
 	})
+}
+
+// writeHandlerError answers a handler's error: an *HTTPError or *Error
+// as it chose, anything else 500 without its text.
+func writeHandlerError(w http.ResponseWriter, err error) {
+	var he *HTTPError
+	if errors.As(err, &he) && he.Status >= 400 && he.Status <= 599 {
+		writeAnswer(w, he)
+		return
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Status < 400 || e.Status > 599 {
+		writeProblem(w, http.StatusInternalServerError, hookd.EINTERNAL, "internal error", nil, nil)
+		return
+	}
+	if e.Body == "" {
+		writeProblem(w, e.Status, statusCode(e.Status), e.Message, nil, e.Header)
+		return
+	}
+	h := e.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	ct := e.ContentType
+	if ct == "" {
+		ct = "text/plain; charset=utf-8"
+	}
+	h.Set("Content-Type", ct)
+	writeAnswer(w, &HTTPError{Status: e.Status, Body: e.Body, Header: h})
 }
 
 // Decode decodes the message's body into a T: a JSON body as it is, a
@@ -110,6 +140,10 @@ func writeHandshake(w http.ResponseWriter, hs *handshake) {
 }
 
 func writeRejection(w http.ResponseWriter, rej *rejection) {
+	if rej.answer != nil {
+		writeAnswer(w, rej.answer)
+		return
+	}
 	writeProblem(w, rej.status, rej.code, rej.detail, rej.fields, rej.header)
 }
 

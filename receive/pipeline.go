@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookd/hookd"
 )
@@ -21,7 +22,16 @@ type rejection struct {
 	code   string // hookd error code
 	detail string // safe to show
 	fields []hookd.FieldError
-	header http.Header // Allow, Accept-Encoding, WWW-Authenticate
+	header http.Header // Allow, Accept-Encoding, WWW-Authenticate, Retry-After
+	// cause is kept in the request log and the server log, never shown:
+	// the error of a failed authenticator, say.
+	cause string
+	// console is what a failed script printed, kept in the request log
+	// only.
+	console string
+	// answer, when set, is written as it is instead of a problem: an
+	// authenticator's HTTPError.
+	answer *HTTPError
 }
 
 func reject(status int, code, detail string) *rejection {
@@ -53,6 +63,9 @@ type Message struct {
 	// "" when there is none.
 	DeliveryID string
 	ReceivedAt time.Time
+	// User is what the source's authenticator (a script, or an
+	// AuthenticateFunc) said of the caller, as JSON; nil when none did.
+	User json.RawMessage
 
 	parsed any // the body as parsed: JSON values, or a form as a map
 }
@@ -65,6 +78,8 @@ type reqCtx struct {
 	mediaType string
 	now       time.Time
 	remoteIP  string
+	res       reservation     // the body's share of the decompression budget
+	user      json.RawMessage // what an authenticator said of the caller
 
 	parsed   any
 	form     url.Values
@@ -73,9 +88,10 @@ type reqCtx struct {
 }
 
 // run takes a request through the pipeline. It returns the message, or
-// the handshake answer, or why it was rejected.
-func (s *Source) run(r *http.Request, rc *reqCtx) (*Message, *handshake, *rejection) {
-	*rc = reqCtx{r: r, src: s, now: s.nowFunc(), remoteIP: clientIP(r, s.trusted)}
+// the handshake answer, or why it was rejected. The caller releases
+// rc.res once it is done with the body.
+func (s *Source) run(r *http.Request, rc *reqCtx, budget *Budget) (*Message, *handshake, *rejection) {
+	*rc = reqCtx{r: r, src: s, now: s.nowFunc(), remoteIP: clientIP(r, s.trusted), res: reservation{b: budget}}
 	if !slices.Contains(s.methods, r.Method) {
 		rej := reject(http.StatusMethodNotAllowed, hookd.EMETHOD, fmt.Sprintf("method %s is not allowed", r.Method))
 		rej.header = http.Header{"Allow": {strings.Join(s.methods, ", ")}}
@@ -85,13 +101,21 @@ func (s *Source) run(r *http.Request, rc *reqCtx) (*Message, *handshake, *reject
 	if rej != nil {
 		return nil, nil, rej
 	}
-	if rc.body, rej = decodeBody(r.Header, raw, s.maxDecompressed); rej != nil {
+	rc.body = raw
+	if rej = checkCodings(r.Header); rej != nil {
 		return nil, nil, rej
 	}
 	if rej = rc.checkContentType(); rej != nil {
 		return nil, nil, rej
 	}
-	verified, hs, rej := s.verifyAll(rc)
+	passed, rej := s.preVerify(rc, encoded(r.Header))
+	if rej != nil {
+		return nil, nil, rej
+	}
+	if rc.body, rej = decodeBody(r.Header, raw, s.maxDecompressed, &rc.res); rej != nil {
+		return nil, nil, rej
+	}
+	verified, hs, rej := s.verifyAll(rc, passed)
 	if rej != nil || hs != nil {
 		return nil, hs, rej
 	}
@@ -118,15 +142,24 @@ func (rc *reqCtx) checkContentType() *rejection {
 	return nil
 }
 
-// verifyAll runs every verifier; all must pass. A preset's handshake is
-// answered once every verifier passed.
-func (s *Source) verifyAll(rc *reqCtx) ([]string, *handshake, *rejection) {
+// verifyAll runs the verifiers preVerify left (all must pass), then the
+// Go authenticator. A preset's handshake is answered once every verifier
+// passed.
+func (s *Source) verifyAll(rc *reqCtx, passed []bool) ([]string, *handshake, *rejection) {
 	var names []string
-	for _, v := range s.verifiers {
-		if rej := v.verify(rc); rej != nil {
-			return nil, nil, rej
+	for i, v := range s.verifiers {
+		if !passed[i] {
+			if rej := v.verify(rc); rej != nil {
+				return nil, nil, rej
+			}
 		}
 		names = append(names, v.name())
+	}
+	if s.auth != nil {
+		if rej := s.auth.verify(rc); rej != nil {
+			return nil, nil, rej
+		}
+		names = append(names, s.auth.name())
 	}
 	for _, v := range s.verifiers {
 		if h, ok := v.(handshaker); ok {
@@ -152,6 +185,7 @@ func (s *Source) message(rc *reqCtx, verified []string) *Message {
 		Verified:    verified,
 		DeliveryID:  s.deliveryID(rc),
 		ReceivedAt:  rc.now,
+		User:        rc.user,
 		parsed:      rc.parsed,
 	}
 }
@@ -180,6 +214,9 @@ func (rc *reqCtx) parse() (any, *rejection) {
 
 // parseJSON parses one JSON value, numbers as json.Number.
 func parseJSON(b []byte) (any, *rejection) {
+	if !utf8.Valid(b) {
+		return nil, reject(http.StatusBadRequest, hookd.EMALFORMED, "the body is not valid JSON: it is not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any

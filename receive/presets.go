@@ -39,6 +39,11 @@ type preset struct {
 	tolerance time.Duration
 	key       keyKind
 	needsURL  bool // signs the URL: public_url is required
+	// headerOnly: the check reads headers only (a shared token).
+	headerOnly bool
+	// bodyBound: the check parses the body (a signature or timestamp
+	// inside it, form parameters), so it runs once the body is decoded.
+	bodyBound bool
 	dedupe    dedupeRule
 	check     func(v *presetVerifier, rc *reqCtx) error
 	// handshake answers the provider's challenge, when the request is one

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -130,6 +131,12 @@ func TestPresets(t *testing.T) {
 			h := receive.Handler(src, (&accept{}).fn)
 			good := pc.sign(pc.bodyAt(pc.secret, testNow), pc.secret, testNow)
 			expectStatus(t, serve(h, good.request()), http.StatusOK)
+			// Compressed, signed over the decoded bytes: the checks made
+			// before decoding let it through, and it verifies once decoded.
+			zr := good.request()
+			zr.Body, zr.ContentLength = io.NopCloser(bytes.NewReader(compress(t, "gzip", good.body))), -1
+			zr.Header.Set("Content-Encoding", "gzip")
+			expectStatus(t, serve(h, zr), http.StatusOK)
 
 			tamper := pc.tamper
 			if tamper == nil {

@@ -131,8 +131,20 @@ func (rc *recorder) drain() {
 // redactedValue replaces the value of a secret header in the log.
 const redactedValue = "[redacted]"
 
-// secretHeaderWords mark header names whose values are credentials.
-var secretHeaderWords = []string{"authorization", "cookie", "token", "secret", "password", "api-key", "apikey", "session"}
+// secretHeaderWords mark header names whose values are credentials or
+// signatures: a name that contains one, in any case, is redacted.
+var secretHeaderWords = []string{"auth", "token", "secret", "signature", "key", "cookie", "session", "password", "hmac"}
+
+// secretHeaderName reports whether a lower-cased header name contains a
+// secretHeaderWords entry.
+func secretHeaderName(name string) bool {
+	for _, w := range secretHeaderWords {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // redactHeaders flattens headers for the log: lower-cased names, values
 // joined with ", ", credentials replaced. extra names more secret headers
@@ -141,17 +153,11 @@ func redactHeaders(h http.Header, extra map[string]bool) map[string]string {
 	m := make(map[string]string, len(h))
 	for k, vs := range h {
 		name := strings.ToLower(k)
-		m[name] = strings.Join(vs, ", ")
-		if extra[name] {
+		if extra[name] || secretHeaderName(name) {
 			m[name] = redactedValue
 			continue
 		}
-		for _, w := range secretHeaderWords {
-			if strings.Contains(name, w) {
-				m[name] = redactedValue
-				break
-			}
-		}
+		m[name] = strings.Join(vs, ", ")
 	}
 	return m
 }

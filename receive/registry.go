@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +55,7 @@ type Registry struct {
 type snapshot struct {
 	seq      int64
 	byID     map[string]*entry
+	byPath   map[string]*entry
 	forwards map[string]*hookd.Endpoint
 }
 
@@ -61,6 +64,7 @@ type entry struct {
 	stored *hookd.Source
 	src    *Source
 	err    error
+	path   string // where it is served ("" when it has none it can hold)
 }
 
 // NewRegistry returns a registry; it holds no source until Load.
@@ -78,7 +82,7 @@ func NewRegistry(cfg RegistryConfig) *Registry {
 		cfg.Guard = egress.NewGuard(nil)
 	}
 	r := &Registry{cfg: cfg, kick: make(chan struct{}, 1)}
-	r.cur.Store(&snapshot{seq: -1, byID: map[string]*entry{}, forwards: map[string]*hookd.Endpoint{}})
+	r.cur.Store(&snapshot{seq: -1, byID: map[string]*entry{}, byPath: map[string]*entry{}, forwards: map[string]*hookd.Endpoint{}})
 	return r
 }
 
@@ -102,7 +106,8 @@ func (r *Registry) Load(ctx context.Context) error {
 		r.dirty.Store(true)
 		return fmt.Errorf("load sources: %w", err)
 	}
-	next := &snapshot{seq: seq, byID: make(map[string]*entry, len(stored)), forwards: map[string]*hookd.Endpoint{}}
+	next := &snapshot{seq: seq, byID: make(map[string]*entry, len(stored)),
+		byPath: make(map[string]*entry, len(stored)), forwards: map[string]*hookd.Endpoint{}}
 	for _, st := range stored {
 		e := cur.byID[st.ID]
 		if e == nil || !e.stored.UpdatedAt.Equal(st.UpdatedAt) || string(e.stored.Spec) != string(st.Spec) {
@@ -115,8 +120,33 @@ func (r *Registry) Load(ctx context.Context) error {
 			}
 		}
 	}
+	r.mapPaths(next, stored)
 	r.cur.Store(next)
 	return nil
+}
+
+// mapPaths serves each source at its path. Two sources that claim one
+// path (created at once through two nodes, past the API's check) are
+// resolved the same way on every node: the one created first keeps it.
+func (r *Registry) mapPaths(next *snapshot, stored []*hookd.Source) {
+	order := slices.Clone(stored)
+	slices.SortStableFunc(order, func(a, b *hookd.Source) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	for _, st := range order {
+		e := next.byID[st.ID]
+		if e.path == "" {
+			continue
+		}
+		if held := next.byPath[e.path]; held != nil {
+			r.cfg.Logger.Error("two sources claim one path; the older one keeps it", "path", e.path, "source", st.ID, "kept_by", held.stored.ID)
+			continue
+		}
+		next.byPath[e.path] = e
+	}
 }
 
 func (r *Registry) compile(st *hookd.Source) *entry {
@@ -130,8 +160,23 @@ func (r *Registry) compile(st *hookd.Source) *entry {
 	src, err := Compile(st, o)
 	if err != nil {
 		r.cfg.Logger.Error("source does not compile; its requests are answered 500", "source", st.ID, "err", err)
+		return &entry{stored: st, err: err, path: specPath(st)}
 	}
-	return &entry{stored: st, src: src, err: err}
+	return &entry{stored: st, src: src, path: src.path}
+}
+
+// specPath is the path of a source that does not compile, so that its
+// requests are answered 500 rather than 404; "" when the path itself is
+// what is wrong.
+func specPath(st *hookd.Source) string {
+	spec, _ := parseSpec(st.Spec)
+	if spec == nil || spec.Path == "" {
+		return DefaultPath(st.ID)
+	}
+	if checkPath(spec.Path, st.ID) != "" {
+		return ""
+	}
+	return spec.Path
 }
 
 // Run reloads the sources every PollInterval, or at once after
@@ -183,6 +228,25 @@ func (r *Registry) Get(id string) (*Source, error) {
 	return e.src, nil
 }
 
+// Lookup returns the compiled source served at path. It fails with
+// ENOTFOUND when no source is, and with EINTERNAL for a stored source
+// that does not compile. A trailing "/" is ignored ("/github/" finds
+// "/github").
+func (r *Registry) Lookup(path string) (*Source, error) {
+	snap := r.cur.Load()
+	e := snap.byPath[path]
+	if e == nil && len(path) > 1 && strings.HasSuffix(path, "/") {
+		e = snap.byPath[strings.TrimSuffix(path, "/")]
+	}
+	if e == nil {
+		return nil, hookd.Errorf(hookd.ENOTFOUND, "no source at %s", path)
+	}
+	if e.err != nil {
+		return nil, &hookd.Error{Code: hookd.EINTERNAL, Message: "the source is misconfigured", Err: e.err}
+	}
+	return e.src, nil
+}
+
 // Forward returns the endpoint of a forward destination by its target id
 // (see ForwardTargetID), or nil. It is the delivery engine's resolver of
 // forward destinations (delivery.Config.Forwards); the same pointer comes
@@ -194,7 +258,23 @@ func (r *Registry) Forward(id string) *hookd.Endpoint {
 // Check compiles a source as the API would store it, so that a bad spec
 // is refused before it is stored: an EINVALID *hookd.Error whose fields
 // point into the source.
+//
+// A path another source is served at is refused too (EINVALID at
+// /path): the sources are reloaded from the store first, so that one
+// created through another node counts.
 func (r *Registry) Check(src *hookd.Source) error {
-	_, err := Compile(src, Options{NowFunc: r.cfg.NowFunc, Guard: r.cfg.Guard})
-	return err
+	c, err := Compile(src, Options{NowFunc: r.cfg.NowFunc, Guard: r.cfg.Guard})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.Load(ctx); err != nil {
+		r.cfg.Logger.Warn("check source path: reload sources", "err", err)
+	}
+	if held := r.cur.Load().byPath[c.path]; held != nil && held.stored.ID != src.ID {
+		return hookd.Invalid("invalid source", hookd.FieldError{Pointer: "/path",
+			Message: fmt.Sprintf("%s is already the path of source %q; choose another", c.path, held.stored.ID)})
+	}
+	return nil
 }

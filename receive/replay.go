@@ -66,7 +66,7 @@ func storedContext(src *Source, q *hookd.Request, now time.Time) *reqCtx {
 		}
 	}
 	r := &http.Request{Method: q.Method, URL: &url.URL{Path: q.Path, RawQuery: q.Query}, Header: h, RemoteAddr: q.RemoteIP}
-	rc := &reqCtx{r: r, src: src, body: q.Body, now: now, remoteIP: q.RemoteIP}
+	rc := &reqCtx{r: r, src: src, body: q.Body, now: now, remoteIP: q.RemoteIP, user: q.User}
 	if mt, ok := src.types.accepts(h.Get("Content-Type")); ok {
 		rc.mediaType = mt
 	}

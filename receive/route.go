@@ -36,6 +36,7 @@ type publishDest struct {
 	tenant  string
 	typ     string
 	typeCEL *celProgram
+	message bool // data: message
 }
 
 // ForwardTargetID names a forward destination of a source for the engine:
@@ -199,8 +200,11 @@ func checkForwardURL(f *Forward, o Options, ptr string, fe *fieldErrors) {
 }
 
 func compilePublish(p *Publish, ptr string, fe *fieldErrors) *publishDest {
-	d := &publishDest{tenant: p.Tenant, typ: p.Type.Name}
+	d := &publishDest{tenant: p.Tenant, typ: p.Type.Name, message: p.Data == "message"}
 	setDefault(&d.tenant, hookd.DefaultTenant)
+	if p.Data != "" && p.Data != "body" && p.Data != "message" {
+		fe.add(ptr+"/data", "must be body or message")
+	}
 	switch {
 	case p.Type.CEL != "":
 		d.typeCEL = compileCEL(p.Type.CEL, cel.StringType, ptr+"/type/cel", fe)
@@ -220,24 +224,24 @@ func (s *Source) route(m *Message, rc *reqCtx) ([]hookd.Forward, []*hookd.Publis
 				h[name] = strings.Join(v, ", ")
 			}
 		}
-		fwds = append(fwds, hookd.Forward{TargetID: f.ep.ID, Body: m.Body, ContentType: m.Header.Get("Content-Type"), Headers: h})
-	}
-	if len(s.publishes) == 0 {
-		return fwds, nil, nil
-	}
-	data, rej := publishData(m)
-	if rej != nil {
-		return nil, nil, rej
+		fwds = append(fwds, hookd.Forward{TargetID: f.ep.ID, Body: m.Body, ContentType: m.Header.Get("Content-Type"),
+			Headers: h, Query: rc.r.URL.RawQuery})
 	}
 	var pubs []*hookd.Publish
 	for i, p := range s.publishes {
+		data, rej := s.publishData(m, p)
+		if rej != nil {
+			return nil, nil, rej
+		}
 		typ := p.typ
 		if p.typeCEL != nil {
 			out, err := p.typeCEL.eval(rc)
 			name, ok := out.(string)
 			if err != nil || !ok || name == "" {
-				return nil, nil, reject(http.StatusBadRequest, hookd.EINVALID,
-					fmt.Sprintf("publish destination %d: the type expression gave no event type: %v", i, err))
+				rej := reject(http.StatusBadRequest, hookd.EINVALID,
+					fmt.Sprintf("publish destination %d: the type expression gave no event type", i))
+				rej.cause = fmt.Sprintf("gave %v: %v", out, err)
+				return nil, nil, rej
 			}
 			typ = name
 		}
@@ -246,10 +250,15 @@ func (s *Source) route(m *Message, rc *reqCtx) ([]hookd.Forward, []*hookd.Publis
 	return fwds, pubs, nil
 }
 
-// publishData is the data of a published event: the JSON body as sent, or
-// a form as a JSON object.
-func publishData(m *Message) (json.RawMessage, *rejection) {
+// publishData is the data of a published event: the whole message for
+// data: message, else the JSON body as sent, or a form as a JSON object.
+func (s *Source) publishData(m *Message, p *publishDest) (json.RawMessage, *rejection) {
 	switch {
+	case p.message:
+		b, err := json.Marshal(m.doc(s.secretHeaders))
+		if err == nil {
+			return b, nil
+		}
 	case isJSON(m.ContentType) && len(m.Body) > 0:
 		return m.Body, nil
 	case isForm(m.ContentType):

@@ -1,14 +1,19 @@
 package receive
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookd/hookd"
 )
@@ -40,8 +45,13 @@ type Config struct {
 	// it they are counted and dropped. Default 8192.
 	LogQueue int
 	// LogBody caps the body kept in the log for a rejected request.
-	// Accepted requests keep their whole body. Default 64 KiB.
+	// Accepted requests keep their whole body. Default 4 KiB.
 	LogBody int
+	// DecompressBudget bounds the bytes all requests decompress at once
+	// (see Budget). Default DefaultDecompressBudget (128 MiB).
+	DecompressBudget int64
+	// Registerer, when set, receives the inbound metrics.
+	Registerer prometheus.Registerer
 	// NowFunc is the clock. Default time.Now.
 	NowFunc func() time.Time
 }
@@ -51,9 +61,11 @@ type Config struct {
 // request, rejected ones too. Build it with NewServer and start its
 // logger with Run. It is safe for concurrent use.
 type Server struct {
-	cfg Config
-	sem chan struct{}
-	rec *recorder
+	cfg     Config
+	sem     chan struct{}
+	rec     *recorder
+	budget  *Budget
+	metrics *metrics
 }
 
 // NewServer returns a server; Run must run for rejected requests to be
@@ -69,33 +81,35 @@ func NewServer(cfg Config) *Server {
 		cfg.LogQueue = 8192
 	}
 	if cfg.LogBody <= 0 {
-		cfg.LogBody = 64 << 10
+		cfg.LogBody = 4 << 10
 	}
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
-	return &Server{cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), rec: newRecorder(&cfg)}
+	budget := NewBudget(cfg.DecompressBudget)
+	return &Server{cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), rec: newRecorder(&cfg),
+		budget: budget, metrics: newMetrics(cfg.Registerer, budget)}
 }
+
+// Budget returns the decompression budget the server's requests share.
+func (s *Server) Budget() *Budget { return s.budget }
 
 // Run logs rejected requests and prunes the logs of rejected requests
 // until ctx ends, then logs what is still queued (within a few seconds).
 func (s *Server) Run(ctx context.Context) { s.rec.run(ctx) }
 
-// ServeHTTP serves POST /in/{id}. The id is the path value "id" of the
-// route pattern, or else the last segment of the path.
+// ServeHTTP serves the source whose path is the request's path (see
+// Registry.Lookup); any other path is answered 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if id == "" {
-		id = r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-	}
-	src, err := s.cfg.Registry.Get(id)
+	src, err := s.cfg.Registry.Lookup(r.URL.Path)
 	if err != nil {
+		status, code, detail := http.StatusInternalServerError, hookd.EINTERNAL, "the source is misconfigured"
 		if hookd.IsNotFound(err) {
-			writeProblem(w, http.StatusNotFound, hookd.ENOTFOUND, "no source "+id, nil, nil)
-			return
+			status, code, detail = http.StatusNotFound, hookd.ENOTFOUND, "no source at "+r.URL.Path
+		} else {
+			s.cfg.Logger.Error("serve source", "path", r.URL.Path, "err", err)
 		}
-		s.cfg.Logger.Error("serve source", "source", id, "err", err)
-		writeProblem(w, http.StatusInternalServerError, hookd.EINTERNAL, "the source is misconfigured", nil, nil)
+		s.refused(w, "", r, status, code, detail)
 		return
 	}
 	select {
@@ -103,22 +117,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer func() { <-s.sem }()
 	default:
 		w.Header().Set("Retry-After", "1")
-		writeProblem(w, http.StatusServiceUnavailable, hookd.EUNAVAILABLE, "hookd is saturated; retry later", nil, nil)
+		s.refused(w, src.id, r, http.StatusServiceUnavailable, hookd.EUNAVAILABLE, "hookd is saturated; retry later")
 		return
 	}
 	s.serve(w, r, src)
 }
 
+// refused answers a request that never reached a source's pipeline (no
+// source at its path, or the server saturated): counted and logged, not
+// kept in a request log.
+func (s *Server) refused(w http.ResponseWriter, sourceID string, r *http.Request, status int, code, detail string) {
+	writeProblem(w, status, code, detail, nil, nil)
+	s.metrics.requests.WithLabelValues(sourceID, strconv.Itoa(status)).Inc()
+	s.cfg.Logger.Info("inbound request rejected", "source", sourceID, "status", status, "reason", detail,
+		"path", r.URL.Path, "remote_ip", remoteAddr(r))
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, src *Source) {
 	var rc reqCtx
-	m, hs, rej := src.run(r, &rc)
+	defer rc.res.done()
+	m, hs, rej := src.run(r, &rc, s.budget)
 	switch {
 	case rej != nil:
 		s.rejected(w, r, &rc, rej)
 		return
 	case hs != nil:
 		writeHandshake(w, hs)
-		s.rec.log(s.logRequest(r, &rc, http.StatusOK, "", "handshake: "+hs.what))
+		req := s.logRequest(r, &rc, http.StatusOK, "", "handshake: "+hs.what)
+		s.rec.log(req)
+		s.countAccepted(req, OutcomeHandshake)
 		return
 	}
 	fwds, pubs, rej := src.route(m, &rc)
@@ -140,9 +167,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, src *Source) {
 		return
 	}
 	src.writeResponse(w, req.ID)
+	s.countAccepted(req, OutcomeAccepted)
 }
 
-// rejected answers a rejection and logs it.
+// rejected answers a rejection and logs it: in the request log with its
+// reason and cause, and one line in the server log.
 func (s *Server) rejected(w http.ResponseWriter, r *http.Request, rc *reqCtx, rej *rejection) {
 	writeRejection(w, rej)
 	reason := rej.detail
@@ -153,7 +182,22 @@ func (s *Server) rejected(w http.ResponseWriter, r *http.Request, rc *reqCtx, re
 		}
 		reason += "; " + f.Pointer + ": " + f.Message
 	}
-	s.rec.log(s.logRequest(r, rc, rej.status, rej.code, reason))
+	if rej.cause != "" {
+		reason += ": " + rej.cause
+	}
+	req := s.logRequest(r, rc, rej.status, rej.code, reason)
+	line := rej.detail // without the violations, which may quote the body
+	if len(rej.fields) > 0 {
+		line += fmt.Sprintf(" (%d violations)", len(rej.fields))
+	}
+	if rej.cause != "" {
+		line += ": " + rej.cause
+	}
+	s.countRejected(rc.src.id, req, line)
+	if rej.console != "" {
+		req.Reason += "; console: " + rej.console
+	}
+	s.rec.log(req)
 }
 
 // receiveFailed answers a request the engine could not store: 503 when
@@ -185,9 +229,13 @@ func (s *Server) duplicate(w http.ResponseWriter, r *http.Request, rc *reqCtx, m
 	req := s.logRequest(r, rc, http.StatusOK, "", "duplicate of "+orig)
 	req.DuplicateOf, req.DedupeKey, req.Verified = orig, m.DeliveryID, strings.Join(m.Verified, ",")
 	s.rec.log(req)
+	s.countAccepted(req, OutcomeDuplicate)
 }
 
-// logRequest makes the log record of a request; the body is capped.
+// logRequest makes the log record of a request. Its body is a copy of
+// at most LogBody bytes, so that a rejected request waiting in the log
+// queue holds no more of the request's memory; the caller sets the whole
+// body of an accepted one.
 func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, code, reason string) *hookd.Request {
 	body := rc.body
 	if len(body) > s.cfg.LogBody {
@@ -196,7 +244,7 @@ func (s *Server) logRequest(r *http.Request, rc *reqCtx, status int, code, reaso
 	return &hookd.Request{
 		ID: hookd.NewID(hookd.PrefixRequest), SourceID: rc.src.id, ReceivedAt: rc.now,
 		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Headers: redactHeaders(r.Header, rc.src.secretHeaders),
-		Body: body, RemoteIP: rc.remoteIP, Status: status, Code: code, Reason: reason,
+		Body: bytes.Clone(body), RemoteIP: rc.remoteIP, Status: status, Code: code, Reason: reason, User: rc.user,
 	}
 }
 

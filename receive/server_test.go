@@ -65,7 +65,7 @@ func (rc *receiver) count() int {
 	return len(rc.reqs)
 }
 
-func newHarness(t testing.TB, specs map[string]string) *harness {
+func newHarness(t testing.TB, specs map[string]string, opts ...func(*receive.Config)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	h := &harness{t: t, got: newReceiver(t)}
@@ -91,13 +91,17 @@ func newHarness(t testing.TB, specs map[string]string) *harness {
 	if err := h.engine.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	h.srv = receive.NewServer(receive.Config{Registry: h.reg, Engine: h.engine, Store: st, NowFunc: h.now})
+	cfg := receive.Config{Registry: h.reg, Engine: h.engine, Store: st, NowFunc: h.now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h.srv = receive.NewServer(cfg)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); h.srv.Run(rctx) }()
 	t.Cleanup(func() { cancel(); <-done; h.engine.Close(context.Background()) })
 	mux := http.NewServeMux()
-	mux.Handle("/in/{id}", h.srv)
+	mux.Handle("/", h.srv)
 	h.mux = mux
 	return h
 }

@@ -33,6 +33,13 @@ type Options struct {
 	// NowFunc is the clock timestamps are checked against. Default
 	// time.Now.
 	NowFunc func() time.Time
+	// AuthenticateFunc, when set, runs after the spec's verifications and
+	// before the body is parsed (see AuthenticateFunc). Default none.
+	AuthenticateFunc AuthenticateFunc
+	// Budget bounds decompression across every source compiled with it,
+	// for Handler; a Server brings its own. Default none: each request is
+	// bounded only by max_decompressed.
+	Budget *Budget
 	// AllowPrivate lets a forward set allow_private. Only configuration
 	// written by the operator should set it: through the API, a forward
 	// that could reach internal addresses would switch off the SSRF guard.
@@ -66,6 +73,9 @@ type Source struct {
 	publishes       []*publishDest
 	keepRejected    int
 	nowFunc         func() time.Time
+	path            string   // where a Server serves it
+	auth            verifier // the AuthenticateFunc, or nil
+	budget          *Budget  // Handler's decompression budget, or nil
 }
 
 // Compile parses and compiles a hookd source. Errors are EINVALID
@@ -90,11 +100,15 @@ func New(id string, spec *Spec, o Options) (*Source, error) {
 	if spec == nil {
 		spec = &Spec{}
 	}
-	s := &Source{id: id, spec: *spec, nowFunc: o.NowFunc, secretHeaders: map[string]bool{}}
+	s := &Source{id: id, spec: *spec, nowFunc: o.NowFunc, secretHeaders: map[string]bool{}, budget: o.Budget}
 	if s.nowFunc == nil {
 		s.nowFunc = time.Now
 	}
+	if o.AuthenticateFunc != nil {
+		s.auth = &goAuth{fn: o.AuthenticateFunc}
+	}
 	var fe fieldErrors
+	s.compilePath(&fe)
 	s.compileLimits(&fe)
 	s.compileVerify(&fe)
 	s.schemas = compileSchemas(spec.Schema, o, &fe)
@@ -109,6 +123,10 @@ func New(id string, spec *Spec, o Options) (*Source, error) {
 
 // ID returns the source's id.
 func (s *Source) ID() string { return s.id }
+
+// Path returns the path a Server serves the source at: its spec's path,
+// or /in/{id}.
+func (s *Source) Path() string { return s.path }
 
 // Spec returns the spec the source was compiled from.
 func (s *Source) Spec() Spec { return s.spec }
@@ -185,14 +203,17 @@ func (s *Source) compileVerify(fe *fieldErrors) {
 
 func (s *Source) compileVerifier(e *Verify, ptr string, fe *fieldErrors) verifier {
 	kinds := 0
-	for _, set := range []bool{e.Provider != "", e.HMAC != nil, e.Basic != nil, e.Token != nil, e.IPAllow != nil, e.CEL != ""} {
+	for _, set := range []bool{e.Provider != "", e.HMAC != nil, e.Basic != nil, e.Token != nil, e.IPAllow != nil, e.CEL != "", e.Script != ""} {
 		if set {
 			kinds++
 		}
 	}
 	if kinds != 1 {
-		fe.add(ptr, "must have exactly one of provider, hmac, basic, token, ip_allow and cel")
+		fe.add(ptr, "must have exactly one of provider, hmac, basic, token, ip_allow, cel and script")
 		return nil
+	}
+	if e.Timeout != 0 && e.Script == "" {
+		fe.add(ptr+"/timeout", "goes with script")
 	}
 	if e.TrustedProxies != nil && e.IPAllow == nil {
 		fe.add(ptr+"/trusted_proxies", "goes with ip_allow")
@@ -213,6 +234,8 @@ func (s *Source) compileVerifier(e *Verify, ptr string, fe *fieldErrors) verifie
 	case e.IPAllow != nil:
 		s.trusted = append(s.trusted, parsePrefixes(e.TrustedProxies, ptr+"/trusted_proxies", fe)...)
 		return &ipVerifier{allow: parsePrefixes(e.IPAllow, ptr+"/ip_allow", fe)}
+	case e.Script != "":
+		return s.compileScript(e, ptr, fe)
 	}
 	return compileCELAuth(e.CEL, ptr+"/cel", fe)
 }
@@ -244,6 +267,7 @@ func (s *Source) compileHMAC(h *HMAC, ptr string, fe *fieldErrors) verifier {
 	if !validToken(v.header) {
 		fe.add(ptr+"/header", "is required: the header that carries the signature")
 	}
+	s.secretHeaders[strings.ToLower(v.header)] = true
 	if !validAlgorithm(v.alg) {
 		fe.add(ptr+"/algorithm", "must be sha1, sha256 or sha512")
 	}

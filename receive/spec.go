@@ -12,6 +12,10 @@ import (
 // field means its documented default. It reads from the JSON (or YAML)
 // members of a source with ParseSpec.
 type Spec struct {
+	// Path is where hookd serves the source: an absolute path such as
+	// "/", "/github" or "/acme/prod/plaid_transactions", unique among
+	// sources and outside hookd's own routes. Default "/in/{id}".
+	Path string `json:"path,omitempty"`
 	// Methods accepted. Default POST.
 	Methods []string `json:"methods,omitempty"`
 	// ContentTypes accepted, replacing the default: application/json and
@@ -69,8 +73,15 @@ type Verify struct {
 	TrustedProxies []string `json:"trusted_proxies,omitempty"`
 	// CEL is an authenticator in CEL over request.method, request.path,
 	// request.headers, request.query, request.body and request.remote_ip;
-	// false is 403.
+	// false is 403, a run-time error 500.
 	CEL string `json:"cel,omitempty"`
+	// Script is an authenticator in JavaScript that defines
+	// function authenticate(request) (see docs/receiving.md): true or
+	// {"user": …} accepts, false, null or undefined is 403, a thrown
+	// HTTPError is answered as it is, anything else is 500.
+	Script string `json:"script,omitempty"`
+	// Timeout bounds one run of Script. Default 100ms, at most 5s.
+	Timeout hookd.Duration `json:"timeout,omitempty"`
 }
 
 // HMAC is a generic HMAC signature check.
@@ -176,6 +187,10 @@ type Publish struct {
 	// Type of the event: a name, or {"cel": "<expression>"} that yields
 	// one from the request.
 	Type TypeSpec `json:"type"`
+	// Data is what the event's data is: "body" (the JSON body, or a form
+	// as an object) or "message" (the whole message: {"body", "args",
+	// "headers", "user"}; see Message.MarshalJSON). Default "body".
+	Data string `json:"data,omitempty"`
 }
 
 // TypeSpec is an event type: a literal name, or a CEL expression.

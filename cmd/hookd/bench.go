@@ -36,6 +36,7 @@ type benchOptions struct {
 	nodes        int
 	cpuProfile   string
 	inbound      bool
+	script       bool
 	secretsKey   string // master key of a PostgreSQL --db; "" for a new random one
 	template     bool   // endpoints render the Chalk template
 	transform    bool   // endpoints also run a transform on it
@@ -72,6 +73,7 @@ receiver. With no --db it uses SQLite in a temporary directory.`,
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the publishing phase to this file")
 	f.StringVar(&o.secretsKey, "secrets-key", "", "master key (base64 of 32 bytes) of a PostgreSQL --db that hookd used before (default: a new random key)")
 	f.BoolVar(&o.inbound, "inbound", false, "measure receiving instead: HMAC-verified, schema-validated requests to a source, stored and answered")
+	f.BoolVar(&o.script, "script", false, "with --inbound: verify with a script authenticator (JavaScript) instead of HMAC")
 	f.BoolVar(&o.template, "template", false, "endpoints send a payload template (Chalk's format) instead of the envelope")
 	f.BoolVar(&o.transform, "transform", false, "endpoints run a JavaScript transform (Chalk's format into FireHydrant's); implies --template")
 	return cmd
@@ -91,6 +93,8 @@ func (o benchOptions) validate() error {
 		return errors.New("--payload-bytes must be between 32 and 1048576")
 	case o.nodes < 1 || o.nodes > 16:
 		return errors.New("--nodes must be between 1 and 16")
+	case o.script && !o.inbound:
+		return errors.New("--script goes with --inbound")
 	case o.nodes > 1 && !o.onPostgres():
 		return errors.New("--nodes above 1 needs a PostgreSQL --db: a SQLite file serves one node")
 	}
@@ -128,7 +132,7 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	defer nodes.stop()
 	bases := nodes.bases
 	if o.inbound {
-		err = createBenchSource(ctx, bases[0], key)
+		err = createBenchSource(ctx, bases[0], key, o.script)
 	} else {
 		err = createBenchEndpoints(ctx, bases[0], key, rc.url, o)
 	}
@@ -319,20 +323,30 @@ func randomKey() string {
 	return "hk_bench_" + hex.EncodeToString(b)
 }
 
-// The inbound benchmark's source: generic HMAC verification and a body
-// schema, no destinations.
+// The inbound benchmark's source: generic HMAC verification (or, with
+// --script, a script authenticator that checks a key header and reads the
+// parsed body) and a body schema, no destinations.
 const (
 	benchSource          = "bench"
 	benchSecret          = "bench-secret"
 	benchSignatureHeader = "X-Signature"
+	benchKeyHeader       = "X-Api-Key"
+	benchScript          = `function authenticate(r) {
+	if (r.headers["x-api-key"] !== "` + benchSecret + `" || typeof r.json.t !== "number") return false;
+	return {user: {client: "bench"}};
+}`
 )
 
-func createBenchSource(ctx context.Context, base, key string) error {
+func createBenchSource(ctx context.Context, base, key string, script bool) error {
+	verify := map[string]any{"hmac": map[string]any{
+		"header": benchSignatureHeader, "algorithm": "sha256", "encoding": "hex", "prefix": "sha256=", "secret": benchSecret,
+	}}
+	if script {
+		verify = map[string]any{"script": benchScript, "timeout": "1s"}
+	}
 	spec := map[string]any{
-		"id": benchSource,
-		"verify": []any{map[string]any{"hmac": map[string]any{
-			"header": benchSignatureHeader, "algorithm": "sha256", "encoding": "hex", "prefix": "sha256=", "secret": benchSecret,
-		}}},
+		"id":     benchSource,
+		"verify": []any{verify},
 		"schema": map[string]any{"body": map[string]any{
 			"type": "object", "required": []string{"t", "pad"},
 			"properties": map[string]any{"t": map[string]any{"type": "integer"}, "pad": map[string]any{"type": "string"}},

@@ -223,6 +223,7 @@ func (p *publisher) publish() int {
 	req.Header.Set("Content-Type", "application/json")
 	if p.hmacKey != nil {
 		req.Header.Set(benchSignatureHeader, signature.HMACSHA256Hex("sha256=", p.hmacKey, b))
+		req.Header.Set(benchKeyHeader, benchSecret)
 	} else {
 		req.Header.Set("Authorization", "Bearer "+p.key)
 	}

@@ -30,7 +30,10 @@ type node struct {
 	catalog *catalog.Catalog
 	retries *bulkretry.Runner
 	handler http.Handler
-	closers []func(context.Context) error // run in reverse order by close
+	// receiveHandler serves the sources on receive.addr; nil when the
+	// sources are served by handler.
+	receiveHandler http.Handler
+	closers        []func(context.Context) error // run in reverse order by close
 }
 
 // startNode opens the store, starts the engine and builds the handler.
@@ -75,13 +78,16 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 	n.onClose(func(context.Context) error { stopPurge(); return nil })
 	go purgeLoop(purgeCtx, n.store, cfg.Retention, logger)
 
-	inbound := startInbound(ctx, n, sources, logger)
+	inbound := startInbound(ctx, n, sources, registry, logger)
 	api, err := newAPI(ctx, cfg, n, registry, logger, stderr, sourceHooks(sources, inbound, logger))
 	if err != nil {
 		return n, err
 	}
 	opts := handlerOptions{Store: n.store, API: api.Handler(), Inbound: inbound, Registry: registry, Logger: logger,
 		OpenAPI: api.OpenAPIHandler(), Docs: api.DocsHandler()}
+	if cfg.Receive.Addr != "" {
+		opts.Inbound, n.receiveHandler = nil, newReceiveHandler(inbound)
+	}
 	if cfg.Metrics.RequireKey {
 		opts.MetricsAuth = api.Authenticate
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/receive"
 )
 
 // handlerOptions is what newHandler serves.
@@ -19,7 +21,9 @@ type handlerOptions struct {
 	// API serves everything under /v1/ and sees the full path
 	// ("/v1/tenants"). Nil: /v1/ is not served.
 	API http.Handler
-	// Inbound serves /in/{id}, without the API key. Nil: not served.
+	// Inbound serves the sources, each at its path (/in/{id} by default),
+	// without the API key: every path no other route takes. Nil: not
+	// served.
 	Inbound http.Handler
 	// OpenAPI serves GET /openapi.json and Docs GET /docs, without the
 	// API key. Nil: not served.
@@ -63,14 +67,49 @@ func newHandler(o handlerOptions) http.Handler {
 	if o.Docs != nil {
 		mux.Handle("GET /docs", o.Docs)
 	}
-	if o.Inbound != nil {
-		mux.Handle("/in/{id}", o.Inbound) // every method: the source answers 405 itself
-	}
 	if o.UI != nil {
 		mux.Handle("/ui/", o.UI)
 		mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	}
-	return problemRoutes(mux)
+	if o.Inbound == nil {
+		return problemRoutes(mux)
+	}
+	return withSources(mux, o.Inbound, receive.ReservedPaths)
+}
+
+// newReceiveHandler routes the dedicated inbound listener: the sources
+// (a source at "/" owns the root) and GET /healthz.
+func newReceiveHandler(inbound http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	return withSources(mux, inbound, []string{"/healthz"})
+}
+
+// withSources serves mux's routes (through problemRoutes), and every
+// other canonical path outside own — hookd's own routes, with a trailing
+// "/" for a subtree — with inbound, which serves the source at that path
+// (every method: the source answers 405 itself) or answers 404.
+func withSources(mux *http.ServeMux, inbound http.Handler, own []string) http.Handler {
+	routes := problemRoutes(mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if _, pattern := mux.Handler(r); pattern == "" && canonicalPath(p) == p && !ownRoute(p, own) {
+			inbound.ServeHTTP(w, r)
+			return
+		}
+		routes.ServeHTTP(w, r)
+	})
+}
+
+func ownRoute(p string, own []string) bool {
+	for _, o := range own {
+		if p == strings.TrimSuffix(o, "/") || (strings.HasSuffix(o, "/") && strings.HasPrefix(p, o)) {
+			return true
+		}
+	}
+	return false
 }
 
 // newRegistry returns the registry of this process's metrics, with the Go

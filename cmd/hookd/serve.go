@@ -25,6 +25,7 @@ var serveFlags = []struct{ key, usage string }{
 	{"db", fmt.Sprintf("store: sqlite:PATH or postgres://… (default %q)", config.DefaultDatabase)},
 	{"api_key", "API key of the REST API (prefer HOOKD_API_KEY: flags show in ps)"},
 	{"ssrf.allow", "comma-separated CIDRs outbound requests may reach although the SSRF guard blocks them"},
+	{"receive.addr", "address of a listener of its own for inbound sources (default: sources are served on --addr)"},
 }
 
 func newServeCmd(env []string, stderr io.Writer) *cobra.Command {
@@ -104,7 +105,7 @@ func serve(ctx context.Context, cfg *config.Config, stderr io.Writer) (err error
 			logger.Info("stopped")
 		}
 	}()
-	return runHTTP(ctx, cfg, door, n.handler, logger)
+	return runHTTP(ctx, cfg, door, n.handler, n.receiveHandler, logger)
 }
 
 // newLogger returns a logger writing to w in the configured format and

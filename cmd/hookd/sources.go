@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/egress"
@@ -24,29 +26,34 @@ import (
 func configSources(cfg *config.Config, guard *egress.Guard) ([]*hookd.Source, map[string]receive.Options, error) {
 	opts := receive.Options{SchemaFiles: true, Dir: filepath.Dir(cfg.File()), AllowPrivate: true, Guard: guard}
 	var (
-		srcs []*hookd.Source
-		errs []error
-		seen = map[string]bool{}
-		byID = map[string]receive.Options{}
+		srcs  []*hookd.Source
+		errs  []error
+		seen  = map[string]bool{}
+		paths = map[string]string{} // path → id of the source served there
+		byID  = map[string]receive.Options{}
 	)
 	for _, it := range cfg.Sources {
 		src, err := sourceItem(it.JSON)
 		if err == nil {
 			err = src.Validate()
 		}
+		var c *receive.Source
 		if err == nil {
-			_, err = receive.Compile(src, opts)
+			c, err = receive.Compile(src, opts)
 		}
-		if err == nil && seen[src.ID] {
+		switch {
+		case err == nil && seen[src.ID]:
 			err = it.Errorf("/id", "source %q is declared twice", src.ID)
-		} else if err != nil {
+		case err == nil && paths[c.Path()] != "":
+			err = it.Errorf("/path", "%s is already the path of source %q", c.Path(), paths[c.Path()])
+		case err != nil:
 			err = it.Wrap(err)
 		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		seen[src.ID] = true
+		seen[src.ID], paths[c.Path()] = true, src.ID
 		byID[src.ID] = opts
 		srcs = append(srcs, src)
 	}
@@ -117,13 +124,15 @@ func startSources(ctx context.Context, n *node, logger *slog.Logger) (*receive.R
 
 // startInbound builds the server of /in/{id} and starts its request log.
 // It stops (logging what is queued) before the engine does.
-func startInbound(ctx context.Context, n *node, reg *receive.Registry, logger *slog.Logger) *receive.Server {
+func startInbound(ctx context.Context, n *node, reg *receive.Registry, metrics prometheus.Registerer, logger *slog.Logger) *receive.Server {
 	srv := receive.NewServer(receive.Config{
-		Registry:    reg,
-		Engine:      n.engine,
-		Store:       n.store,
-		Logger:      logger,
-		MaxInFlight: n.cfg.Server.MaxInflight,
+		Registry:         reg,
+		Engine:           n.engine,
+		Store:            n.store,
+		Logger:           logger,
+		MaxInFlight:      n.cfg.Server.MaxInflight,
+		DecompressBudget: int64(n.cfg.Receive.DecompressBudget),
+		Registerer:       metrics,
 	})
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})

@@ -12,13 +12,13 @@ import (
 
 const (
 	eventCols = `id, tenant_id, type, payload, data_start, data_len, data, idempotency_key, method, content_type,
-	headers, created_at`
+	headers, created_at, query`
 	deliveryCols = `id, event_id, endpoint_id, tenant_id, status, attempts, next_attempt_at, last_attempt_at,
 	lease_owner, lease_until, created_at, updated_at, body, shape`
 	attemptCols = `id, delivery_id, event_id, endpoint_id, tenant_id, number, started_at, latency, url,
 	request_headers, response_status, response_body, error, logs`
 	requestCols = `id, source_id, received_at, method, path, query, headers, body, remote_ip, status,
-	accepted, code, reason, verified, dedupe_key, duplicate_of`
+	accepted, code, reason, verified, dedupe_key, duplicate_of, auth_user`
 	keyCols = `scope, key, ref_id, fingerprint, created_at`
 )
 
@@ -30,7 +30,7 @@ func scanEvent(r scanner) (*hookd.Event, error) {
 		headers  []byte
 	)
 	err := r.Scan(&e.ID, &e.TenantID, &e.Type, &e.Payload, &start, &n, &apart, &e.IdempotencyKey,
-		&e.Method, &e.ContentType, &headers, &e.CreatedAt)
+		&e.Method, &e.ContentType, &headers, &e.CreatedAt, &e.Query)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 
 const insertEventsSQL = `INSERT INTO events (` + eventCols + `)
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::int4[], $6::int4[], $7::bytea[],
-		$8::text[], $9::text[], $10::text[], $11::json[], $12::timestamptz[])`
+		$8::text[], $9::text[], $10::text[], $11::json[], $12::timestamptz[], $13::text[])`
 
 // eventRows are the columns of new events.
 type eventRows struct {
@@ -26,6 +26,7 @@ type eventRows struct {
 	keys, methods, ctypes []string
 	headers               []*string
 	created               []time.Time
+	queries               []string
 }
 
 func (r *eventRows) len() int { return len(r.ids) }
@@ -45,13 +46,13 @@ func (r *eventRows) add(e *hookd.Event) error {
 	r.starts, r.lens = append(r.starts, int32(start)), append(r.lens, int32(n))
 	r.keys, r.methods = append(r.keys, e.IdempotencyKey), append(r.methods, e.Method)
 	r.ctypes, r.headers = append(r.ctypes, e.ContentType), append(r.headers, headers)
-	r.created = append(r.created, e.CreatedAt.UTC())
+	r.created, r.queries = append(r.created, e.CreatedAt.UTC()), append(r.queries, safeText(e.Query))
 	return nil
 }
 
 func (r *eventRows) args() []any {
 	return []any{r.ids, r.tenants, r.types, r.payloads, r.starts, r.lens, r.aparts, r.keys, r.methods,
-		r.ctypes, r.headers, r.created}
+		r.ctypes, r.headers, r.created, r.queries}
 }
 
 const insertDeliveriesSQL = `INSERT INTO deliveries (` + deliveryCols + `)
@@ -95,7 +96,7 @@ func (r *deliveryRows) args() []any {
 const insertRequestsSQL = `INSERT INTO requests (` + requestCols + `)
 	SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
 		$7::json[], $8::bytea[], $9::text[], $10::int4[], $11::bool[], $12::text[], $13::text[], $14::text[],
-		$15::text[], $16::text[])`
+		$15::text[], $16::text[], $17::text[])`
 
 // requestRows are the columns of new inbound requests.
 type requestRows struct {
@@ -109,6 +110,7 @@ type requestRows struct {
 	accepted                 []bool
 	codes, reasons, verified []string
 	dedupes, duplicates      []string
+	users                    []*string
 }
 
 func (r *requestRows) len() int { return len(r.ids) }
@@ -125,13 +127,13 @@ func (r *requestRows) add(q *hookd.Request) error {
 	r.statuses, r.accepted = append(r.statuses, int32(q.Status)), append(r.accepted, q.Accepted)
 	r.codes, r.reasons = append(r.codes, safeText(q.Code)), append(r.reasons, safeText(q.Reason))
 	r.verified, r.dedupes = append(r.verified, safeText(q.Verified)), append(r.dedupes, safeText(q.DedupeKey))
-	r.duplicates = append(r.duplicates, safeText(q.DuplicateOf))
+	r.duplicates, r.users = append(r.duplicates, safeText(q.DuplicateOf)), append(r.users, userText(q.User))
 	return nil
 }
 
 func (r *requestRows) args() []any {
 	return []any{r.ids, r.sources, r.received, r.methods, r.paths, r.queries, r.headers, r.bodies, r.remotes,
-		r.statuses, r.accepted, r.codes, r.reasons, r.verified, r.dedupes, r.duplicates}
+		r.statuses, r.accepted, r.codes, r.reasons, r.verified, r.dedupes, r.duplicates, r.users}
 }
 
 const insertAttemptsSQL = `INSERT INTO attempts (` + attemptCols + `)

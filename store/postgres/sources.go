@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -108,9 +109,13 @@ func scanRequest(r scanner) (*hookd.Request, error) {
 	var (
 		q       hookd.Request
 		headers []byte
+		user    *string
 	)
 	err := r.Scan(&q.ID, &q.SourceID, &q.ReceivedAt, &q.Method, &q.Path, &q.Query, &headers, &q.Body, &q.RemoteIP,
-		&q.Status, &q.Accepted, &q.Code, &q.Reason, &q.Verified, &q.DedupeKey, &q.DuplicateOf)
+		&q.Status, &q.Accepted, &q.Code, &q.Reason, &q.Verified, &q.DedupeKey, &q.DuplicateOf, &user)
+	if user != nil {
+		q.User = json.RawMessage(*user)
+	}
 	if err != nil {
 		return nil, err
 	}

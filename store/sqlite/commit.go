@@ -13,13 +13,13 @@ import (
 
 const (
 	eventCols = `id, tenant_id, type, payload, data_start, data_len, data, idempotency_key, method, content_type,
-	headers, created_at`
+	headers, created_at, query`
 	deliveryCols = `id, event_id, endpoint_id, tenant_id, status, attempts, next_attempt_at, last_attempt_at,
 	lease_owner, lease_until, created_at, updated_at, body, shape`
 	attemptCols = `id, delivery_id, event_id, endpoint_id, tenant_id, number, started_at, latency, url,
 	request_headers, response_status, response_body, error, logs`
 	requestCols = `id, source_id, received_at, method, path, query, headers, body, remote_ip, status,
-	accepted, code, reason, verified, dedupe_key, duplicate_of`
+	accepted, code, reason, verified, dedupe_key, duplicate_of, auth_user`
 	keyCols = `scope, key, ref_id, fingerprint, created_at`
 )
 
@@ -237,7 +237,7 @@ func (c *committer) writeEvent(w *hookd.EventWrite) error {
 		return fmt.Errorf("event %s: headers: %w", e.ID, err)
 	}
 	c.events = append(c.events, e.ID, e.TenantID, e.Type, payload, start, n, blob(apart),
-		e.IdempotencyKey, e.Method, e.ContentType, headers, micros(e.CreatedAt))
+		e.IdempotencyKey, e.Method, e.ContentType, headers, micros(e.CreatedAt), e.Query)
 	for _, d := range w.Deliveries {
 		if err := c.writeDelivery(e, d); err != nil {
 			return err
@@ -329,7 +329,7 @@ func (c *committer) writeRequest(w *hookd.RequestWrite) (bool, error) {
 	}
 	c.requests = append(c.requests, r.ID, r.SourceID, micros(r.ReceivedAt), r.Method, r.Path, r.Query,
 		headers, blob(r.Body), r.RemoteIP, r.Status, boolInt(r.Accepted), r.Code, r.Reason, r.Verified,
-		r.DedupeKey, r.DuplicateOf)
+		r.DedupeKey, r.DuplicateOf, nullText(r.User))
 	for i, ew := range w.Events {
 		if ew == nil || ew.Event == nil {
 			return false, hookd.Errorf(hookd.EINVALID, "request %s: event write %d has no event", r.ID, i)

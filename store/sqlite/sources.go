@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/hookd/hookd"
@@ -120,13 +121,17 @@ func scanRequest(r scanner) (*hookd.Request, error) {
 		q        hookd.Request
 		received int64
 		headers  []byte
+		user     sql.NullString
 	)
 	err := r.Scan(&q.ID, &q.SourceID, &received, &q.Method, &q.Path, &q.Query, &headers, &q.Body, &q.RemoteIP,
-		&q.Status, &q.Accepted, &q.Code, &q.Reason, &q.Verified, &q.DedupeKey, &q.DuplicateOf)
+		&q.Status, &q.Accepted, &q.Code, &q.Reason, &q.Verified, &q.DedupeKey, &q.DuplicateOf, &user)
 	if err != nil {
 		return nil, err
 	}
 	q.ReceivedAt = fromMicros(received)
+	if user.Valid {
+		q.User = json.RawMessage(user.String)
+	}
 	if err := decodeJSON(headers, &q.Headers); err != nil {
 		return nil, fmt.Errorf("request %s: headers: %w", q.ID, err)
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -190,8 +191,10 @@ func testRequestWrite(t *testing.T, open Opener) {
 	f := setup(t, open)
 	f.createSource("github", "other-source")
 	req := newRequest(t, "github", f.now, true, 202)
+	req.User = json.RawMessage(`{"client":"acme","roles":["admin"]}`) // what an authenticator said
 	fwd := f.newEvent(hookd.DefaultTenant, "github.push")
 	fwd.ContentType, fwd.Method = "application/x-www-form-urlencoded", "PUT"
+	fwd.Query = "a=1&tag=x&tag=y" // a forward's query string
 	fwd.Headers = map[string]string{"X-GitHub-Event": "push"}
 	fwdDelivery := newDelivery(t, fwd, "fwd_github")
 	pub := f.newEvent(hookd.DefaultTenant, "repo.pushed")
