@@ -7,9 +7,11 @@ import (
 // MaxPathLen bounds a source's path.
 const MaxPathLen = 512
 
-// ReservedPaths are hookd's own routes: a source's path may be none of
-// them, nor under one that ends in "/".
-var ReservedPaths = []string{"/v1/", "/ui/", "/docs", "/openapi.json", "/healthz", "/readyz", "/metrics"}
+// ReservedPaths returns hookd's own routes: a source's path may be none of
+// them, nor under one that ends in "/". Each call returns a new slice.
+func ReservedPaths() []string {
+	return []string{"/v1/", "/ui/", "/docs", "/openapi.json", "/healthz", "/readyz", "/metrics"}
+}
 
 // DefaultPath is where a source is served when its spec sets no path.
 func DefaultPath(id string) string { return "/in/" + id }
@@ -48,9 +50,10 @@ func checkPath(p, id string) string {
 			return "must not have empty, . or .. segments"
 		}
 	}
-	for _, r := range ReservedPaths {
+	reserved := ReservedPaths()
+	for _, r := range reserved {
 		if p == strings.TrimSuffix(r, "/") || (strings.HasSuffix(r, "/") && strings.HasPrefix(p, r)) {
-			return p + " is one of hookd's own routes (" + strings.Join(ReservedPaths, ", ") + "); choose another path"
+			return p + " is one of hookd's own routes (" + strings.Join(reserved, ", ") + "); choose another path"
 		}
 	}
 	if strings.HasPrefix(p, "/in/") && p != DefaultPath(id) {

@@ -51,7 +51,9 @@ func TestReceiveListener(t *testing.T) {
 	}
 	for url, want := range map[string]int{
 		in + "/": 200, in + "/acme/prod/plaid_transactions": 200, in + "/in/plain": 200, in + "/nope": 404,
-		base + "/": 404, base + "/in/plain": 404, base + "/acme/prod/plaid_transactions": 404,
+		// The main listener serves no source; its root is the dashboard's
+		// (GET redirects to /ui/), so a POST there is 405.
+		base + "/": 405, base + "/in/plain": 404, base + "/acme/prod/plaid_transactions": 404,
 	} {
 		if got, body := post(url); got != want {
 			t.Errorf("POST %s: %d, want %d (%s)", url, got, want, body)

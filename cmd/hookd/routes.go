@@ -74,7 +74,7 @@ func newHandler(o handlerOptions) http.Handler {
 	if o.Inbound == nil {
 		return problemRoutes(mux)
 	}
-	return withSources(mux, o.Inbound, receive.ReservedPaths)
+	return withSources(mux, o.Inbound, receive.ReservedPaths())
 }
 
 // newReceiveHandler routes the dedicated inbound listener: the sources
