@@ -152,13 +152,20 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := EventDetail{Event: eventOut(ev), Deliveries: make([]Delivery, 0, len(dls))}
+	out := EventDetail{Event: eventOut(ev), Payload: string(ev.Payload), ContentType: ev.ContentType,
+		Deliveries: make([]Delivery, 0, len(dls))}
+	if out.ContentType == "" {
+		out.ContentType = "application/json"
+	}
 	byDelivery := map[string][]Attempt{}
 	for _, a := range atts {
 		byDelivery[a.DeliveryID] = append(byDelivery[a.DeliveryID], attemptOut(a))
 	}
 	for _, d := range dls {
 		do := deliveryOut(d)
+		if d.Shape != nil && d.Shape.DataOnly && d.Shape.Body == nil && len(ev.Data) > 0 {
+			do.Request.Body = ev.Data // a raw endpoint's: the data alone
+		}
 		if as := byDelivery[d.ID]; as != nil {
 			do.Attempts = as
 		}

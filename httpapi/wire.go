@@ -198,7 +198,12 @@ type Event struct {
 // attempts.
 type EventDetail struct {
 	Event
-	Deliveries []Delivery `json:"deliveries"`
+	// Payload is the body stored with the event, as text: what each
+	// delivery sends unless it has a request of its own (Delivery.Request).
+	Payload string `json:"payload"`
+	// ContentType is the Content-Type deliveries send the payload with.
+	ContentType string     `json:"content_type"`
+	Deliveries  []Delivery `json:"deliveries"`
 }
 
 // Delivery is one event for one endpoint. AttemptCount is the number of
@@ -222,7 +227,8 @@ type Delivery struct {
 
 // DeliveryRequest is a delivery's own request, stored with it so that
 // every attempt sends the same. Body is null when the delivery sends its
-// event's data alone (a raw endpoint); Method is "" for the endpoint's or
+// event's data alone (a raw endpoint), except on GET of one event, which
+// shows that data as Body; Method is "" for the endpoint's or
 // the event type's; Transformed says the endpoint's transform made it.
 type DeliveryRequest struct {
 	Body        json.RawMessage   `json:"body"`
