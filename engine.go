@@ -22,8 +22,9 @@ type Engine interface {
 	// its filter says.
 	SendTest(ctx context.Context, tenantID, endpointID string) (*PublishResult, error)
 
-	// Requeue sends again the failed and dead deliveries that f selects,
-	// and returns how many it queued.
+	// Requeue sends again the failed and dead deliveries that f selects
+	// (succeeded ones too with f.Succeeded), and returns how many it
+	// queued. A delivery whose lease a live node holds is left to it.
 	Requeue(ctx context.Context, f RequeueFilter) (int, error)
 
 	// Receive stores an inbound request, with the forwards and events it

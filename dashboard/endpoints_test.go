@@ -165,7 +165,8 @@ func TestEveryFormNeedsTheCSRFToken(t *testing.T) {
 	b := h.browser()
 	b.signIn(h.key)
 	id, _ := b.createEndpoint("default", h.recv.URL)
-	others := []string{"/ui/t/default/deliveries/retry", "/ui/t/default/events/evt_x/retry", "/ui/t/default/api-keys",
+	others := []string{"/ui/t/default/deliveries/retry", "/ui/t/default/events/evt_x/retry",
+		"/ui/t/default/events/evt_x/deliveries/dlv_x/retry", "/ui/t/default/api-keys",
 		"/ui/t/default/api-keys/key_x/revoke", "/ui/t/default/sources/s/requests/req_x/replay",
 		"/ui/t/default/event-types", "/ui/t/default/event-types/a.b/edit"}
 	for _, path := range append(postRoutes(id), others...) {

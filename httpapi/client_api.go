@@ -257,6 +257,20 @@ func (c *Client) RetryEvent(ctx context.Context, tenant, id string, opts ...Call
 	return res.Queued, nil
 }
 
+// RetryDelivery sends again the event's delivery to one endpoint, a
+// succeeded one too when includeSucceeded; it is a 409 problem when that
+// delivery is pending, cancelled, succeeded without includeSucceeded, or
+// held by a node that is sending it.
+func (c *Client) RetryDelivery(ctx context.Context, tenant, event, endpoint string, includeSucceeded bool, opts ...CallOption) (int, error) {
+	res, err := send[Queued](ctx, c, call{method: http.MethodPost,
+		path: tenantPath(tenant) + "/events/" + url.PathEscape(event) + "/retry",
+		body: RetryEventInput{EndpointID: endpoint, IncludeSucceeded: includeSucceeded}, key: callOpts(opts).idempotencyKey})
+	if err != nil {
+		return 0, err
+	}
+	return res.Queued, nil
+}
+
 // CreateSource creates an inbound source.
 func (c *Client) CreateSource(ctx context.Context, in Source, opts ...CallOption) (*Source, error) {
 	in.CreatedAt, in.UpdatedAt = time.Time{}, time.Time{}

@@ -100,7 +100,8 @@ var apiOps = []apiOp{
 	{route: "GET /v1/tenants/{tenant}/events/{id}", id: "getEvent", tag: "events",
 		summary: "Get an event with its deliveries and attempts", status: http.StatusOK, result: typeOf[EventDetail]()},
 	{route: "POST /v1/tenants/{tenant}/events/{id}/retry", id: "retryEvent", tag: "events",
-		summary: "Send again an event's failed and dead deliveries", status: http.StatusAccepted, result: typeOf[Queued]()},
+		summary: "Send again an event's failed and dead deliveries (one endpoint's, succeeded ones too, when the body says so)",
+		body:    typeOf[RetryEventInput](), optionalBody: true, status: http.StatusAccepted, result: typeOf[Queued]()},
 
 	{route: "GET /v1/tenants/{tenant}/deliveries", id: "listDeliveries", tag: "deliveries",
 		summary: "List deliveries across events, filtered by state, endpoint, event type and time",

@@ -176,6 +176,15 @@ type Queued struct {
 	Queued int `json:"queued"`
 }
 
+// RetryEventInput is the optional body of POST …/events/{id}/retry.
+// EndpointID narrows the retry to the event's delivery to that endpoint;
+// IncludeSucceeded sends succeeded deliveries again too. Cancelled ones
+// are never sent: their endpoint's transform refused them.
+type RetryEventInput struct {
+	EndpointID       string `json:"endpoint_id,omitempty"`
+	IncludeSucceeded bool   `json:"include_succeeded,omitempty"`
+}
+
 // PublishInput is the body of POST /v1/tenants/{tenant}/events. ID is the
 // producer's idempotency key (kept 24 h); the event's own id is hookd's.
 type PublishInput struct {
