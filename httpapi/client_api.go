@@ -193,6 +193,14 @@ func (c *Client) SendTest(ctx context.Context, tenant, id string, opts ...CallOp
 		key: callOpts(opts).idempotencyKey})
 }
 
+// SendTestEvent sends a test event of the input's type (webhook.test when
+// empty) with its data (the type's catalog example when empty) to the
+// endpoint, and returns it.
+func (c *Client) SendTestEvent(ctx context.Context, tenant, id string, in TestEventInput, opts ...CallOption) (*Event, error) {
+	return send[Event](ctx, c, call{method: http.MethodPost, path: endpointPath(tenant, id) + "/test",
+		body: in, key: callOpts(opts).idempotencyKey})
+}
+
 // RecoverEndpoint sends again the endpoint's failed and dead deliveries
 // created since since, and returns how many were queued.
 func (c *Client) RecoverEndpoint(ctx context.Context, tenant, id string, since time.Time, opts ...CallOption) (int, error) {

@@ -176,6 +176,16 @@ type Queued struct {
 	Queued int `json:"queued"`
 }
 
+// TestEventInput is the optional body of POST …/endpoints/{id}/test.
+// EventType is webhook.test (the default) or a type of the catalog; Data
+// is validated against the type's schema. Without Data, webhook.test
+// sends hookd's test data and a catalog type its first example (or data
+// made from its schema).
+type TestEventInput struct {
+	EventType string          `json:"event_type,omitempty"`
+	Data      json.RawMessage `json:"data,omitempty"`
+}
+
 // RetryEventInput is the optional body of POST …/events/{id}/retry.
 // EndpointID narrows the retry to the event's delivery to that endpoint;
 // IncludeSucceeded sends succeeded deliveries again too. Cancelled ones
