@@ -18,12 +18,16 @@ type Engine interface {
 	// saturated it returns EUNAVAILABLE without storing anything.
 	Publish(ctx context.Context, p *Publish) (*PublishResult, error)
 
-	// SendTest publishes a "webhook.test" event to one endpoint, whatever
-	// its filter says.
-	SendTest(ctx context.Context, tenantID, endpointID string) (*PublishResult, error)
+	// SendTest publishes a test event to one endpoint, whatever its filter
+	// says, through its payload template and transform: a "webhook.test"
+	// event by default, or an event of t.Type with t.Data, validated
+	// against the catalog like a publish (EINVALID with pointers under
+	// /data).
+	SendTest(ctx context.Context, t *TestEvent) (*PublishResult, error)
 
-	// Requeue sends again the failed and dead deliveries that f selects,
-	// and returns how many it queued.
+	// Requeue sends again the failed and dead deliveries that f selects
+	// (succeeded ones too with f.Succeeded), and returns how many it
+	// queued. A delivery whose lease a live node holds is left to it.
 	Requeue(ctx context.Context, f RequeueFilter) (int, error)
 
 	// Receive stores an inbound request, with the forwards and events it
@@ -57,7 +61,17 @@ type PublishResult struct {
 	Duplicate  bool // an earlier publish with the same key
 }
 
-// TestEventType is the type of the events sent by SendTest.
+// TestEvent is a test event for one endpoint. Type "" is TestEventType;
+// Data nil is, for TestEventType, hookd's own test data, and is required
+// for any other type.
+type TestEvent struct {
+	TenantID   string
+	EndpointID string
+	Type       string
+	Data       json.RawMessage
+}
+
+// TestEventType is the type of the events sent by SendTest by default.
 const TestEventType = "webhook.test"
 
 // EndpointDisabledEventType is the operational event published to a

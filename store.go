@@ -372,9 +372,14 @@ type RequeueFilter struct {
 	TenantID   string
 	EndpointID string
 	EventID    string
+	DeliveryID string
+	// Succeeded also takes succeeded deliveries, to send them again.
+	// Cancelled ones are never taken: their transform refused to send
+	// them, and the request it was given is not kept.
+	Succeeded  bool
 	Since      time.Time // created at or after
 	Until      time.Time // created before
-	Statuses   []string  // only these of failed and dead
+	Statuses   []string  // only these of failed and dead (and succeeded)
 	EventTypes []string  // only deliveries of events of these types
 	// Before, when set, takes only deliveries whose id sorts before it;
 	// with Limit, a bulk retry walks a large selection down by id.

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"encoding/json"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -136,7 +137,7 @@ func (u *UI) listDeliveries(w http.ResponseWriter, r *http.Request, v *viewer) e
 
 // redacted are substrings of header names whose values a page never
 // shows: credentials a custom header may carry.
-var redacted = []string{"authorization", "cookie", "secret", "token", "password", "api-key", "apikey", "x-api"}
+var redacted = []string{"signature", "authorization", "cookie", "secret", "token", "password", "api-key", "apikey", "x-api"}
 
 // Headers returns an attempt's request headers sorted by name, with the
 // values of credential headers replaced.
@@ -171,8 +172,9 @@ func (u *UI) showEvent(w http.ResponseWriter, r *http.Request, v *viewer) error 
 	vw.Data = struct {
 		E               *httpapi.EventDetail
 		Data            string
+		Sent            []sentRequest
 		Retryable, Live bool
-	}{ev, prettyJSON(ev.Data), retryable, live}
+	}{ev, prettyJSON(ev.Data), sentRequests(ev), retryable, live}
 	u.render(w, http.StatusOK, "event", vw)
 	return nil
 }
@@ -188,4 +190,45 @@ func (u *UI) retryEvent(w http.ResponseWriter, r *http.Request, v *viewer) error
 	}
 	http.Redirect(w, r, tenantURL(t, "events", id)+"?done=retried", http.StatusSeeOther)
 	return nil
+}
+
+// sentRequest is what one delivery sends: its own stored request when it
+// has one, otherwise the event's stored payload, byte for byte.
+type sentRequest struct {
+	Delivery    httpapi.Delivery
+	Method      string
+	ContentType string
+	Body        string
+	Headers     map[string]string // of the latest attempt; nil before the first
+}
+
+func sentRequests(ev *httpapi.EventDetail) []sentRequest {
+	out := make([]sentRequest, len(ev.Deliveries))
+	for i, d := range ev.Deliveries {
+		s := sentRequest{Delivery: d, Method: "POST", ContentType: ev.ContentType, Body: ev.Payload}
+		if rq := d.Request; rq != nil {
+			if rq.Method != "" {
+				s.Method = rq.Method
+			}
+			s.Body = requestBody(rq)
+		}
+		if len(d.Attempts) > 0 {
+			s.Headers = d.Attempts[0].RequestHeaders
+			if ct := s.Headers["Content-Type"]; ct != "" {
+				s.ContentType = ct
+			}
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// requestBody is a delivery's own body as it goes on the wire: the API
+// shows a body that is not JSON as a JSON string.
+func requestBody(rq *httpapi.DeliveryRequest) string {
+	var text string
+	if len(rq.Body) > 0 && rq.Body[0] == '"' && json.Unmarshal(rq.Body, &text) == nil {
+		return text
+	}
+	return string(rq.Body)
 }

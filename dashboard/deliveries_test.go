@@ -50,6 +50,18 @@ func TestEventPageAndRetry(t *testing.T) {
 	if strings.Contains(p.body, "s3cr3t-token") {
 		t.Error("the event page shows a credential header")
 	}
+	d, err := h.admin.GetEvent(context.Background(), "default", evID)
+	if err != nil || d.Payload == "" {
+		t.Fatalf("GetEvent = %+v, %v", d, err)
+	}
+	if !strings.Contains(p.body, `<pre class="body">`+html.EscapeString(d.Payload)+"</pre>") {
+		t.Errorf("the event page does not show the exact body %s", d.Payload)
+	}
+	for k, v := range d.Deliveries[0].Attempts[0].RequestHeaders {
+		if strings.Contains(strings.ToLower(k), "signature") && strings.Contains(p.body, v) {
+			t.Errorf("the event page shows the signature %s: %s", k, v)
+		}
+	}
 	h.recv.status.Store(http.StatusOK)
 	r := must(t, b.post("/ui/t/default/events/"+evID+"/retry", nil, true), http.StatusSeeOther)
 	if r.location != "/ui/t/default/events/"+evID+"?done=retried" {
@@ -145,4 +157,27 @@ func TestBulkRetry(t *testing.T) {
 		t.Error("a read-only key is offered a bulk retry")
 	}
 	must(t, ro.post("/ui/t/default/deliveries/retry", nil, true), http.StatusForbidden)
+}
+
+func TestEventPageShowsRawEndpointBody(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	b := h.browser()
+	b.signIn(h.key)
+	id, _ := b.createEndpoint("default", h.recv.URL)
+	if _, err := h.admin.PatchEndpoint(context.Background(), "default", id, map[string]any{"payload": "raw"}); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := h.admin.Publish(context.Background(), "default", "order.created", json.RawMessage(`{"n":7,"s":"q"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the delivery to succeed", func() bool {
+		d, err := h.admin.GetEvent(context.Background(), "default", ev.ID)
+		return err == nil && len(d.Deliveries) == 1 && d.Deliveries[0].Status == "succeeded"
+	})
+	p := must(t, b.get("/ui/t/default/events/"+ev.ID), http.StatusOK)
+	if !strings.Contains(p.body, `<pre class="body">`+html.EscapeString(`{"n":7,"s":"q"}`)+"</pre>") {
+		t.Errorf("the event page does not show the data a raw endpoint sends: %s", p.body)
+	}
 }

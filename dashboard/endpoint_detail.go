@@ -18,7 +18,8 @@ type endpointDetail struct {
 	Health     []healthHour
 	OK, Failed int
 	Rate       string
-	Live       bool // a delivery is still under way: the list refreshes itself
+	Live       bool      // a delivery is still under way: the list refreshes itself
+	Test       *testForm // nil when the viewer cannot send tests
 }
 
 // healthHour is one cell of the 24-hour health strip.
@@ -56,6 +57,11 @@ func (u *UI) loadEndpoint(r *http.Request, v *viewer, vw *view) (*endpointDetail
 	}
 	if d.Attempts, _, err = v.api.ListAttempts(ctx, t, id, httpapi.AttemptListOptions{ListOptions: httpapi.ListOptions{Limit: 250}}); err != nil {
 		return nil, err
+	}
+	if v.Can(hookd.CapSendTests) {
+		if d.Test, err = u.testFormOf(r, v, e); err != nil {
+			return nil, err
+		}
 	}
 	d.Rate = successRate(d.Attempts)
 	d.Health, d.OK, d.Failed = health(d.Attempts, u.now())
@@ -188,15 +194,6 @@ func (u *UI) deleteEndpoint(w http.ResponseWriter, r *http.Request, v *viewer) e
 		return err
 	}
 	http.Redirect(w, r, tenantURL(t, "endpoints")+"?done=deleted", http.StatusSeeOther)
-	return nil
-}
-
-func (u *UI) sendTest(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	t, id := r.PathValue("tenant"), r.PathValue("id")
-	if _, err := v.api.SendTest(r.Context(), t, id); err != nil {
-		return err
-	}
-	http.Redirect(w, r, tenantURL(t, "endpoints", id)+"?done=test", http.StatusSeeOther)
 	return nil
 }
 

@@ -20,6 +20,7 @@ func (u *UI) endpointRoutes() {
 	m.Handle("GET "+base+"/{id}/delete", u.page(u.confirmDelete))
 	m.Handle("POST "+base+"/{id}/delete", u.action(hookd.CapManageEndpoints, u.deleteEndpoint))
 	m.Handle("POST "+base+"/{id}/test", u.action(hookd.CapSendTests, u.sendTest))
+	m.Handle("GET "+base+"/{id}/tests/{event}", u.page(u.showTestOutcome))
 	m.Handle("POST "+base+"/{id}/rotate-secret", u.action(hookd.CapManageEndpoints, u.rotateSecret))
 	m.Handle("POST "+base+"/{id}/reveal-secret", u.action(hookd.CapViewSecrets, u.revealSecret))
 	m.Handle("POST "+base+"/{id}/recover", u.action(hookd.CapRetry, u.recoverEndpoint))

@@ -21,6 +21,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/bulkretry"
+	"github.com/hookd/hookd/catalog"
 	"github.com/hookd/hookd/dashboard"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/egress"
@@ -80,8 +81,12 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	st := openStore(t, o, cipher)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	guard := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	cat, err := catalog.Open(ctx, st)
+	if err != nil {
+		t.Fatalf("open catalog: %v", err)
+	}
 	eng := delivery.New(st, delivery.Config{Guard: guard, Schedule: []time.Duration{time.Hour}, Jitter: -1,
-		PollInterval: 20 * time.Millisecond, Timeout: 5 * time.Second, Logger: quiet})
+		PollInterval: 20 * time.Millisecond, Timeout: 5 * time.Second, Logger: quiet, Check: cat.Check})
 	if err := eng.Start(ctx); err != nil {
 		t.Fatalf("start engine: %v", err)
 	}
@@ -99,7 +104,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		PollInterval: 50 * time.Millisecond})
 	runner.Start(ctx)
 	t.Cleanup(runner.Close)
-	h.api = httpapi.New(httpapi.Config{Store: st, Engine: eng, URLCheck: guard.CheckURL, Logger: quiet,
+	h.api = httpapi.New(httpapi.Config{Store: st, Engine: eng, URLCheck: guard.CheckURL, Logger: quiet, Catalog: cat,
 		RetryJobsChangedFunc: runner.Wake, ReplayFunc: h.replay})
 	h.cipher = cipher
 	mux := http.NewServeMux()

@@ -19,6 +19,7 @@ func TestOnPostgres(t *testing.T) {
 	b.signIn(h.key)
 	id, _ := b.createEndpoint("default", h.recv.URL)
 	testSendAndFail(t, b, id)
+	testChosenTestEvent(t, h, b, id)
 	testEditAndToggle(t, b, id)
 	testDelete(t, b, id)
 

@@ -27,6 +27,7 @@ func (u *UI) routes() {
 	m.Handle("GET /ui/switch", u.page(u.switchTenant))
 	u.endpointRoutes()
 	u.deliveryRoutes()
+	u.retryOneRoutes()
 	u.adminRoutes()
 	m.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		v, _ := u.viewerOf(r)

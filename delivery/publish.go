@@ -228,17 +228,26 @@ func (e *Engine) eventWrite(ev *hookd.Event, targets []*target, pl *payloads) (*
 }
 
 // SendTest implements hookd.Engine.
-func (e *Engine) SendTest(ctx context.Context, tenantID, endpointID string) (*hookd.PublishResult, error) {
-	ep, err := e.store.GetEndpoint(ctx, tenantID, endpointID)
+func (e *Engine) SendTest(ctx context.Context, t *hookd.TestEvent) (*hookd.PublishResult, error) {
+	ep, err := e.store.GetEndpoint(ctx, t.TenantID, t.EndpointID)
 	if err != nil {
 		return nil, err
 	}
 	if !ep.Enabled {
 		return nil, hookd.Invalid("endpoint is disabled", hookd.FieldError{Pointer: "/enabled", Message: "enable the endpoint to test it"})
 	}
+	typ, data := t.Type, t.Data
+	if typ == "" {
+		typ = hookd.TestEventType
+	}
+	if len(data) == 0 || string(data) == "null" {
+		if typ != hookd.TestEventType {
+			return nil, hookd.Invalid("invalid test event", hookd.FieldError{Pointer: "/data", Message: "is required for a type other than " + hookd.TestEventType})
+		}
+		data, _ = json.Marshal(map[string]string{"endpoint_id": ep.ID, "message": "hookd test event"})
+	}
 	e.router.invalidate()
-	data, _ := json.Marshal(map[string]string{"endpoint_id": ep.ID, "message": "hookd test event"})
-	return e.Publish(ctx, &hookd.Publish{TenantID: tenantID, Type: hookd.TestEventType, Data: data, EndpointID: ep.ID})
+	return e.Publish(ctx, &hookd.Publish{TenantID: t.TenantID, Type: typ, Data: data, EndpointID: ep.ID})
 }
 
 // Requeue implements hookd.Engine.

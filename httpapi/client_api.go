@@ -193,6 +193,14 @@ func (c *Client) SendTest(ctx context.Context, tenant, id string, opts ...CallOp
 		key: callOpts(opts).idempotencyKey})
 }
 
+// SendTestEvent sends a test event of the input's type (webhook.test when
+// empty) with its data (the type's catalog example when empty) to the
+// endpoint, and returns it.
+func (c *Client) SendTestEvent(ctx context.Context, tenant, id string, in TestEventInput, opts ...CallOption) (*Event, error) {
+	return send[Event](ctx, c, call{method: http.MethodPost, path: endpointPath(tenant, id) + "/test",
+		body: in, key: callOpts(opts).idempotencyKey})
+}
+
 // RecoverEndpoint sends again the endpoint's failed and dead deliveries
 // created since since, and returns how many were queued.
 func (c *Client) RecoverEndpoint(ctx context.Context, tenant, id string, since time.Time, opts ...CallOption) (int, error) {
@@ -251,6 +259,20 @@ func (c *Client) GetEvent(ctx context.Context, tenant, id string) (*EventDetail,
 func (c *Client) RetryEvent(ctx context.Context, tenant, id string, opts ...CallOption) (int, error) {
 	res, err := send[Queued](ctx, c, call{method: http.MethodPost,
 		path: tenantPath(tenant) + "/events/" + url.PathEscape(id) + "/retry", key: callOpts(opts).idempotencyKey})
+	if err != nil {
+		return 0, err
+	}
+	return res.Queued, nil
+}
+
+// RetryDelivery sends again the event's delivery to one endpoint, a
+// succeeded one too when includeSucceeded; it is a 409 problem when that
+// delivery is pending, cancelled, succeeded without includeSucceeded, or
+// held by a node that is sending it.
+func (c *Client) RetryDelivery(ctx context.Context, tenant, event, endpoint string, includeSucceeded bool, opts ...CallOption) (int, error) {
+	res, err := send[Queued](ctx, c, call{method: http.MethodPost,
+		path: tenantPath(tenant) + "/events/" + url.PathEscape(event) + "/retry",
+		body: RetryEventInput{EndpointID: endpoint, IncludeSucceeded: includeSucceeded}, key: callOpts(opts).idempotencyKey})
 	if err != nil {
 		return 0, err
 	}

@@ -64,16 +64,6 @@ func rotateSecrets(old []hookd.Secret, secret string, now time.Time) []hookd.Sec
 	return out
 }
 
-// testEndpoint sends a webhook.test event to the endpoint, whatever its
-// filter, and answers 202 with the event.
-func (s *Server) testEndpoint(w http.ResponseWriter, r *http.Request) error {
-	res, err := s.engine.SendTest(r.Context(), r.PathValue("tenant"), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusAccepted, eventOut(res.Event))
-}
-
 // recoverEndpoint re-queues the endpoint's failed and dead deliveries
 // created since the body's "since".
 func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request) error {

@@ -152,13 +152,20 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := EventDetail{Event: eventOut(ev), Deliveries: make([]Delivery, 0, len(dls))}
+	out := EventDetail{Event: eventOut(ev), Payload: string(ev.Payload), ContentType: ev.ContentType,
+		Deliveries: make([]Delivery, 0, len(dls))}
+	if out.ContentType == "" {
+		out.ContentType = "application/json"
+	}
 	byDelivery := map[string][]Attempt{}
 	for _, a := range atts {
 		byDelivery[a.DeliveryID] = append(byDelivery[a.DeliveryID], attemptOut(a))
 	}
 	for _, d := range dls {
 		do := deliveryOut(d)
+		if d.Shape != nil && d.Shape.DataOnly && d.Shape.Body == nil && len(ev.Data) > 0 {
+			do.Request.Body = ev.Data // a raw endpoint's: the data alone
+		}
 		if as := byDelivery[d.ID]; as != nil {
 			do.Attempts = as
 		}
@@ -188,15 +195,50 @@ func collect[T any](ctx context.Context, list func(hookd.Page) ([]T, string, err
 	return out[:min(len(out), maxEventDetail)], nil
 }
 
-// retryEvent re-queues the event's failed and dead deliveries.
+// retryEvent re-queues the event's failed and dead deliveries: with a
+// body, those to one endpoint, and succeeded ones too when asked. A retry
+// of one endpoint's delivery that takes nothing says why (409).
 func (s *Server) retryEvent(w http.ResponseWriter, r *http.Request) error {
 	tenant, id := r.PathValue("tenant"), r.PathValue("id")
+	var in RetryEventInput
+	if err := decodeBody(r, &in, false); err != nil {
+		return err
+	}
 	if _, err := s.store.GetEvent(r.Context(), tenant, id); err != nil {
 		return err
 	}
-	n, err := s.engine.Requeue(r.Context(), hookd.RequeueFilter{TenantID: tenant, EventID: id})
+	n, err := s.engine.Requeue(r.Context(), hookd.RequeueFilter{TenantID: tenant, EventID: id,
+		EndpointID: in.EndpointID, Succeeded: in.IncludeSucceeded})
 	if err != nil {
 		return err
 	}
+	if n == 0 && in.EndpointID != "" {
+		return s.whyNotRetried(r.Context(), tenant, id, &in)
+	}
 	return writeJSON(w, http.StatusAccepted, Queued{Queued: n})
+}
+
+// whyNotRetried explains why the event's delivery to an endpoint was not
+// re-queued.
+func (s *Server) whyNotRetried(ctx context.Context, tenant, event string, in *RetryEventInput) error {
+	ds, _, err := s.store.ListDeliveries(ctx, hookd.DeliveryFilter{TenantID: tenant, EventID: event,
+		EndpointID: in.EndpointID, Page: hookd.Page{Limit: 1}})
+	if err != nil {
+		return err
+	}
+	if len(ds) == 0 {
+		return errorf(hookd.ENOTFOUND, "event %s has no delivery to endpoint %s", event, in.EndpointID)
+	}
+	switch d := ds[0]; d.Status {
+	case hookd.StatusPending:
+		return errorf(hookd.ECONFLICT, "delivery %s is still being delivered: nothing to retry", d.ID)
+	case hookd.StatusSucceeded:
+		if !in.IncludeSucceeded {
+			return errorf(hookd.ECONFLICT, "delivery %s succeeded: set include_succeeded to send it again", d.ID)
+		}
+	case hookd.StatusCancelled:
+		return errorf(hookd.ECONFLICT, "delivery %s was cancelled by the endpoint's transform, which refused to send it: "+
+			"publish the event again to run the transform anew", d.ID)
+	}
+	return errorf(hookd.ECONFLICT, "delivery %s is held by a node that is sending it: retry later", ds[0].ID)
 }

@@ -43,6 +43,9 @@ func TestPublishDeliversSignedEvent(t *testing.T) {
 		detail, err = h.client.GetEvent(ctx, "default", ev.ID)
 		return err == nil && len(detail.Deliveries) == 1 && detail.Deliveries[0].Status == hookd.StatusSucceeded
 	})
+	if detail.Payload != string(got.body) || detail.ContentType != "application/json" {
+		t.Errorf("payload = %q (%s), the endpoint got %q", detail.Payload, detail.ContentType, got.body)
+	}
 	d := detail.Deliveries[0]
 	if d.EndpointID != ep.ID || d.AttemptCount != 1 || len(d.Attempts) != 1 || d.NextAttemptAt != nil || d.LastAttemptAt == nil {
 		t.Fatalf("delivery = %+v", d)
@@ -55,7 +58,7 @@ func TestPublishDeliversSignedEvent(t *testing.T) {
 	t.Run("raw detail has deliveries and attempts arrays", func(t *testing.T) {
 		var raw map[string]json.RawMessage
 		_ = json.Unmarshal(h.do("GET", "/v1/tenants/default/events/"+ev.ID, "").body, &raw)
-		for _, k := range []string{"id", "tenant", "type", "data", "created_at", "deliveries"} {
+		for _, k := range []string{"id", "tenant", "type", "data", "created_at", "payload", "content_type", "deliveries"} {
 			if _, ok := raw[k]; !ok {
 				t.Errorf("GET event lacks %q: %v", k, raw)
 			}

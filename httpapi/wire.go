@@ -176,6 +176,25 @@ type Queued struct {
 	Queued int `json:"queued"`
 }
 
+// TestEventInput is the optional body of POST …/endpoints/{id}/test.
+// EventType is webhook.test (the default) or a type of the catalog; Data
+// is validated against the type's schema. Without Data, webhook.test
+// sends hookd's test data and a catalog type its first example (or data
+// made from its schema).
+type TestEventInput struct {
+	EventType string          `json:"event_type,omitempty"`
+	Data      json.RawMessage `json:"data,omitempty"`
+}
+
+// RetryEventInput is the optional body of POST …/events/{id}/retry.
+// EndpointID narrows the retry to the event's delivery to that endpoint;
+// IncludeSucceeded sends succeeded deliveries again too. Cancelled ones
+// are never sent: their endpoint's transform refused them.
+type RetryEventInput struct {
+	EndpointID       string `json:"endpoint_id,omitempty"`
+	IncludeSucceeded bool   `json:"include_succeeded,omitempty"`
+}
+
 // PublishInput is the body of POST /v1/tenants/{tenant}/events. ID is the
 // producer's idempotency key (kept 24 h); the event's own id is hookd's.
 type PublishInput struct {
@@ -198,7 +217,12 @@ type Event struct {
 // attempts.
 type EventDetail struct {
 	Event
-	Deliveries []Delivery `json:"deliveries"`
+	// Payload is the body stored with the event, as text: what each
+	// delivery sends unless it has a request of its own (Delivery.Request).
+	Payload string `json:"payload"`
+	// ContentType is the Content-Type deliveries send the payload with.
+	ContentType string     `json:"content_type"`
+	Deliveries  []Delivery `json:"deliveries"`
 }
 
 // Delivery is one event for one endpoint. AttemptCount is the number of
@@ -222,7 +246,8 @@ type Delivery struct {
 
 // DeliveryRequest is a delivery's own request, stored with it so that
 // every attempt sends the same. Body is null when the delivery sends its
-// event's data alone (a raw endpoint); Method is "" for the endpoint's or
+// event's data alone (a raw endpoint), except on GET of one event, which
+// shows that data as Body; Method is "" for the endpoint's or
 // the event type's; Transformed says the endpoint's transform made it.
 type DeliveryRequest struct {
 	Body        json.RawMessage   `json:"body"`

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -44,9 +45,21 @@ func (c *apiCLI) endpointsDelete() *cobra.Command {
 }
 
 func (c *apiCLI) endpointsTest() *cobra.Command {
-	return c.endpointCmd("test", "Send a webhook.test event to an endpoint, whatever its filter",
-		func(ctx context.Context, cl *httpapi.Client, tenant, id string) error {
-			ev, err := cl.SendTest(ctx, tenant, id)
+	cmd := c.endpointCmd("test", "Send a test event to an endpoint, whatever its filter (webhook.test, or --type with its example or --data)", nil)
+	var in httpapi.TestEventInput
+	var data string
+	cmd.Flags().StringVar(&in.EventType, "type", "", "a type of the event catalog (default: webhook.test)")
+	cmd.Flags().StringVar(&data, "data", "", "the event's data as JSON (default: the type's first example)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		tenant, _ := cmd.Flags().GetString("tenant")
+		if data != "" {
+			if !json.Valid([]byte(data)) {
+				return fmt.Errorf("--data must be JSON")
+			}
+			in.Data = json.RawMessage(data)
+		}
+		return c.call(cmd, func(ctx context.Context, cl *httpapi.Client) error {
+			ev, err := cl.SendTestEvent(ctx, tenant, args[0], in)
 			if err != nil {
 				return err
 			}
@@ -54,6 +67,8 @@ func (c *apiCLI) endpointsTest() *cobra.Command {
 				fmt.Fprintf(w, "sent %s (%s): see hookd events get %s --tenant %s\n", ev.ID, ev.Type, ev.ID, tenant)
 			})
 		})
+	}
+	return cmd
 }
 
 func (c *apiCLI) endpointsRotate() *cobra.Command {

@@ -132,10 +132,12 @@ func eventDetailTable(w *tabwriter.Writer, ev *httpapi.EventDetail) {
 
 func (c *apiCLI) eventsRetry() *cobra.Command {
 	var tenant string
-	cmd := &cobra.Command{Use: "retry EVENT", Short: "Send again an event's failed and dead deliveries", Args: cobra.ExactArgs(1),
+	var in httpapi.RetryEventInput
+	cmd := &cobra.Command{Use: "retry EVENT", Short: "Send again an event's failed and dead deliveries (--endpoint: one delivery, --include-succeeded: a succeeded one too)",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.call(cmd, func(ctx context.Context, cl *httpapi.Client) error {
-				n, err := cl.RetryEvent(ctx, tenant, args[0])
+				n, err := retryEvent(ctx, cl, tenant, args[0], in)
 				if err != nil {
 					return err
 				}
@@ -145,5 +147,15 @@ func (c *apiCLI) eventsRetry() *cobra.Command {
 			})
 		}}
 	tenantFlag(cmd, &tenant)
+	cmd.Flags().StringVar(&in.EndpointID, "endpoint", "", "only the event's delivery to this endpoint")
+	cmd.Flags().BoolVar(&in.IncludeSucceeded, "include-succeeded", false, "send a succeeded delivery again too")
 	return cmd
+}
+
+// retryEvent retries an event's deliveries, or the one to in.EndpointID.
+func retryEvent(ctx context.Context, cl *httpapi.Client, tenant, id string, in httpapi.RetryEventInput) (int, error) {
+	if in.EndpointID == "" && !in.IncludeSucceeded {
+		return cl.RetryEvent(ctx, tenant, id)
+	}
+	return cl.RetryDelivery(ctx, tenant, id, in.EndpointID, in.IncludeSucceeded)
 }

@@ -162,6 +162,13 @@ func TestCLIManagesAServer(t *testing.T) {
 	}
 	cli(t, env, "events", "publish", "--tenant", "acme", "--type", "invoice.paid", "--data", `{"amount":1}`)
 	waitCLI(t, "the published event", func() bool { return rc.received(`"data":{"amount":1}`) == 1 })
+	cli(t, env, "endpoints", "test", ep.ID, "--tenant", "acme", "--type", "invoice.paid", "--data", `{"amount":77}`)
+	waitCLI(t, "the test event of a chosen type", func() bool { return rc.received(`"data":{"amount":77}`) == 1 })
+	q := cliJSON[struct{ Queued int }](t, env, "events", "retry", ev.ID, "--tenant", "acme", "--endpoint", ep.ID, "--include-succeeded")
+	if q.Queued != 1 {
+		t.Errorf("events retry --include-succeeded queued %d", q.Queued)
+	}
+	waitCLI(t, "the succeeded delivery sent again", func() bool { return rc.received(`"data":{"amount":4200}`) == 2 })
 
 	out = cli(t, env, "endpoints", "update", ep.ID, "--tenant", "acme", "--enabled=false")
 	if !strings.Contains(out, "disabled") {

@@ -149,6 +149,14 @@ func (s *Store) ReleaseLeases(ctx context.Context, owner string, ids []string) e
 	return wrap(err, "release leases")
 }
 
+// requeueStates is the SQL list of the states f may take back.
+func requeueStates(f hookd.RequeueFilter) string {
+	if f.Succeeded {
+		return "('failed', 'dead', 'succeeded')"
+	}
+	return "('failed', 'dead')"
+}
+
 // Requeue makes the failed and dead deliveries f selects pending, due at
 // now and leased to owner until until, and returns them with their
 // events. A delivery a live node holds (a near retry in its memory) is
@@ -159,8 +167,8 @@ func (s *Store) Requeue(ctx context.Context, f hookd.RequeueFilter, owner string
 		return nil, hookd.Errorf(hookd.EINVALID, "requeue needs a tenant")
 	}
 	w := where{args: []any{ts(now), owner, ts(until)}}
-	w.eq([]string{"event_id", "endpoint_id", "tenant_id"}, []string{f.EventID, f.EndpointID, f.TenantID})
-	w.add("status IN ('failed', 'dead')")
+	w.eq([]string{"id", "event_id", "endpoint_id", "tenant_id"}, []string{f.DeliveryID, f.EventID, f.EndpointID, f.TenantID})
+	w.add("status IN " + requeueStates(f))
 	w.add("(lease_owner IS NULL OR lease_until <= $1)") // a live node's near retry is its own
 	w.narrow(f.Statuses, f.EventTypes, f.Since, f.Until)
 	if f.Before != "" {
@@ -176,7 +184,7 @@ func (s *Store) Requeue(ctx context.Context, f hookd.RequeueFilter, owner string
 		ds, err := list(ctx, tx, scanDelivery, `WITH locked AS MATERIALIZED (`+pick+` ORDER BY id FOR UPDATE)
 			UPDATE deliveries d SET status = 'pending', next_attempt_at = $1, lease_owner = $2,
 				lease_until = $3, updated_at = $1
-			FROM locked WHERE d.id = locked.id AND d.status IN ('failed', 'dead')
+			FROM locked WHERE d.id = locked.id AND d.status IN `+requeueStates(f)+`
 				AND (d.lease_owner IS NULL OR d.lease_until <= $1)
 			RETURNING `+dDeliveryCols, w.args...)
 		if err != nil {

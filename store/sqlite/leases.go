@@ -169,6 +169,14 @@ func scanID(r scanner) (string, error) {
 	return id, err
 }
 
+// requeueStates is the SQL list of the states f may take back.
+func requeueStates(f hookd.RequeueFilter) string {
+	if f.Succeeded {
+		return "('failed', 'dead', 'succeeded')"
+	}
+	return "('failed', 'dead')"
+}
+
 // Requeue makes the failed and dead deliveries f selects pending, due at
 // now and leased to owner until until, and returns them with their
 // events. A delivery a live node holds (a near retry in its memory) is
@@ -178,8 +186,8 @@ func (s *Store) Requeue(ctx context.Context, f hookd.RequeueFilter, owner string
 		return nil, hookd.Errorf(hookd.EINVALID, "requeue needs a tenant")
 	}
 	var w where
-	w.filter([]string{"event_id", "endpoint_id", "tenant_id"}, []string{f.EventID, f.EndpointID, f.TenantID})
-	w.add("status IN ('failed', 'dead')")
+	w.filter([]string{"id", "event_id", "endpoint_id", "tenant_id"}, []string{f.DeliveryID, f.EventID, f.EndpointID, f.TenantID})
+	w.add("status IN " + requeueStates(f))
 	w.add("(lease_owner IS NULL OR lease_until <= ?)", micros(now)) // a live node's near retry is its own
 	w.narrow(f.Statuses, f.EventTypes, f.Since, f.Until)
 	if f.Before != "" {

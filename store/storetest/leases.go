@@ -102,6 +102,7 @@ func testRequeue(t *testing.T, open Opener) {
 	t.Run("FailedAndDead", func(t *testing.T) { testRequeueAll(t, open) })
 	t.Run("Narrowed", func(t *testing.T) { testRequeueNarrowed(t, open) })
 	t.Run("SkipsLiveLeases", func(t *testing.T) { testRequeueSkipsLive(t, open) })
+	t.Run("OneDeliveryWhateverItsEnd", func(t *testing.T) { testRequeueOne(t, open) })
 	t.Run("NeedsTenant", func(t *testing.T) {
 		f := setup(t, open)
 		_, err := f.s.Requeue(f.ctx, hookd.RequeueFilter{}, "me", f.now, f.at(time.Minute))
@@ -240,4 +241,39 @@ func testRequeueSkipsLive(t *testing.T, open Opener) {
 	got, err := f.s.GetDelivery(f.ctx, held.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "node-a", got.LeaseOwner, "the live lease stays")
+}
+
+// testRequeueOne sends one delivery again, a succeeded one when asked;
+// never a pending or cancelled one, nor one a live node holds.
+func testRequeueOne(t *testing.T, open Opener) {
+	f := setup(t, open)
+	_, ds := f.ended(hookd.DefaultTenant, "ep_1", f.at(-time.Hour))
+	other := newEventAt(t, hookd.DefaultTenant, "invoice.paid", f.at(-time.Hour))
+	cancelled, held := newDelivery(t, other, "ep_1"), newDelivery(t, other, "ep_2")
+	cancelled.Status, cancelled.Attempts, cancelled.NextAttemptAt = hookd.StatusCancelled, 1, f.at(-time.Minute)
+	held.Status, held.Attempts, held.NextAttemptAt = hookd.StatusSucceeded, 1, f.at(-time.Minute)
+	held.LeaseOwner, held.LeaseUntil = "node-a", f.at(time.Minute)
+	f.commit(&hookd.Batch{Events: []*hookd.EventWrite{{Event: other, Deliveries: []*hookd.Delivery{cancelled, held}}}})
+	requeue := func(id string, succeeded bool) []string {
+		t.Helper()
+		cl, err := f.s.Requeue(f.ctx, hookd.RequeueFilter{TenantID: hookd.DefaultTenant, DeliveryID: id,
+			Succeeded: succeeded}, "me", f.now, f.at(time.Minute))
+		require.NoError(t, err)
+		return claimedIDs(cl)
+	}
+	succeeded := ds[hookd.StatusSucceeded].ID
+	assert.Empty(t, requeue(succeeded, false), "a succeeded delivery needs the flag")
+	assert.Empty(t, requeue(ds[hookd.StatusPending].ID, true), "a pending delivery is not taken")
+	assert.Empty(t, requeue(cancelled.ID, true), "a cancelled delivery is not taken")
+	assert.Empty(t, requeue(held.ID, true), "a live node's lease is not taken")
+	assert.Equal(t, []string{succeeded}, requeue(succeeded, true), "the succeeded one alone")
+	got, err := f.s.GetDelivery(f.ctx, succeeded)
+	require.NoError(t, err)
+	assert.Equal(t, hookd.StatusPending, got.Status)
+	assert.Equal(t, "me", got.LeaseOwner)
+	assert.Equal(t, 3, got.Attempts, "attempts are kept")
+	assert.Equal(t, []string{ds[hookd.StatusDead].ID}, requeue(ds[hookd.StatusDead].ID, false), "a dead one by id")
+	got, err = f.s.GetDelivery(f.ctx, ds[hookd.StatusFailed].ID)
+	require.NoError(t, err)
+	assert.Equal(t, hookd.StatusFailed, got.Status, "the event's other deliveries are untouched")
 }
