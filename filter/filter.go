@@ -40,6 +40,11 @@ var (
 	envOnce sync.Once
 	envVal  *cel.Env
 	envErr  error
+	// compileMu serializes compilations: cel-go's checker fills a lazy
+	// cache of the environment while it reports some errors, racing with
+	// another check of the same environment. Compiling is rare (an
+	// endpoint saved, routes reloaded); evaluating needs no lock.
+	compileMu sync.Mutex
 )
 
 func env() (*cel.Env, error) {
@@ -76,6 +81,8 @@ func Compile(expr string) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("filter environment: %w", err)
 	}
+	compileMu.Lock()
+	defer compileMu.Unlock()
 	ast, iss := e.Compile(expr)
 	if iss != nil && iss.Err() != nil {
 		return nil, bad("does not compile: %v", iss.Err())

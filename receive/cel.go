@@ -26,6 +26,11 @@ var (
 	celEnvOnce sync.Once
 	celEnvVal  *cel.Env
 	celEnvErr  error
+	// celCompileMu serializes compilations: cel-go's checker fills a lazy
+	// cache of the environment while it reports some errors, racing with
+	// another check of the same environment. Compiling is rare (a source
+	// saved or loaded); evaluating needs no lock.
+	celCompileMu sync.Mutex
 )
 
 // celEnv is the environment of every expression: one variable, request,
@@ -59,6 +64,8 @@ func compileCEL(expr string, want *cel.Type, ptr string, fe *fieldErrors) *celPr
 		fe.add(ptr, "is empty")
 		return nil
 	}
+	celCompileMu.Lock()
+	defer celCompileMu.Unlock()
 	ast, iss := env.Compile(expr)
 	if iss != nil && iss.Err() != nil {
 		fe.add(ptr, "does not compile: %v", iss.Err())
