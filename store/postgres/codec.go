@@ -271,39 +271,12 @@ func tenantNotFound(err error, id string) error {
 	return err
 }
 
-// shapeRecord is how a delivery's hookd.Shape is kept, its body apart.
-type shapeRecord struct {
-	DataOnly    bool              `json:"data_only,omitempty"`
-	Method      string            `json:"method,omitempty"`
-	Headers     map[string]string `json:"headers,omitempty"`
-	Transformed bool              `json:"transformed,omitempty"`
-	Body        bool              `json:"body,omitempty"` // an empty body is a body too
-}
-
 // encodeShape binds a delivery's shape as its body and shape columns,
 // both NULL when there is none.
 func encodeShape(s *hookd.Shape) (body []byte, shape *string) {
 	if s == nil {
 		return nil, nil
 	}
-	rec := shapeRecord{DataOnly: s.DataOnly, Method: s.Method, Headers: s.Headers, Transformed: s.Transformed, Body: s.Body != nil}
-	b, _ := json.Marshal(rec) // plain strings and bools: it cannot fail
-	text := string(b)
+	text := string(s.Record())
 	return s.Body, &text
-}
-
-// decodeShape reads what encodeShape wrote.
-func decodeShape(body, shape []byte) (*hookd.Shape, error) {
-	if len(shape) == 0 {
-		return nil, nil
-	}
-	var rec shapeRecord
-	if err := json.Unmarshal(shape, &rec); err != nil {
-		return nil, fmt.Errorf("shape: %w", err)
-	}
-	s := &hookd.Shape{DataOnly: rec.DataOnly, Method: rec.Method, Headers: rec.Headers, Transformed: rec.Transformed}
-	if rec.Body {
-		s.Body = append([]byte{}, body...)
-	}
-	return s, nil
 }

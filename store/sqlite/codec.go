@@ -241,52 +241,15 @@ func tenantNotFound(err error, id string) error {
 	return err
 }
 
-// shapeRecord is how a delivery's hookd.Shape is kept, its body apart.
-type shapeRecord struct {
-	DataOnly    bool              `json:"data_only,omitempty"`
-	Method      string            `json:"method,omitempty"`
-	Headers     map[string]string `json:"headers,omitempty"`
-	Transformed bool              `json:"transformed,omitempty"`
-	Body        bool              `json:"body,omitempty"` // an empty body is a body too
-}
-
 // encodeShape binds a delivery's shape as its body and shape columns,
 // both NULL when there is none.
-func encodeShape(s *hookd.Shape) (body, shape any, err error) {
+func encodeShape(s *hookd.Shape) (body, shape any) {
 	if s == nil {
-		return nil, nil, nil
-	}
-	var b []byte
-	switch {
-	case s.Method == "" && len(s.Headers) == 0 && !s.Transformed && !s.DataOnly && s.Body != nil:
-		b = []byte(`{"body":true}`) // a template's rendering: the common case, without reflection
-	case s.Method == "" && len(s.Headers) == 0 && !s.Transformed && s.DataOnly && s.Body == nil:
-		b = []byte(`{"data_only":true}`)
-	default:
-		rec := shapeRecord{DataOnly: s.DataOnly, Method: s.Method, Headers: s.Headers, Transformed: s.Transformed, Body: s.Body != nil}
-		if b, err = json.Marshal(rec); err != nil {
-			return nil, nil, fmt.Errorf("shape: %w", err)
-		}
+		return nil, nil
 	}
 	body = []byte{}
 	if s.Body != nil {
 		body = s.Body
 	}
-	return body, string(b), nil
-}
-
-// decodeShape reads what encodeShape wrote.
-func decodeShape(body, shape []byte) (*hookd.Shape, error) {
-	if len(shape) == 0 {
-		return nil, nil
-	}
-	var rec shapeRecord
-	if err := json.Unmarshal(shape, &rec); err != nil {
-		return nil, fmt.Errorf("shape: %w", err)
-	}
-	s := &hookd.Shape{DataOnly: rec.DataOnly, Method: rec.Method, Headers: rec.Headers, Transformed: rec.Transformed}
-	if rec.Body {
-		s.Body = append([]byte{}, body...)
-	}
-	return s, nil
+	return body, string(s.Record())
 }

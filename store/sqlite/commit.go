@@ -287,10 +287,7 @@ func (c *committer) writeDelivery(e *hookd.Event, d *hookd.Delivery) error {
 	c.deliveries = append(c.deliveries, d.ID, d.EventID, d.EndpointID, d.TenantID, d.Status, d.Attempts,
 		micros(d.NextAttemptAt), micros(d.LastAttemptAt), nullString(d.LeaseOwner), leaseUntil(d.LeaseOwner, d.LeaseUntil),
 		micros(d.CreatedAt), micros(d.UpdatedAt))
-	body, shape, err := encodeShape(d.Shape)
-	if err != nil {
-		return fmt.Errorf("delivery %s: %w", d.ID, err)
-	}
+	body, shape := encodeShape(d.Shape)
 	c.deliveries = append(c.deliveries, body, shape)
 	return nil
 }
@@ -379,10 +376,7 @@ func (c *committer) update(us []*hookd.DeliveryUpdate) error {
 		if last[u.ID] != i {
 			continue
 		}
-		body, shape, err := encodeShape(u.Shape)
-		if err != nil {
-			return fmt.Errorf("delivery update %s: %w", u.ID, err)
-		}
+		body, shape := encodeShape(u.Shape)
 		args = append(args, u.ID, u.Owner, u.Status, u.Attempts, micros(u.NextAttemptAt), micros(u.LastAttemptAt),
 			u.Release, micros(u.LeaseUntil), now, u.Shape != nil, body, shape)
 	}

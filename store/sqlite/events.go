@@ -51,7 +51,7 @@ func scanDelivery(r scanner) (*hookd.Delivery, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.Shape, err = decodeShape(body, shape); err != nil {
+	if d.Shape, err = hookd.ParseShape(body, shape); err != nil {
 		return nil, fmt.Errorf("delivery %s: %w", d.ID, err)
 	}
 	if owner != nil {
