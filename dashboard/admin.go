@@ -38,11 +38,17 @@ func (u *UI) adminOnly(h pageFunc) pageFunc {
 }
 
 func (u *UI) listKeys(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	vw, err := u.tenantView(r, v, "API keys", "api-keys")
+	return u.keysPage(w, r, v, "API keys", r.URL.Query().Get("cursor"), nil)
+}
+
+// keysPage renders the key list from cursor, with created (shown once) at
+// the top when a key was just made.
+func (u *UI) keysPage(w http.ResponseWriter, r *http.Request, v *viewer, title, cursor string, created *httpapi.APIKey) error {
+	vw, err := u.tenantView(r, v, title, "api-keys")
 	if err != nil {
 		return err
 	}
-	keys, next, err := v.api.ListAPIKeys(r.Context(), httpapi.ListOptions{Limit: 100, Cursor: r.URL.Query().Get("cursor")})
+	keys, next, err := v.api.ListAPIKeys(r.Context(), httpapi.ListOptions{Limit: 100, Cursor: cursor})
 	if err != nil {
 		return err
 	}
@@ -50,7 +56,7 @@ func (u *UI) listKeys(w http.ResponseWriter, r *http.Request, v *viewer) error {
 		Keys []httpapi.APIKey
 		Next string
 		New  *httpapi.APIKey
-	}{keys, next, nil}
+	}{keys, next, created}
 	u.render(w, http.StatusOK, "api_keys", vw)
 	return nil
 }
@@ -70,21 +76,7 @@ func (u *UI) createKey(w http.ResponseWriter, r *http.Request, v *viewer) error 
 	if err != nil {
 		return err
 	}
-	vw, err := u.tenantView(r, v, "API key created", "api-keys")
-	if err != nil {
-		return err
-	}
-	keys, next, err := v.api.ListAPIKeys(r.Context(), httpapi.ListOptions{Limit: 100})
-	if err != nil {
-		return err
-	}
-	vw.Data = struct {
-		Keys []httpapi.APIKey
-		Next string
-		New  *httpapi.APIKey
-	}{keys, next, k}
-	u.render(w, http.StatusOK, "api_keys", vw)
-	return nil
+	return u.keysPage(w, r, v, "API key created", "", k)
 }
 
 func (u *UI) confirmRevoke(w http.ResponseWriter, r *http.Request, v *viewer) error {
