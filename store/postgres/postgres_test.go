@@ -264,3 +264,10 @@ func TestCommitWithoutKeysIsAtomic(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, as, "nothing after the clash is written")
 }
+
+func TestCopyCoversEveryTable(t *testing.T) {
+	s := open(t, newSchema(t), postgres.Options{})
+	tables, err := postgres.TableNames(s, t.Context())
+	require.NoError(t, err)
+	storetest.RequireTablesCopied(t, tables, postgres.UncopiedTables)
+}

@@ -215,3 +215,10 @@ func TestCheckpointsOffTheWritePath(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestCopyCoversEveryTable(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "hookd.db"))
+	tables, err := sqlite.TableNames(s, t.Context())
+	require.NoError(t, err)
+	storetest.RequireTablesCopied(t, tables, sqlite.UncopiedTables)
+}

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Purge", testPurge},
 		{"Lifecycle", testLifecycle},
 		{"CheckWrite", testCheckWrite},
+		{"Copy", testCopy},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
