@@ -217,11 +217,11 @@ var importStmt = map[hookd.Kind]string{
 	hookd.KindEventTypes: `INSERT INTO event_types (` + eventTypeCols + `) VALUES (` + placeholders(9) + `)`,
 	hookd.KindStoreSecrets: `INSERT INTO store_secrets (name, value, created_at) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, created_at = excluded.created_at`,
-	hookd.KindAPIKeys:      `INSERT INTO api_keys (` + apiKeyCols + `, hash, legacy) VALUES (` + placeholders(10) + `)`,
-	hookd.KindPortalTokens: `INSERT INTO portal_tokens (` + portalCols + `) VALUES (` + placeholders(6) + `)`,
-	hookd.KindEndpoints:    `INSERT INTO endpoints (` + endpointCols + `) VALUES (` + placeholders(25) + `)`,
-	hookd.KindSources:      `INSERT INTO sources (` + sourceCols + `) VALUES (` + placeholders(5) + `)`,
-	hookd.KindRetryJobs:    `INSERT INTO retry_jobs (` + retryJobCols + `) VALUES (` + placeholders(13) + `)`,
+	hookd.KindAPIKeys:         `INSERT INTO api_keys (` + apiKeyCols + `, hash, legacy) VALUES (` + placeholders(10) + `)`,
+	hookd.KindPortalTokens:    `INSERT INTO portal_tokens (` + portalCols + `) VALUES (` + placeholders(6) + `)`,
+	hookd.KindEndpoints:       `INSERT INTO endpoints (` + endpointCols + `) VALUES (` + placeholders(25) + `)`,
+	hookd.KindSources:         `INSERT INTO sources (` + sourceCols + `) VALUES (` + placeholders(5) + `)`,
+	hookd.KindRetryJobs:       `INSERT INTO retry_jobs (` + retryJobCols + `) VALUES (` + placeholders(13) + `)`,
 	hookd.KindIdempotencyKeys: `INSERT INTO idempotency_keys (` + keyCols + `) VALUES (` + placeholders(5) + `)`,
 }
 
