@@ -48,6 +48,7 @@ func newRootCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newOpenAPICmd(env, stdout))
 	root.AddCommand(newKeysCmd(env, stdout, stderr), newSecretsCmd(env, stdout, stderr))
 	root.AddCommand(newHealthcheckCmd(env, stdout))
+	root.AddCommand(newCopyCmd(stdout, stderr))
 	addManagementCmds(root, env, stdout, stderr)
 	return root
 }

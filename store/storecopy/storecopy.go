@@ -11,6 +11,7 @@ package storecopy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,6 +21,10 @@ import (
 // DefaultPageSize is the number of rows a page holds when
 // Options.PageSize is zero.
 const DefaultPageSize = 1000
+
+// ErrTargetNotEmpty is the cause of the ECONFLICT of a copy into a store
+// that holds data, without Options.Replace.
+var ErrTargetNotEmpty = errors.New("the target is not empty")
 
 // Options tunes Copy. The zero value is the default.
 type Options struct {
@@ -113,7 +118,9 @@ func prepareTarget(ctx context.Context, to hookd.Importer, replace bool) error {
 		return nil
 	}
 	if !replace {
-		return hookd.Errorf(hookd.ECONFLICT, "the target is not empty (it holds %s)", strings.Join(held, ", "))
+		e := hookd.Errorf(hookd.ECONFLICT, "the target is not empty (it holds %s)", strings.Join(held, ", "))
+		e.Err = ErrTargetNotEmpty
+		return e
 	}
 	if err := to.Clear(ctx); err != nil {
 		return fmt.Errorf("clear target: %w", err)

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/secrets"
+	"github.com/hookd/hookd/store/storecopy"
+)
+
+// copyFlags are the flags of "hookd copy".
+type copyFlags struct {
+	from, to             string
+	fromKey, fromKeyFile string
+	toKey, toKeyFile     string
+	force                bool
+	pageSize             int
+}
+
+func newCopyCmd(stdout, stderr io.Writer) *cobra.Command {
+	var f copyFlags
+	cmd := &cobra.Command{
+		Use:   "copy --from sqlite:PATH|PATH|postgres://… --to postgres://…|sqlite:PATH",
+		Short: "Copy a whole installation into another store (SQLite to PostgreSQL, and back)",
+		Long: "Copy everything a store holds into another one: tenants, API keys (with their hashing " +
+			"key, so that they keep working), the event catalog, endpoints and sources with their " +
+			"secrets (opened with the source's master key, sealed with the target's), events, " +
+			"deliveries with their state, next attempt and attempts, bulk retries, idempotency keys " +
+			"and the inbound request log. The target is migrated first and must be empty (--force " +
+			"erases it first). Rows go across in pages, each written in one transaction; then every " +
+			"kind is counted on both sides.\n\n" +
+			"Stop hookd on the source first (on SQLite the file's lock makes sure of it). The source's " +
+			"master key is <path>.key for a SQLite file unless --from-secrets-key(-file) says otherwise, " +
+			"and is required for PostgreSQL. The target seals under --to-secrets-key(-file) (a file " +
+			"that does not exist is created with a new key); without them, a SQLite target uses " +
+			"<path>.key and a PostgreSQL target the source's key.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			return runCopy(cmd.Context(), &f, stdout, stderr)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.from, "from", "", "the store to copy: sqlite:PATH, a file path, or postgres://…")
+	fl.StringVar(&f.to, "to", "", "the store to copy into: postgres://… or sqlite:PATH")
+	fl.StringVar(&f.fromKey, "from-secrets-key", "", "master key of the source's secrets, base64 (prefer the -file flag: flags show in ps)")
+	fl.StringVar(&f.fromKeyFile, "from-secrets-key-file", "", "file holding the source's master key (default <path>.key for SQLite)")
+	fl.StringVar(&f.toKey, "to-secrets-key", "", "master key to seal the target's secrets with, base64")
+	fl.StringVar(&f.toKeyFile, "to-secrets-key-file", "", "file holding the target's master key; created (0600) with a new key when missing")
+	fl.BoolVar(&f.force, "force", false, "erase what the target holds before copying, instead of refusing")
+	fl.IntVar(&f.pageSize, "page-size", storecopy.DefaultPageSize, "rows read, and written in one transaction, at a time")
+	return cmd
+}
+
+// check refuses flag combinations that cannot work, before anything is
+// opened.
+func (f *copyFlags) check() error {
+	switch {
+	case f.from == "" || f.to == "":
+		return &usageError{errors.New("both --from and --to are required (see 'hookd copy --help')")}
+	case f.fromKey != "" && f.fromKeyFile != "":
+		return &usageError{errors.New("give at most one of --from-secrets-key and --from-secrets-key-file")}
+	case f.toKey != "" && f.toKeyFile != "":
+		return &usageError{errors.New("give at most one of --to-secrets-key and --to-secrets-key-file")}
+	case f.pageSize < 1 || f.pageSize > 100000:
+		return &usageError{fmt.Errorf("--page-size must be between 1 and 100000, not %d", f.pageSize)}
+	}
+	from, err := storeConfig("--from", f.from)
+	if err != nil {
+		return err
+	}
+	to, err := storeConfig("--to", f.to)
+	if err != nil {
+		return err
+	}
+	if from.Database == to.Database {
+		return &usageError{errors.New("--from and --to name the same store")}
+	}
+	return nil
+}
+
+// storeConfig is the configuration of the store a --from or --to flag
+// names: sqlite:PATH, postgres://… or a bare file path.
+func storeConfig(flag, spec string) (*config.Config, error) {
+	cfg := config.Default()
+	cfg.Database = spec
+	if !strings.HasPrefix(spec, "sqlite:") && !strings.Contains(spec, "://") {
+		cfg.Database = "sqlite:" + spec // a bare file path
+	}
+	if _, _, err := cfg.DB(); err != nil {
+		return nil, &usageError{fmt.Errorf("%s: %w", flag, err)}
+	}
+	return cfg, nil
+}
+
+// runCopy opens both stores and copies.
+func runCopy(ctx context.Context, f *copyFlags, stdout, stderr io.Writer) error {
+	from, _ := storeConfig("--from", f.from)
+	to, _ := storeConfig("--to", f.to)
+	fromCipher, err := sourceCipher(from, f)
+	if err != nil {
+		return err
+	}
+	toCipher, keyNote, err := targetCipher(to, f, fromCipher)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(from.Log, stderr)
+	if err != nil {
+		return err
+	}
+	src, err := openStoreWith(ctx, from, fromCipher, logger, migrateHooks{})
+	if err != nil {
+		return fmt.Errorf("open the source: %w%s", err, lockedHint(err))
+	}
+	defer src.Close()
+	dst, err := openStoreWith(ctx, to, toCipher, logger, migrateHooks{})
+	if err != nil {
+		return fmt.Errorf("open the target: %w%s", err, lockedHint(err))
+	}
+	defer dst.Close()
+	return copyStores(ctx, src, dst, f, describeDatabase(from), describeDatabase(to), keyNote, stdout, stderr)
+}
+
+// copyStores copies src into dst and prints the counts.
+func copyStores(ctx context.Context, src, dst hookd.Store, f *copyFlags, from, to, keyNote string, stdout, stderr io.Writer) error {
+	exp, ok1 := src.(hookd.Exporter)
+	imp, ok2 := dst.(hookd.Importer)
+	if !ok1 || !ok2 {
+		return errors.New("these stores cannot be copied")
+	}
+	counts, err := storecopy.Copy(ctx, exp, imp, storecopy.Options{
+		PageSize: f.pageSize,
+		Replace:  f.force,
+		ProgressFunc: func(k hookd.Kind, n int64) {
+			if n%int64(10*f.pageSize) == 0 {
+				fmt.Fprintf(stderr, "copying %s: %d rows so far…\n", k, n)
+			}
+		},
+	})
+	if errors.Is(err, storecopy.ErrTargetNotEmpty) {
+		return fmt.Errorf("%s %s; nothing was copied: give --force to erase it and copy anyway", to, hookd.ErrorMessage(err))
+	}
+	if counts != nil {
+		fmt.Fprintf(stdout, "copied %s\n    to %s\n\n", from, to)
+		if werr := printCounts(stdout, counts); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "\nevery count matches.\n%s\n", keyNote)
+	return err
+}
+
+// printCounts writes the counts as a table, a mark beside a kind whose
+// numbers differ.
+func printCounts(w io.Writer, counts []storecopy.Count) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-18s %10s %10s %10s\n", "KIND", "SOURCE", "COPIED", "TARGET")
+	for _, c := range counts {
+		mark := ""
+		if !c.OK() {
+			mark = "  <- differs"
+		}
+		fmt.Fprintf(&b, "%-18s %10d %10d %10d%s\n", c.Kind, c.Source, c.Copied, c.Target, mark)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// lockedHint explains the refusal of a SQLite file that a running hookd
+// holds.
+func lockedHint(err error) string {
+	if strings.Contains(err.Error(), "holds the database file") {
+		return " (stop hookd serve first, or copy from a backup: hookd backup)"
+	}
+	return ""
+}
+
+// sourceCipher returns the cipher that opens the source's secrets.
+func sourceCipher(cfg *config.Config, f *copyFlags) (*secrets.Cipher, error) {
+	cfg.Secrets.Key, cfg.Secrets.KeyFile = f.fromKey, f.fromKeyFile
+	driver, dsn, _ := cfg.DB()
+	if f.fromKey == "" && f.fromKeyFile == "" {
+		if driver != config.DriverSQLite {
+			return nil, &usageError{errors.New("a PostgreSQL source needs its master key: --from-secrets-key-file FILE or --from-secrets-key KEY")}
+		}
+		// The source's key must exist: a new one would open nothing.
+		cfg.Secrets.KeyFile = dsn + ".key"
+		if _, err := os.Stat(cfg.Secrets.KeyFile); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("the source's master key %s does not exist: give --from-secrets-key-file", cfg.Secrets.KeyFile)
+		}
+	}
+	c, err := storeCipher(cfg, nil)
+	if err != nil {
+		return nil, fmt.Errorf("the source's master key: %w", err)
+	}
+	return c, nil
+}
+
+// targetCipher returns the cipher that seals the target's secrets, and a
+// sentence saying which key that is.
+func targetCipher(cfg *config.Config, f *copyFlags, source *secrets.Cipher) (*secrets.Cipher, string, error) {
+	driver, dsn, _ := cfg.DB()
+	switch {
+	case f.toKey != "":
+		cfg.Secrets.Key = f.toKey
+	case f.toKeyFile != "":
+		k, created, err := secrets.LoadKeyFile(f.toKeyFile, true)
+		if err != nil {
+			return nil, "", fmt.Errorf("--to-secrets-key-file: %w", err)
+		}
+		cfg.Secrets.Key = k.String()
+		note := "The target's secrets are sealed under the master key in " + f.toKeyFile
+		if created {
+			note += " (created now)"
+		}
+		return mustCipher(k, note+": configure it as secrets.key_file to serve the target.")
+	case driver == config.DriverSQLite:
+		// No key configured: storeCipher takes <path>.key, as "hookd
+		// serve" does, and creates it when missing.
+		c, err := storeCipher(cfg, nil)
+		if err != nil {
+			return nil, "", fmt.Errorf("the target's master key: %w", err)
+		}
+		return c, "The target's secrets are sealed under the master key in " + dsn + ".key (its default).", nil
+	default:
+		return source, "The target's secrets are sealed under the source's master key (id " + source.KeyID() +
+			"): serve the target with that key as secrets.key_file (or secrets.key).", nil
+	}
+	c, err := storeCipher(cfg, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("--to-secrets-key: %w", err)
+	}
+	return c, "The target's secrets are sealed under the master key given (id " + c.KeyID() + ").", nil
+}
+
+func mustCipher(k secrets.Key, note string) (*secrets.Cipher, string, error) {
+	c, err := secrets.NewCipher(k)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, note, nil
+}
