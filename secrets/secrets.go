@@ -161,6 +161,13 @@ func IsSealed(s string) bool {
 	return ok
 }
 
+// SealedKeyID returns the id of the key a sealed value was sealed under
+// (as Key.ID gives it), so that an error can name the key it needs.
+func SealedKeyID(sealed string) (string, bool) {
+	id, _, ok := split(sealed)
+	return id, ok
+}
+
 func split(s string) (id, body string, ok bool) {
 	rest, ok := strings.CutPrefix(s, sealedPrefix)
 	if !ok {
