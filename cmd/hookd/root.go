@@ -48,7 +48,7 @@ func newRootCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newOpenAPICmd(env, stdout))
 	root.AddCommand(newKeysCmd(env, stdout, stderr), newSecretsCmd(env, stdout, stderr))
 	root.AddCommand(newHealthcheckCmd(env, stdout))
-	root.AddCommand(newCopyCmd(stdout, stderr))
+	root.AddCommand(newCopyCmd(stdout, stderr), newBackupCmd(env, stdout), newRestoreCmd(env, stdout))
 	addManagementCmds(root, env, stdout, stderr)
 	return root
 }
