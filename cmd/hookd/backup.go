@@ -55,7 +55,11 @@ func newBackupCmd(env []string, stdout io.Writer) *cobra.Command {
 // file, taking --db FILE as sqlite:FILE, and returns it with the file's
 // path.
 func sqliteConfig(cmd *cobra.Command, sf *storeFlags, env []string, what string) (*config.Config, string, error) {
-	if sf.db != "" && !strings.HasPrefix(sf.db, "sqlite:") && !strings.Contains(sf.db, "://") {
+	notSQLite := &usageError{fmt.Errorf("hookd %s works on a SQLite file; for PostgreSQL use pg_dump and pg_restore (see docs/backups.md)", what)}
+	switch {
+	case strings.Contains(sf.db, "://"):
+		return nil, "", notSQLite
+	case sf.db != "" && !strings.HasPrefix(sf.db, "sqlite:"):
 		sf.db = "sqlite:" + sf.db
 	}
 	cfg, err := sf.load(cmd, env)
@@ -67,7 +71,7 @@ func sqliteConfig(cmd *cobra.Command, sf *storeFlags, env []string, what string)
 		return nil, "", &usageError{fmt.Errorf("db: %w", err)}
 	}
 	if driver != config.DriverSQLite {
-		return nil, "", &usageError{fmt.Errorf("hookd %s works on a SQLite file; for PostgreSQL use pg_dump and pg_restore (see docs/backups.md)", what)}
+		return nil, "", notSQLite
 	}
 	return cfg, path, nil
 }
