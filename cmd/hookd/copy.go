@@ -150,7 +150,7 @@ func copyStores(ctx context.Context, src, dst hookd.Store, f *copyFlags, from, t
 		},
 	})
 	if errors.Is(err, storecopy.ErrTargetNotEmpty) {
-		return fmt.Errorf("%s %s; nothing was copied: give --force to erase it and copy anyway", to, hookd.ErrorMessage(err))
+		return fmt.Errorf("%s: %s; nothing was copied: give --force to erase it and copy anyway", to, hookd.ErrorMessage(err))
 	}
 	if counts != nil {
 		fmt.Fprintf(stdout, "copied %s\n    to %s\n\n", from, to)

@@ -159,7 +159,7 @@ func TestCopyTargetWithData(t *testing.T) {
 	sd := seedSQLite(t, dst, 1)
 	code, _, errOut := runInProcess(t, nil, "copy", "--from", src, "--to", dst)
 	assert.Equal(t, exitError, code)
-	assert.Regexp(t, `sqlite:.*b\.db the target is not empty \(it holds 1 tenants, 1 event_types, `, errOut)
+	assert.Regexp(t, `sqlite:.*b\.db: the target is not empty: it holds tenants=1, event_types=1, `, errOut)
 	s, err := sqlite.Open(t.Context(), dst, sqlite.Options{})
 	require.NoError(t, err)
 	defer s.Close()

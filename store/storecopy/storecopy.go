@@ -118,7 +118,7 @@ func prepareTarget(ctx context.Context, to hookd.Importer, replace bool) error {
 		return nil
 	}
 	if !replace {
-		e := hookd.Errorf(hookd.ECONFLICT, "the target is not empty (it holds %s)", strings.Join(held, ", "))
+		e := hookd.Errorf(hookd.ECONFLICT, "the target is not empty: it holds %s", strings.Join(held, ", "))
 		e.Err = ErrTargetNotEmpty
 		return e
 	}
@@ -129,7 +129,7 @@ func prepareTarget(ctx context.Context, to hookd.Importer, replace bool) error {
 }
 
 // Holds returns what s holds beyond what every new store holds (the
-// default tenant and its own store secrets), as "N kind" strings; none
+// default tenant and its own store secrets), as "kind=N" strings; none
 // for a store just created.
 func Holds(ctx context.Context, s hookd.Importer) ([]string, error) {
 	var held []string
@@ -145,7 +145,7 @@ func Holds(ctx context.Context, s hookd.Importer) ([]string, error) {
 			n-- // the default tenant
 		}
 		if n > 0 {
-			held = append(held, fmt.Sprintf("%d %s", n, k))
+			held = append(held, fmt.Sprintf("%s=%d", k, n))
 		}
 	}
 	return held, nil
