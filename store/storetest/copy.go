@@ -35,9 +35,15 @@ func Seed(t *testing.T, ctx context.Context, s hookd.Store, events int) *Seeded 
 	sd := &Seeded{APIKeySecret: "hk_copy_" + uniq("key"), PortalSecret: "hkp_copy_" + uniq("portal")}
 	_, err := s.PutTenant(ctx, newTenant(t, "acme"))
 	require.NoError(t, err)
+	time.Sleep(2 * time.Millisecond) // so that the update below sets an UpdatedAt of its own
+	_, err = s.PutTenant(ctx, &hookd.Tenant{ID: "acme", Metadata: []byte(`{"plan":"team"}`)})
+	require.NoError(t, err)
 	require.NoError(t, s.CreateEventType(ctx, newEventType(t, "invoice.paid")))
 	require.NoError(t, s.CreateAPIKey(ctx, &hookd.APIKey{Name: "ci", Prefix: "hk_copy", Scope: hookd.TenantScope("acme"),
 		ReadOnly: true, ExpiresAt: now.Add(time.Hour)}, sd.APIKeySecret))
+	keys, err := s.ListAPIKeys(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.TouchAPIKey(ctx, keys[0].ID, now.Add(-time.Minute)))
 	require.NoError(t, s.CreatePortalToken(ctx, &hookd.PortalToken{TenantID: "acme",
 		Capabilities: []string{hookd.CapView, hookd.CapRetry}, ExpiresAt: now.Add(time.Hour)}, sd.PortalSecret))
 	sd.Endpoint = newEndpoint(t, "acme")
