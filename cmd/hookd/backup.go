@@ -96,8 +96,12 @@ func (b *backup) run(cmd *cobra.Command, stdout io.Writer) error {
 			return fmt.Errorf("%s exists: give --force to replace it", p)
 		}
 	}
-	if _, err := os.Stat(b.db); err != nil {
+	dbInfo, err := os.Stat(b.db)
+	if err != nil {
 		return fmt.Errorf("backup: %w", err)
+	}
+	if outInfo, err := os.Stat(b.out); err == nil && os.SameFile(dbInfo, outInfo) {
+		return &usageError{fmt.Errorf("--to %s is the database itself", b.out)}
 	}
 	tmp := b.out + ".tmp"
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -108,3 +108,22 @@ func TestBackupRestoreUsage(t *testing.T) {
 		})
 	}
 }
+
+func TestBackupRestoreSameFile(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "hookd.db")
+	seedSQLite(t, db, 1)
+	code, _, errOut := runInProcess(t, nil, "backup", "--db", db, "--to", db, "--force")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "is the database itself")
+	code, _, errOut = runInProcess(t, nil, "restore", "--from", db, "--db", db, "--force")
+	assert.Equal(t, exitError, code)
+	assert.Contains(t, errOut, "is the database itself")
+	in, err := sqlite.Inspect(t.Context(), db)
+	require.NoError(t, err, "the database is intact")
+	for _, c := range in.Counts {
+		if c.Kind == hookd.KindDeliveries {
+			assert.Equal(t, int64(2), c.Rows, "its deliveries")
+		}
+	}
+}

@@ -203,12 +203,21 @@ var ErrNotEmpty = errors.New("the database file is not empty")
 // database's WAL and shared-memory files are removed (SQLite would
 // otherwise replay the old WAL into the restored file).
 func Restore(ctx context.Context, from, path string, replace bool) error {
+	// A file with a write-ahead log beside it is a live database (or a
+	// copy of one): the file alone may lack its last transactions.
+	if fi, err := os.Stat(from + "-wal"); err == nil && fi.Size() > 0 {
+		return fmt.Errorf("restore: %s has a write-ahead log beside it (%s-wal): it is a live database, "+
+			"not a backup; make one of it with hookd backup and restore that", from, from)
+	}
 	if _, err := Inspect(ctx, from); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	abs, err := realPath(path)
 	if err != nil {
 		return fmt.Errorf("restore %s: %w", path, err)
+	}
+	if same, err := sameFile(from, abs); err != nil || same {
+		return errors.Join(err, fmt.Errorf("restore: %s is the database itself", from))
 	}
 	l, err := lockFile(abs)
 	if err != nil {
@@ -226,6 +235,19 @@ func Restore(ctx context.Context, from, path string, replace bool) error {
 		return fmt.Errorf("restore %s: %w", abs, err)
 	}
 	return nil
+}
+
+// sameFile reports whether a and b name one file.
+func sameFile(a, b string) (bool, error) {
+	ai, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	bi, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(ai, bi), nil
 }
 
 // replaceFile copies from over path, as described in Restore.

@@ -178,3 +178,13 @@ func TestCheckKey(t *testing.T) {
 	require.ErrorIs(t, err, sqlite.ErrWrongKey)
 	assert.Contains(t, err.Error(), cipherOf(t, path).KeyID(), "names the key it needs")
 }
+
+func TestRestoreRefusesLiveDatabase(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "live.db")
+	s := open(t, live)
+	storetest.Seed(t, t.Context(), s, 1)
+	err := sqlite.Restore(t.Context(), live, filepath.Join(dir, "target.db"), true)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "it is a live database, not a backup")
+}
