@@ -14,6 +14,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/secrets"
+	"github.com/hookd/hookd/store/sqlite"
 	"github.com/hookd/hookd/store/storecopy"
 )
 
@@ -108,11 +109,11 @@ func storeConfig(flag, spec string) (*config.Config, error) {
 func runCopy(ctx context.Context, f *copyFlags, stdout, stderr io.Writer) error {
 	from, _ := storeConfig("--from", f.from)
 	to, _ := storeConfig("--to", f.to)
-	fromCipher, err := sourceCipher(from, f)
+	fromKey, err := sourceCipher(from, f)
 	if err != nil {
 		return err
 	}
-	toCipher, keyNote, err := targetCipher(to, f, fromCipher)
+	toCipher, keyNote, err := targetCipher(to, f, fromKey)
 	if err != nil {
 		return err
 	}
@@ -120,14 +121,20 @@ func runCopy(ctx context.Context, f *copyFlags, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	src, err := openStoreWith(ctx, from, fromCipher, logger, migrateHooks{})
+	src, err := openStoreWith(ctx, from, fromKey.cipher, logger, migrateHooks{})
+	if errors.Is(err, sqlite.ErrLocked) {
+		return fmt.Errorf("open the source: %w (stop hookd serve first, or copy from a backup: hookd backup)", err)
+	}
 	if err != nil {
-		return fmt.Errorf("open the source: %w%s", err, lockedHint(err))
+		return fmt.Errorf("open the source: %w", err)
 	}
 	defer src.Close()
 	dst, err := openStoreWith(ctx, to, toCipher, logger, migrateHooks{})
+	if errors.Is(err, sqlite.ErrLocked) {
+		return fmt.Errorf("open the target: %w (stop hookd serve first)", err)
+	}
 	if err != nil {
-		return fmt.Errorf("open the target: %w%s", err, lockedHint(err))
+		return fmt.Errorf("open the target: %w", err)
 	}
 	defer dst.Close()
 	return copyStores(ctx, src, dst, f, describeDatabase(from), describeDatabase(to), keyNote, stdout, stderr)
@@ -181,18 +188,19 @@ func printCounts(w io.Writer, counts []storecopy.Count) error {
 	return err
 }
 
-// lockedHint explains the refusal of a SQLite file that a running hookd
-// holds.
-func lockedHint(err error) string {
-	if strings.Contains(err.Error(), "holds the database file") {
-		return " (stop hookd serve first, or copy from a backup: hookd backup)"
-	}
-	return ""
+// masterKey is a cipher with where its key came from, for messages.
+type masterKey struct {
+	cipher *secrets.Cipher
+	where  string // "in FILE" or "given with FLAG"
 }
 
 // sourceCipher returns the cipher that opens the source's secrets.
-func sourceCipher(cfg *config.Config, f *copyFlags) (*secrets.Cipher, error) {
+func sourceCipher(cfg *config.Config, f *copyFlags) (*masterKey, error) {
 	cfg.Secrets.Key, cfg.Secrets.KeyFile = f.fromKey, f.fromKeyFile
+	where := "in " + f.fromKeyFile
+	if f.fromKey != "" {
+		where = "given with --from-secrets-key"
+	}
 	driver, dsn, _ := cfg.DB()
 	if f.fromKey == "" && f.fromKeyFile == "" {
 		if driver != config.DriverSQLite {
@@ -200,6 +208,7 @@ func sourceCipher(cfg *config.Config, f *copyFlags) (*secrets.Cipher, error) {
 		}
 		// The source's key must exist: a new one would open nothing.
 		cfg.Secrets.KeyFile = dsn + ".key"
+		where = "in " + cfg.Secrets.KeyFile
 		if _, err := os.Stat(cfg.Secrets.KeyFile); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("the source's master key %s does not exist: give --from-secrets-key-file", cfg.Secrets.KeyFile)
 		}
@@ -208,27 +217,30 @@ func sourceCipher(cfg *config.Config, f *copyFlags) (*secrets.Cipher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the source's master key: %w", err)
 	}
-	return c, nil
+	return &masterKey{cipher: c, where: where}, nil
 }
 
 // targetCipher returns the cipher that seals the target's secrets, and a
 // sentence saying which key that is.
-func targetCipher(cfg *config.Config, f *copyFlags, source *secrets.Cipher) (*secrets.Cipher, string, error) {
+func targetCipher(cfg *config.Config, f *copyFlags, source *masterKey) (*secrets.Cipher, string, error) {
 	driver, dsn, _ := cfg.DB()
 	switch {
 	case f.toKey != "":
-		cfg.Secrets.Key = f.toKey
+		k, err := secrets.ParseKey(f.toKey)
+		if err != nil {
+			return nil, "", &usageError{fmt.Errorf("--to-secrets-key: %w", err)}
+		}
+		return cipherNote(k, "The target's secrets are sealed under the master key given (id "+k.ID()+").")
 	case f.toKeyFile != "":
 		k, created, err := secrets.LoadKeyFile(f.toKeyFile, true)
 		if err != nil {
 			return nil, "", fmt.Errorf("--to-secrets-key-file: %w", err)
 		}
-		cfg.Secrets.Key = k.String()
 		note := "The target's secrets are sealed under the master key in " + f.toKeyFile
 		if created {
 			note += " (created now)"
 		}
-		return mustCipher(k, note+": configure it as secrets.key_file to serve the target.")
+		return cipherNote(k, note+": configure it as secrets.key_file to serve the target.")
 	case driver == config.DriverSQLite:
 		// No key configured: storeCipher takes <path>.key, as "hookd
 		// serve" does, and creates it when missing.
@@ -237,18 +249,13 @@ func targetCipher(cfg *config.Config, f *copyFlags, source *secrets.Cipher) (*se
 			return nil, "", fmt.Errorf("the target's master key: %w", err)
 		}
 		return c, "The target's secrets are sealed under the master key in " + dsn + ".key (its default).", nil
-	default:
-		return source, "The target's secrets are sealed under the source's master key (id " + source.KeyID() +
-			"): serve the target with that key as secrets.key_file (or secrets.key).", nil
 	}
-	c, err := storeCipher(cfg, nil)
-	if err != nil {
-		return nil, "", fmt.Errorf("--to-secrets-key: %w", err)
-	}
-	return c, "The target's secrets are sealed under the master key given (id " + c.KeyID() + ").", nil
+	return source.cipher, fmt.Sprintf("The target's secrets are sealed under the source's master key (id %s), %s: "+
+		"serve the target with that key (secrets.key_file or secrets.key).", source.cipher.KeyID(), source.where), nil
 }
 
-func mustCipher(k secrets.Key, note string) (*secrets.Cipher, string, error) {
+// cipherNote returns a cipher under k with a note on it.
+func cipherNote(k secrets.Key, note string) (*secrets.Cipher, string, error) {
 	c, err := secrets.NewCipher(k)
 	if err != nil {
 		return nil, "", err

@@ -60,7 +60,7 @@ func TestCopySQLiteToPostgresAndBack(t *testing.T) {
 	code, out, errOut := runInProcess(t, nil, "copy", "--from", src, "--to", pg, "--page-size", "2")
 	require.Equal(t, exitOK, code, "hookd copy: %s%s", out, errOut)
 	requireCountsTable(t, out, sd.Counts)
-	assert.Contains(t, out, "sealed under the source's master key (id "+keyCipher(t, src+".key").KeyID()+")")
+	assert.Contains(t, out, "sealed under the source's master key (id "+keyCipher(t, src+".key").KeyID()+"), in "+src+".key")
 	assert.NotContains(t, out, "postgres:postgres@", "the password is not printed")
 
 	s, err := postgres.Open(t.Context(), pg, postgres.Options{Cipher: keyCipher(t, src+".key")})
@@ -122,6 +122,8 @@ func TestCopyRefusals(t *testing.T) {
 		{"bad target", []string{"--from", src, "--to", "mysql://db/x"}, exitUsage, `--to: unsupported database "mysql://db/x"`},
 		{"two source keys", []string{"--from", src, "--to", other, "--from-secrets-key", testSecretsKey,
 			"--from-secrets-key-file", "k"}, exitUsage, "at most one of --from-secrets-key and --from-secrets-key-file"},
+		{"bad target key", []string{"--from", src, "--to", other, "--to-secrets-key", "short"}, exitUsage,
+			"--to-secrets-key: "},
 		{"page size", []string{"--from", src, "--to", other, "--page-size", "0"}, exitUsage, "--page-size must be between"},
 		{"postgres source without key", []string{"--from", "postgres://127.0.0.1/x", "--to", other}, exitUsage,
 			"a PostgreSQL source needs its master key"},
