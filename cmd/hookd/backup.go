@@ -31,6 +31,8 @@ func newBackupCmd(env []string, stdout io.Writer) *cobra.Command {
 			"checked (PRAGMA integrity_check) and its rows counted. Its secrets stay sealed under " +
 			"the master key, which is not in the copy: back the key file up too (--with-key copies " +
 			"it to OUT.key). For PostgreSQL, use pg_dump: see docs/backups.md.",
+		Example: "  hookd backup --db /var/lib/hookd/hookd.db --to /backups/hookd-$(date +%F).db\n" +
+			"  hookd backup --to backup.db --with-key --force",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {

@@ -44,6 +44,9 @@ func newCopyCmd(stdout, stderr io.Writer) *cobra.Command {
 			"and is required for PostgreSQL. The target seals under --to-secrets-key(-file) (a file " +
 			"that does not exist is created with a new key); without them, a SQLite target uses " +
 			"<path>.key and a PostgreSQL target the source's key.",
+		Example: "  hookd copy --from /var/lib/hookd/hookd.db --to postgres://hookd@db:5432/hookd\n" +
+			"  hookd copy --from backup.db --to postgres://hookd@db:5432/hookd --force\n" +
+			"  hookd copy --from postgres://hookd@db:5432/hookd --from-secrets-key-file hookd.key --to sqlite:hookd.db",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.check(); err != nil {

@@ -30,7 +30,8 @@ func newRestoreCmd(env []string, stdout io.Writer) *cobra.Command {
 			"master key: the configured one (secrets.key, secrets.key_file, else <db>.key), or, when " +
 			"that file does not exist, BACKUP.key, which is then put in its place. A database that a " +
 			"running hookd holds is refused, and so is one that holds data, unless --force.",
-		Args: cobra.NoArgs,
+		Example: "  hookd restore --from /backups/hookd-2026-05-01.db --db /var/lib/hookd/hookd.db --force",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if from == "" {
 				return &usageError{errors.New("--from BACKUP is required (see 'hookd restore --help')")}
