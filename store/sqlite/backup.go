@@ -20,7 +20,12 @@ import (
 // lock Open takes, so that it works beside a Store that has the file open
 // (WAL lets a reader run beside the writer). The file must exist.
 func openReadOnly(path string) (*sql.DB, error) {
+	// The real path, as Open uses, so that both name one WAL file
+	// whatever the path given (a symlink, a relative path).
 	abs, err := filepath.Abs(path)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
 	if err != nil {
 		return nil, err
 	}

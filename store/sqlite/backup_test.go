@@ -188,3 +188,17 @@ func TestRestoreRefusesLiveDatabase(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "it is a live database, not a backup")
 }
+
+func TestBackupThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hookd.db")
+	s := open(t, path)
+	sd := storetest.Seed(t, t.Context(), s, 2) // in the WAL: no checkpoint ran yet
+	link := filepath.Join(dir, "link.db")
+	require.NoError(t, os.Symlink(path, link))
+	out := filepath.Join(dir, "backup.db")
+	require.NoError(t, sqlite.Backup(t.Context(), link, out))
+	in, err := sqlite.Inspect(t.Context(), out)
+	require.NoError(t, err)
+	assert.Equal(t, sd.Counts[hookd.KindEvents], counts(in)[hookd.KindEvents], "the live WAL is read through the link")
+}
