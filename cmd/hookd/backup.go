@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -86,9 +87,57 @@ type backup struct {
 
 func (b *backup) run(cmd *cobra.Command, stdout io.Writer) error {
 	keyPath, _ := b.cfg.SecretsKeyFile()
-	if b.withKey && keyPath == "" {
-		return &usageError{errors.New("--with-key copies a key file, and the master key is set inline (secrets.key): keep a copy of that value instead")}
+	key, err := b.keyToCopy(keyPath)
+	if err != nil {
+		return err
 	}
+	if err := b.checkTargets(); err != nil {
+		return err
+	}
+	in, err := b.write(cmd.Context(), key)
+	if err != nil {
+		return err
+	}
+	note := fmt.Sprintf("The secrets in the backup are sealed under the master key (id %s), %s, which the backup "+
+		"does not hold: back it up too, apart from the backup. Without it, the endpoint secrets, source specs "+
+		"and API keys in the backup cannot be used (or give --with-key).", in.KeyID, keyPlace(keyPath))
+	if key != nil {
+		dst := b.out + ".key"
+		if err := writeKeyFileOver(dst, *key); err != nil {
+			return fmt.Errorf("--with-key: %w", err)
+		}
+		note = fmt.Sprintf("The master key (id %s) was copied from %s to %s (0600): whoever holds both files can "+
+			"read every secret; store them accordingly.", key.ID(), keyPath, dst)
+	}
+	return b.report(stdout, in, note)
+}
+
+// keyPlace says where the master key is configured.
+func keyPlace(keyPath string) string {
+	if keyPath == "" {
+		return "set inline as secrets.key"
+	}
+	return "in " + keyPath
+}
+
+// keyToCopy reads the key file --with-key copies, nil without it.
+func (b *backup) keyToCopy(keyPath string) (*secrets.Key, error) {
+	if !b.withKey {
+		return nil, nil
+	}
+	if keyPath == "" {
+		return nil, &usageError{errors.New("--with-key copies a key file, and the master key is set inline (secrets.key): keep a copy of that value instead")}
+	}
+	k, _, err := secrets.LoadKeyFile(keyPath, false)
+	if err != nil {
+		return nil, fmt.Errorf("--with-key: %w", err)
+	}
+	return &k, nil
+}
+
+// checkTargets refuses files that exist, unless --force, and the database
+// itself.
+func (b *backup) checkTargets() error {
 	targets := []string{b.out}
 	if b.withKey {
 		targets = append(targets, b.out+".key")
@@ -105,67 +154,41 @@ func (b *backup) run(cmd *cobra.Command, stdout io.Writer) error {
 	if outInfo, err := os.Stat(b.out); err == nil && os.SameFile(dbInfo, outInfo) {
 		return &usageError{fmt.Errorf("--to %s is the database itself", b.out)}
 	}
+	return nil
+}
+
+// write makes the backup in a temporary file, checks it (with key, when
+// one is to be copied beside it: it must open the backup's secrets) and
+// renames it into place.
+func (b *backup) write(ctx context.Context, key *secrets.Key) (*sqlite.Inspection, error) {
 	tmp := b.out + ".tmp"
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return nil, err
 	}
-	if err := sqlite.Backup(cmd.Context(), b.db, tmp); err != nil {
-		return err
+	if err := sqlite.Backup(ctx, b.db, tmp); err != nil {
+		return nil, err
 	}
-	in, err := sqlite.Inspect(cmd.Context(), tmp)
+	in, err := sqlite.Inspect(ctx, tmp)
+	if err == nil && key != nil {
+		err = checkKey(ctx, tmp, *key)
+	}
 	if err == nil {
 		err = os.Rename(tmp, b.out)
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("check the backup: %w", err)
+		return nil, fmt.Errorf("check the backup: %w", err)
 	}
-	if err := sqlite.SyncDir(filepath.Dir(b.out)); err != nil {
-		return err
-	}
-	note, err := b.keyNote(keyPath, in.KeyID)
+	return in, sqlite.SyncDir(filepath.Dir(b.out))
+}
+
+// checkKey fails unless k opens the secrets of the database at path.
+func checkKey(ctx context.Context, path string, k secrets.Key) error {
+	c, err := secrets.NewCipher(k)
 	if err != nil {
 		return err
 	}
-	return b.report(stdout, in, note)
-}
-
-// keyNote copies the key file when asked to, and says what becomes of the
-// master key.
-func (b *backup) keyNote(keyPath, keyID string) (string, error) {
-	if !b.withKey {
-		where := "set inline as secrets.key"
-		if keyPath != "" {
-			where = "in " + keyPath
-		}
-		return fmt.Sprintf("The secrets in the backup are sealed under the master key (id %s), %s, which the backup "+
-			"does not hold: back it up too, apart from the backup. Without it, the endpoint secrets, source specs "+
-			"and API keys in the backup cannot be used (or give --with-key).", keyID, where), nil
-	}
-	k, _, err := secrets.LoadKeyFile(keyPath, false)
-	if err != nil {
-		return "", fmt.Errorf("--with-key: %w", err)
-	}
-	dst := b.out + ".key"
-	if err := writeKeyFileOver(dst, k); err != nil {
-		return "", fmt.Errorf("--with-key: %w", err)
-	}
-	return fmt.Sprintf("The master key (id %s) was copied from %s to %s (0600): whoever holds both files can "+
-		"read every secret; store them accordingly.", k.ID(), keyPath, dst), nil
-}
-
-// writeKeyFileOver writes k at path (0600), replacing a file there.
-func writeKeyFileOver(path string, k secrets.Key) error {
-	tmp := path + ".tmp"
-	_ = os.Remove(tmp)
-	if err := secrets.WriteKeyFile(tmp, k); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	return sqlite.SyncDir(filepath.Dir(path))
+	return sqlite.CheckKey(ctx, path, c)
 }
 
 func (b *backup) report(w io.Writer, in *sqlite.Inspection, note string) error {
@@ -187,4 +210,18 @@ func writeInspection(s *strings.Builder, in *sqlite.Inspection) {
 	for _, c := range in.Counts {
 		fmt.Fprintf(s, "%-18s %10d\n", c.Kind, c.Rows)
 	}
+}
+
+// writeKeyFileOver writes k at path (0600), replacing a file there.
+func writeKeyFileOver(path string, k secrets.Key) error {
+	tmp := path + ".tmp"
+	_ = os.Remove(tmp)
+	if err := secrets.WriteKeyFile(tmp, k); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return sqlite.SyncDir(filepath.Dir(path))
 }

@@ -127,3 +127,22 @@ func TestBackupRestoreSameFile(t *testing.T) {
 		}
 	}
 }
+
+func TestBackupWithWrongKeyFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hookd.db")
+	seedSQLite(t, db, 1)
+	wrong := filepath.Join(dir, "wrong.key")
+	k, err := secrets.GenerateKey()
+	require.NoError(t, err)
+	require.NoError(t, secrets.WriteKeyFile(wrong, k))
+	out := filepath.Join(dir, "backup.db")
+	code, _, errOut := runInProcess(t, []string{"HOOKD_SECRETS_KEY_FILE=" + wrong}, "backup", "--db", db, "--to", out, "--with-key")
+	assert.Equal(t, exitError, code)
+	assert.Contains(t, errOut, "the master key cannot open the secrets of this database")
+	for _, p := range []string{out, out + ".key", out + ".tmp"} {
+		_, err := os.Stat(p)
+		assert.True(t, os.IsNotExist(err), "%s is not left behind", p)
+	}
+}
