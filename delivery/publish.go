@@ -65,8 +65,8 @@ func (e *Engine) checkPublish(ctx context.Context, p *hookd.Publish) (data []byt
 	if data, err = hookd.CompactData(p.Data); err != nil {
 		return nil, "", err
 	}
-	if e.cfg.Check != nil {
-		if method, err = e.cfg.Check(ctx, p.Type, data); err != nil {
+	if e.cfg.CheckFunc != nil {
+		if method, err = e.cfg.CheckFunc(ctx, p.Type, data); err != nil {
 			return nil, "", err
 		}
 	}

@@ -45,10 +45,10 @@ type preset struct {
 	// inside it, form parameters), so it runs once the body is decoded.
 	bodyBound bool
 	dedupe    dedupeRule
-	check     func(v *presetVerifier, rc *reqCtx) error
-	// handshake answers the provider's challenge, when the request is one
+	checkFunc func(v *presetVerifier, rc *reqCtx) error
+	// handshakeFunc answers the provider's challenge, when the request is one
 	// (nil, nil otherwise).
-	handshake func(v *presetVerifier, rc *reqCtx) (*handshake, *rejection)
+	handshakeFunc func(v *presetVerifier, rc *reqCtx) (*handshake, *rejection)
 	// doc is a one-line summary for the documentation.
 	doc string
 }
@@ -85,17 +85,17 @@ type presetVerifier struct {
 func (v *presetVerifier) name() string { return v.p.name }
 
 func (v *presetVerifier) verify(rc *reqCtx) *rejection {
-	if err := v.p.check(v, rc); err != nil {
+	if err := v.p.checkFunc(v, rc); err != nil {
 		return unauthorized(v.p.name, err)
 	}
 	return nil
 }
 
 func (v *presetVerifier) handshake(rc *reqCtx) (*handshake, *rejection) {
-	if v.p.handshake == nil {
+	if v.p.handshakeFunc == nil {
 		return nil, nil
 	}
-	return v.p.handshake(v, rc)
+	return v.p.handshakeFunc(v, rc)
 }
 
 // newPresetVerifier binds a preset to the keys of a verify entry.

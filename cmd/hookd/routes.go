@@ -33,9 +33,9 @@ type handlerOptions struct {
 	UI http.Handler
 	// Registry is served on GET /metrics.
 	Registry *prometheus.Registry
-	// MetricsAuth, when set, guards GET /metrics.
-	MetricsAuth func(http.Handler) http.Handler
-	Logger      *slog.Logger
+	// MetricsAuthFunc, when set, guards GET /metrics.
+	MetricsAuthFunc func(http.Handler) http.Handler
+	Logger          *slog.Logger
 	// NowFunc is the clock of the write check of /readyz. Default
 	// time.Now.
 	NowFunc func() time.Time
@@ -53,8 +53,8 @@ func newHandler(o handlerOptions) http.Handler {
 		Registry: o.Registry, // counts its own errors
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	})
-	if o.MetricsAuth != nil {
-		metrics = o.MetricsAuth(metrics)
+	if o.MetricsAuthFunc != nil {
+		metrics = o.MetricsAuthFunc(metrics)
 	}
 	mux.Handle("GET /metrics", metrics)
 	if o.API != nil {

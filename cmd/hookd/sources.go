@@ -150,15 +150,15 @@ func startInbound(ctx context.Context, n *node, reg *receive.Registry, metrics p
 
 // sourceAPIHooks connect the REST API to the inbound side.
 type sourceAPIHooks struct {
-	check   func(src *hookd.Source) error
-	changed func()
-	replay  func(ctx context.Context, sourceID, requestID string) (string, []string, error)
+	checkFunc   func(src *hookd.Source) error
+	changedFunc func()
+	replayFunc  func(ctx context.Context, sourceID, requestID string) (string, []string, error)
 }
 
 func sourceHooks(reg *receive.Registry, srv *receive.Server, logger *slog.Logger) sourceAPIHooks {
 	return sourceAPIHooks{
-		check: reg.Check,
-		changed: func() {
+		checkFunc: reg.Check,
+		changedFunc: func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := reg.Reload(ctx); err != nil {
@@ -166,7 +166,7 @@ func sourceHooks(reg *receive.Registry, srv *receive.Server, logger *slog.Logger
 				logger.Warn("reload sources after a change", "err", err)
 			}
 		},
-		replay: func(ctx context.Context, sourceID, requestID string) (string, []string, error) {
+		replayFunc: func(ctx context.Context, sourceID, requestID string) (string, []string, error) {
 			r, err := srv.Replay(ctx, sourceID, requestID)
 			if err != nil {
 				return "", nil, err

@@ -17,14 +17,14 @@ import (
 // SecretsBackend lets RunSecrets open one database several times, under
 // different master keys, and read it raw.
 type SecretsBackend struct {
-	// NewDB returns the location of a new, empty database.
-	NewDB func(t *testing.T) string
-	// Open opens the database at db with c; the store is closed by the
+	// NewDBFunc returns the location of a new, empty database.
+	NewDBFunc func(t *testing.T) string
+	// OpenFunc opens the database at db with c; the store is closed by the
 	// test, or in t.Cleanup.
-	Open func(t *testing.T, db string, c *secrets.Cipher) (hookd.Store, error)
-	// Dump returns everything the database holds as a reader without the
+	OpenFunc func(t *testing.T, db string, c *secrets.Cipher) (hookd.Store, error)
+	// DumpFunc returns everything the database holds as a reader without the
 	// key would see it: the files of SQLite, a dump of PostgreSQL.
-	Dump func(t *testing.T, db string) []byte
+	DumpFunc func(t *testing.T, db string) []byte
 }
 
 // Secrets used by RunSecrets; none may appear in a dump.
@@ -106,8 +106,8 @@ func requireNoSecrets(t *testing.T, dump []byte) {
 
 func testNothingInClear(t *testing.T, b SecretsBackend) {
 	ctx := t.Context()
-	db := b.NewDB(t)
-	s, err := b.Open(t, db, newCipher(t, newKey(t)))
+	db := b.NewDBFunc(t)
+	s, err := b.OpenFunc(t, db, newCipher(t, newKey(t)))
 	require.NoError(t, err)
 	e := seedSecrets(t, ctx, s)
 	up := *e
@@ -115,25 +115,25 @@ func testNothingInClear(t *testing.T, b SecretsBackend) {
 	up.Secrets = append(up.Secrets, hookd.Secret{Value: "whsec_cm90YXRlZC1zZWNyZXQtYWJjZGVmZ2hpams=", CreatedAt: time.Now()})
 	require.NoError(t, s.UpdateEndpoint(ctx, &up))
 	requireReadable(t, ctx, s, e)
-	requireNoSecrets(t, b.Dump(t, db))
-	assert.NotContains(t, string(b.Dump(t, db)), "cm90YXRlZC1zZWNyZXQtYWJjZGVmZ2hpams")
+	requireNoSecrets(t, b.DumpFunc(t, db))
+	assert.NotContains(t, string(b.DumpFunc(t, db)), "cm90YXRlZC1zZWNyZXQtYWJjZGVmZ2hpams")
 	require.NoError(t, s.Close())
-	requireNoSecrets(t, b.Dump(t, db))
+	requireNoSecrets(t, b.DumpFunc(t, db))
 }
 
 func testRotate(t *testing.T, b SecretsBackend) {
 	ctx := t.Context()
-	db := b.NewDB(t)
+	db := b.NewDBFunc(t)
 	oldKey, newKey := newKey(t), newKey(t)
-	s, err := b.Open(t, db, newCipher(t, oldKey))
+	s, err := b.OpenFunc(t, db, newCipher(t, oldKey))
 	require.NoError(t, err)
 	e := seedSecrets(t, ctx, s)
 	require.NoError(t, s.Close())
 
-	_, err = b.Open(t, db, newCipher(t, newKey))
+	_, err = b.OpenFunc(t, db, newCipher(t, newKey))
 	require.Error(t, err, "a store sealed under another key opens without it")
 
-	s, err = b.Open(t, db, newCipher(t, newKey, oldKey))
+	s, err = b.OpenFunc(t, db, newCipher(t, newKey, oldKey))
 	require.NoError(t, err)
 	requireReadable(t, ctx, s, e)
 	n, err := s.ResealSecrets(ctx)
@@ -144,9 +144,9 @@ func testRotate(t *testing.T, b SecretsBackend) {
 	assert.Zero(t, n, "a second rotation has nothing to do")
 	require.NoError(t, s.Close())
 
-	s, err = b.Open(t, db, newCipher(t, newKey))
+	s, err = b.OpenFunc(t, db, newCipher(t, newKey))
 	require.NoError(t, err, "after the rotation the new key alone opens everything")
 	requireReadable(t, ctx, s, e)
-	requireNoSecrets(t, b.Dump(t, db))
+	requireNoSecrets(t, b.DumpFunc(t, db))
 	require.NoError(t, s.Close())
 }

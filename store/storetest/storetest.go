@@ -25,8 +25,8 @@ type Opener func(t *testing.T) hookd.Store
 func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 	t.Helper()
 	groups := []struct {
-		name string
-		run  func(*testing.T, Opener)
+		name    string
+		runFunc func(*testing.T, Opener)
 	}{
 		{"Tenants", testTenants},
 		{"EventTypes", testEventTypes},
@@ -52,7 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"CheckWrite", testCheckWrite},
 	}
 	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
+		t.Run(g.name, func(t *testing.T) { g.runFunc(t, open) })
 	}
 }
 
