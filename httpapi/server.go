@@ -127,7 +127,6 @@ type Server struct {
 	sem     chan struct{}
 	keys    *keyCache
 	access  *accessState
-	idem    *idemCache
 	metrics *metrics
 	mux     *http.ServeMux
 	routes  []string
@@ -145,7 +144,6 @@ func New(cfg Config) *Server {
 		sem:     make(chan struct{}, cfg.MaxInFlight),
 		keys:    newKeyCache(keyCacheSize, keyCacheTTL),
 		access:  newAccessState(cfg),
-		idem:    newIdemCache(idemCacheSize, idemTTL),
 		metrics: newMetrics(cfg.Registry),
 		mux:     http.NewServeMux(),
 	}

@@ -33,9 +33,9 @@ var testSecrets = []string{
 	"basic-password-77c1e9", "token-value-3b9d42", "whsec_Zm9yd2FyZC1zZWNyZXQtMTIzNDU2Nzg=",
 }
 
-// RunSecrets checks that a store keeps endpoint and source secrets and
-// its API-key hashing key sealed at rest, and that a rotation of the
-// master key re-seals them.
+// RunSecrets checks that a store keeps endpoint and source secrets, its
+// API-key hashing key and the kept replies of API requests sealed at
+// rest, and that a rotation of the master key re-seals them.
 func RunSecrets(t *testing.T, b SecretsBackend) {
 	t.Helper()
 	t.Run("NothingInClear", func(t *testing.T) { t.Parallel(); testNothingInClear(t, b) })
@@ -80,7 +80,20 @@ func seedSecrets(t *testing.T, ctx context.Context, s hookd.Store) *hookd.Endpoi
 	require.NoError(t, s.CreateEndpoint(ctx, e))
 	require.NoError(t, s.CreateSource(ctx, secretSource("sealed")))
 	require.NoError(t, s.CreateAPIKey(ctx, &hookd.APIKey{Name: "k", Scope: hookd.ScopeAdmin}, "hk_storetest_api_key_0001"))
+	k := secretReplyKey()
+	_, taken, err := s.TakeReplyKey(ctx, k, time.Time{}, time.Time{})
+	require.NoError(t, err)
+	require.True(t, taken)
+	require.NoError(t, s.KeepReply(ctx, k, secretReply))
 	return e
+}
+
+// secretReply is the kept reply of an API request that created a key:
+// it carries the new key's secret, which the store must seal.
+var secretReply = []byte(`{"status":201,"body":{"key":"hk_storetest_api_key_0002"}}`)
+
+func secretReplyKey() *hookd.ReplyKey {
+	return &hookd.ReplyKey{Scope: "bootstrap /v1/api-keys", Key: "create-key-1", Fingerprint: []byte("fp"), CreatedAt: time.Now()}
 }
 
 // requireReadable checks that s shows the seeded secrets in clear.
@@ -94,12 +107,16 @@ func requireReadable(t *testing.T, ctx context.Context, s hookd.Store, e *hookd.
 	assert.JSONEq(t, string(secretSource("sealed").Spec), string(src.Spec))
 	_, err = s.APIKeyBySecret(ctx, "hk_storetest_api_key_0001")
 	require.NoError(t, err)
+	held, taken, err := s.TakeReplyKey(ctx, secretReplyKey(), time.Time{}, time.Time{})
+	require.NoError(t, err)
+	require.False(t, taken)
+	require.Equal(t, secretReply, held.Reply, "the kept reply opens")
 }
 
 func requireNoSecrets(t *testing.T, dump []byte) {
 	t.Helper()
 	require.NotEmpty(t, dump)
-	for _, sec := range append(testSecrets, "hk_storetest_api_key_0001") {
+	for _, sec := range append(testSecrets, "hk_storetest_api_key_0001", "hk_storetest_api_key_0002") {
 		assert.False(t, bytes.Contains(dump, []byte(sec)), "the database holds %q in clear", sec)
 	}
 }
@@ -138,7 +155,7 @@ func testRotate(t *testing.T, b SecretsBackend) {
 	requireReadable(t, ctx, s, e)
 	n, err := s.ResealSecrets(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 3, n, "the endpoint's secrets, the source's spec and the hashing key")
+	assert.Equal(t, 4, n, "the endpoint's secrets, the source's spec, the hashing key and the kept reply")
 	n, err = s.ResealSecrets(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n, "a second rotation has nothing to do")

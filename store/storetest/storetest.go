@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Endpoints", testEndpoints},
 		{"Commit", testCommit},
 		{"Idempotency", testIdempotency},
+		{"Replies", testReplies},
 		{"Listings", testListings},
 		{"Leases", testLeases},
 		{"Concurrency", testConcurrency},
