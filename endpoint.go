@@ -207,7 +207,7 @@ func (e *Endpoint) validateSignature(fe *fieldErrors) {
 func (e *Endpoint) validateShape(fe *fieldErrors) {
 	*fe = append(*fe, PayloadOf(e).Validate("/payload")...)
 	if e.Method != "" && !ValidMethod(e.Method) {
-		fe.add("/method", "must be one of %s", strings.Join(Methods, ", "))
+		fe.add("/method", "must be one of %s", strings.Join(Methods(), ", "))
 	}
 	if len(e.Transform) > MaxTransformSize {
 		fe.add("/transform", "must be at most %d bytes", MaxTransformSize)

@@ -54,7 +54,7 @@ func (t *EventType) Validate() error {
 	seen := map[string]bool{}
 	for i, m := range t.Methods {
 		if !ValidMethod(m) {
-			fe.add("/methods/"+strconv.Itoa(i), "must be one of %s", strings.Join(Methods, ", "))
+			fe.add("/methods/"+strconv.Itoa(i), "must be one of %s", strings.Join(Methods(), ", "))
 		} else if seen[m] {
 			fe.add("/methods/"+strconv.Itoa(i), "is listed twice")
 		}

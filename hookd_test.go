@@ -223,7 +223,7 @@ func TestValidateNames(t *testing.T) {
 	if len(fields) != 3 || fields[1].Pointer != "/methods/0" || fields[2].Pointer != "/methods/2" {
 		t.Fatalf("EventType.Validate fields = %+v, want an example, an unknown and a repeated method", fields)
 	}
-	for _, m := range hookd.Methods {
+	for _, m := range hookd.Methods() {
 		et := &hookd.EventType{Name: "a.b", Methods: []string{m}}
 		if err := et.Validate(); err != nil || et.Method() != m || !et.AllowsMethod(m) {
 			t.Errorf("method %s: %v", m, err)

@@ -6,18 +6,20 @@ import (
 	"strings"
 )
 
-// Methods are the HTTP methods deliveries may use.
-var Methods = []string{
-	http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch,
-	http.MethodDelete, http.MethodHead, http.MethodOptions, http.MethodTrace,
+// Methods returns the HTTP methods deliveries may use, in a new slice.
+func Methods() []string {
+	return []string{
+		http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodHead, http.MethodOptions, http.MethodTrace,
+	}
 }
 
 // ValidMethod reports whether m is one of Methods.
 func ValidMethod(m string) bool {
-	for _, v := range Methods {
-		if v == m {
-			return true
-		}
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
 	}
 	return false
 }
@@ -61,7 +63,7 @@ func JoinMethods(method string, methods []string) []string {
 // and returns the list JoinMethods makes, or the field errors.
 func MethodFields(method string, methods []string) ([]string, []FieldError) {
 	var fe fieldErrors
-	msg := "must be one of " + strings.Join(Methods, ", ")
+	msg := "must be one of " + strings.Join(Methods(), ", ")
 	if method != "" && !ValidMethod(method) {
 		fe.add("/method", "%s", msg)
 	}

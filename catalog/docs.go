@@ -118,7 +118,7 @@ func docsTypeOf(t *hookd.EventType, userAgent string, payload hookd.PayloadSpec)
 	if !hookd.MethodHasBody(dt.Method) {
 		body = nil
 	}
-	sig, err := signature.Sign(ExampleSecret, ExampleEventID, ExampleTime, body)
+	sig, err := signature.Sign(ExampleSecret, ExampleEventID, ExampleTime(), body)
 	if err != nil {
 		return dt, fmt.Errorf("sign example: %w", err)
 	}
@@ -126,7 +126,7 @@ func docsTypeOf(t *hookd.EventType, userAgent string, payload hookd.PayloadSpec)
 		"Content-Type: application/json\n" +
 		"User-Agent: " + userAgent + "\n" +
 		"webhook-id: " + ExampleEventID + "\n" +
-		"webhook-timestamp: " + strconv.FormatInt(ExampleTime.Unix(), 10) + "\n" +
+		"webhook-timestamp: " + strconv.FormatInt(ExampleTime().Unix(), 10) + "\n" +
 		"webhook-signature: " + sig + "\n\n" + string(body)
 	var pretty bytes.Buffer
 	_ = json.Indent(&pretty, body, "", "  ") // body is compact JSON

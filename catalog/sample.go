@@ -120,11 +120,11 @@ func sampleObject(b *bytes.Buffer, s, root *jvalue, depth int) {
 func sampleString(format string) string {
 	switch format {
 	case "date-time":
-		return ExampleTime.Format("2006-01-02T15:04:05Z07:00")
+		return ExampleTime().Format("2006-01-02T15:04:05Z07:00")
 	case "date":
-		return ExampleTime.Format("2006-01-02")
+		return ExampleTime().Format("2006-01-02")
 	case "time":
-		return ExampleTime.Format("15:04:05Z")
+		return ExampleTime().Format("15:04:05Z")
 	case "email":
 		return "ada@example.com"
 	case "uri", "url", "iri":

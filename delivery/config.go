@@ -38,7 +38,7 @@ type Config struct {
 	// CheckFunc validates published data against the catalog and gives the
 	// delivery method of its type. Default: any JSON, POST.
 	CheckFunc hookd.CheckFunc
-	// Schedule is the delay before each retry. Default: DefaultSchedule.
+	// Schedule is the delay before each retry. Default: DefaultSchedule().
 	Schedule []time.Duration
 	// Jitter spreads retries by ±this fraction. Default 0.2; negative: none.
 	Jitter float64
@@ -114,7 +114,7 @@ func (c Config) withDefaults() Config {
 		c.Jitter = 0
 	}
 	if len(c.Schedule) == 0 {
-		c.Schedule = DefaultSchedule
+		c.Schedule = DefaultSchedule()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

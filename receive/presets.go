@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookd/hookd/signature"
@@ -53,19 +54,21 @@ type preset struct {
 	doc string
 }
 
-// presets are the providers hookd verifies natively, by name.
-var presets = map[string]*preset{}
-
-func init() {
+// presets returns the providers hookd verifies natively, by name. The
+// table is built once, on first use, and never changes: callers must not
+// modify it or its presets.
+var presets = sync.OnceValue(func() map[string]*preset {
+	m := map[string]*preset{}
 	for _, p := range providerList() {
-		presets[p.name] = p
+		m[p.name] = p
 	}
-}
+	return m
+})
 
 // Providers returns the names of the verification presets, sorted.
 func Providers() []string {
-	out := make([]string, 0, len(presets))
-	for n := range presets {
+	out := make([]string, 0, len(presets()))
+	for n := range presets() {
 		out = append(out, n)
 	}
 	sort.Strings(out)
