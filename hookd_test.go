@@ -276,3 +276,17 @@ func TestPages(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapePointer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ token, escaped string }{
+		{"plain", "plain"}, {"a/b", "a~1b"}, {"a~b", "a~0b"}, {"~1", "~01"}, {"/~", "~1~0"}, {"", ""},
+	} {
+		if got := hookd.EscapePointer(tc.token); got != tc.escaped {
+			t.Errorf("EscapePointer(%q) = %q, want %q", tc.token, got, tc.escaped)
+		}
+		if got := hookd.UnescapePointer(tc.escaped); got != tc.token {
+			t.Errorf("UnescapePointer(%q) = %q, want %q", tc.escaped, got, tc.token)
+		}
+	}
+}

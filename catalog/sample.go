@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/hookd/hookd"
 )
 
 // sampleDepth bounds how deep a sample follows nested and recursive
@@ -165,7 +167,7 @@ func resolvePointer(root *jvalue, ref string) *jvalue {
 		if t, err := url.PathUnescape(tok); err == nil {
 			tok = t
 		}
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		tok = hookd.UnescapePointer(tok)
 		if v = child(v, tok); v == nil {
 			return nil
 		}
