@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -287,6 +288,19 @@ func TestEscapePointer(t *testing.T) {
 		}
 		if got := hookd.UnescapePointer(tc.escaped); got != tc.token {
 			t.Errorf("UnescapePointer(%q) = %q, want %q", tc.escaped, got, tc.token)
+		}
+	}
+}
+
+// TestValidIdempotencyKey checks the key rule against the pattern it
+// states, which the API documents.
+func TestValidIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	re := regexp.MustCompile(hookd.IdempotencyKeyPattern)
+	for _, k := range []string{"", "a", "order-42", "a:b_c-D9", strings.Repeat("k", 64), strings.Repeat("k", 65),
+		"bad key", "é", "a/b", "a.b", "a\n", "\x00", "Z", "z", "0", "9", "@", "[", "`", "{"} {
+		if got, want := hookd.ValidIdempotencyKey(k), re.MatchString(k); got != want {
+			t.Errorf("ValidIdempotencyKey(%q) = %v, the pattern says %v", k, got, want)
 		}
 	}
 }

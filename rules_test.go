@@ -5,10 +5,26 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
+
+// moduleSources returns the text of every non-test Go file of the module
+// by path.
+func moduleSources(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for path := range moduleFiles(t) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[path] = string(b)
+	}
+	return out
+}
 
 // moduleFiles parses every non-test Go file of the module (the root
 // package's directory is the module's), skipping testdata.
@@ -50,6 +66,31 @@ func TestNoInitFunctions(t *testing.T) {
 			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && fn.Name.Name == "init" {
 				t.Errorf("%s has an init function", path)
 			}
+		}
+	}
+}
+
+// TestOneProblemWriter: every HTTP surface answers errors through
+// internal/problem, so that their documents and headers stay alike.
+func TestOneProblemWriter(t *testing.T) {
+	t.Parallel()
+	for path, src := range moduleSources(t) {
+		if filepath.ToSlash(filepath.Dir(path)) == "internal/problem" {
+			continue
+		}
+		if strings.Contains(src, `"application/problem+json")`) {
+			t.Errorf("%s writes problem+json itself: use internal/problem", path)
+		}
+	}
+}
+
+// TestOneIdempotencyKeyRule: the key pattern is written once, in the root
+// package (hookd.IdempotencyKeyPattern), and every check uses it.
+func TestOneIdempotencyKeyRule(t *testing.T) {
+	t.Parallel()
+	for path, src := range moduleSources(t) {
+		if path != "idempotency.go" && strings.Contains(src, "A-Za-z0-9_:-") {
+			t.Errorf("%s spells the idempotency key pattern out: use hookd.IdempotencyKeyPattern", path)
 		}
 	}
 }

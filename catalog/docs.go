@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/problem"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -163,12 +164,5 @@ func (c *Catalog) DocsHandler(title, userAgent string) http.Handler {
 // writeProblem answers an error of the docs page as problem+json, as
 // every error hookd answers.
 func writeProblem(w http.ResponseWriter, status int, code, detail string) {
-	b, _ := json.Marshal(map[string]any{
-		"type": hookd.ProblemType(code), "title": http.StatusText(status), "status": status,
-		"detail": detail, "code": code,
-	})
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	problem.Write(w, problem.New(status, code, detail))
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -31,8 +30,6 @@ const (
 	idemSettleTimeout = 10 * time.Second
 )
 
-var idempotencyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_:-]{1,64}$`)
-
 // idempotencyKeyPointer is where an Idempotency-Key header's errors point.
 const idempotencyKeyPointer = "/headers/idempotency-key"
 
@@ -48,8 +45,8 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		if key == "" {
 			return h(w, r)
 		}
-		if !idempotencyKeyPattern.MatchString(key) {
-			return invalid(idempotencyKeyPointer, "must match ^[A-Za-z0-9_:-]{1,64}$")
+		if !hookd.ValidIdempotencyKey(key) {
+			return invalid(idempotencyKeyPointer, "must match "+hookd.IdempotencyKeyPattern)
 		}
 		body, err := readAll(r)
 		if err != nil {

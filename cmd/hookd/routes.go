@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/problem"
 	"github.com/hookd/hookd/receive"
 )
 
@@ -125,22 +125,8 @@ func newRegistry() *prometheus.Registry {
 	return r
 }
 
-// problem is an RFC 9457 problem document.
-type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
-	Code   string `json:"code"`
-}
-
 func writeProblem(w http.ResponseWriter, status int, code, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(problem{
-		Type: hookd.ProblemType(code), Title: http.StatusText(status), Status: status, Detail: detail, Code: code,
-	})
+	problem.Write(w, problem.New(status, code, detail))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
