@@ -94,3 +94,54 @@ func TestOneIdempotencyKeyRule(t *testing.T) {
 		}
 	}
 }
+
+// TestFuncFieldNames: a struct field of function type ends in Func, as
+// DialFunc and NowFunc do, so that a call through it reads as one.
+// Function types are func literals, context.CancelFunc and the module's
+// own named function types.
+func TestFuncFieldNames(t *testing.T) {
+	t.Parallel()
+	files := moduleFiles(t)
+	funcTypes := map[string]bool{"CancelFunc": true}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.TYPE {
+				for _, s := range g.Specs {
+					if ts := s.(*ast.TypeSpec); isFuncType(ts.Type, nil) {
+						funcTypes[ts.Name.Name] = true
+					}
+				}
+			}
+		}
+	}
+	for path, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			st, ok := n.(*ast.StructType)
+			if !ok {
+				return true
+			}
+			for _, fl := range st.Fields.List {
+				for _, name := range fl.Names {
+					if isFuncType(fl.Type, funcTypes) && !strings.HasSuffix(name.Name, "Func") {
+						t.Errorf("%s: field %s has a function type: name it %sFunc", path, name.Name, name.Name)
+					}
+				}
+			}
+			return true
+		})
+	}
+}
+
+// isFuncType reports whether e is a func literal type or names one of
+// named.
+func isFuncType(e ast.Expr, named map[string]bool) bool {
+	switch e := e.(type) {
+	case *ast.FuncType:
+		return true
+	case *ast.Ident:
+		return named[e.Name]
+	case *ast.SelectorExpr:
+		return named[e.Sel.Name]
+	}
+	return false
+}

@@ -105,7 +105,7 @@ func New(id string, spec *Spec, o Options) (*Source, error) {
 		s.nowFunc = time.Now
 	}
 	if o.AuthenticateFunc != nil {
-		s.auth = &goAuth{fn: o.AuthenticateFunc}
+		s.auth = &goAuth{authenticateFunc: o.AuthenticateFunc}
 	}
 	var fe fieldErrors
 	s.compilePath(&fe)
