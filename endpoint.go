@@ -142,7 +142,7 @@ func (e *Endpoint) Validate() error {
 	}
 	e.validateCounts(&fe)
 	for name, v := range e.Headers {
-		p := "/headers/" + escapePointer(name)
+		p := "/headers/" + EscapePointer(name)
 		switch {
 		case !validHeaderName(name):
 			fe.add(p, "is not a valid header name")
@@ -207,7 +207,7 @@ func (e *Endpoint) validateSignature(fe *fieldErrors) {
 func (e *Endpoint) validateShape(fe *fieldErrors) {
 	*fe = append(*fe, PayloadOf(e).Validate("/payload")...)
 	if e.Method != "" && !ValidMethod(e.Method) {
-		fe.add("/method", "must be one of %s", strings.Join(Methods, ", "))
+		fe.add("/method", "must be one of %s", strings.Join(Methods(), ", "))
 	}
 	if len(e.Transform) > MaxTransformSize {
 		fe.add("/transform", "must be at most %d bytes", MaxTransformSize)
@@ -268,9 +268,4 @@ func validHeaderName(name string) bool {
 		}
 	}
 	return true
-}
-
-// escapePointer escapes a JSON Pointer reference token (RFC 6901).
-func escapePointer(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

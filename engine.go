@@ -48,7 +48,7 @@ type Publish struct {
 	Type     string
 	Data     json.RawMessage
 	// IdempotencyKey is the producer's key, matching
-	// ^[A-Za-z0-9_:-]{1,64}$; "" for none.
+	// IdempotencyKeyPattern; "" for none.
 	IdempotencyKey string
 	// EndpointID, when set, targets that one endpoint, ignoring filters.
 	EndpointID string

@@ -3,7 +3,6 @@ package hookd
 import (
 	"bytes"
 	"encoding/json"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -54,7 +53,7 @@ func (t *EventType) Validate() error {
 	seen := map[string]bool{}
 	for i, m := range t.Methods {
 		if !ValidMethod(m) {
-			fe.add("/methods/"+strconv.Itoa(i), "must be one of %s", strings.Join(Methods, ", "))
+			fe.add("/methods/"+strconv.Itoa(i), "must be one of %s", strings.Join(Methods(), ", "))
 		} else if seen[m] {
 			fe.add("/methods/"+strconv.Itoa(i), "is listed twice")
 		}
@@ -66,7 +65,7 @@ func (t *EventType) Validate() error {
 // Method returns the default HTTP method of the type's deliveries.
 func (t *EventType) Method() string {
 	if len(t.Methods) == 0 {
-		return http.MethodPost
+		return "POST"
 	}
 	return t.Methods[0]
 }
@@ -74,7 +73,7 @@ func (t *EventType) Method() string {
 // AllowsMethod reports whether deliveries of the type may use m.
 func (t *EventType) AllowsMethod(m string) bool {
 	if len(t.Methods) == 0 {
-		return m == http.MethodPost
+		return m == "POST"
 	}
 	for _, v := range t.Methods {
 		if v == m {

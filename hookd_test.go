@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -223,7 +224,7 @@ func TestValidateNames(t *testing.T) {
 	if len(fields) != 3 || fields[1].Pointer != "/methods/0" || fields[2].Pointer != "/methods/2" {
 		t.Fatalf("EventType.Validate fields = %+v, want an example, an unknown and a repeated method", fields)
 	}
-	for _, m := range hookd.Methods {
+	for _, m := range hookd.Methods() {
 		et := &hookd.EventType{Name: "a.b", Methods: []string{m}}
 		if err := et.Validate(); err != nil || et.Method() != m || !et.AllowsMethod(m) {
 			t.Errorf("method %s: %v", m, err)
@@ -273,6 +274,33 @@ func TestPages(t *testing.T) {
 	for _, c := range []string{"!!", "_w"} { // not base64url; not UTF-8 (0xFF)
 		if _, err := (hookd.Page{Cursor: c}).After(); hookd.ErrorCode(err) != hookd.EINVALID {
 			t.Errorf("cursor %q: %v, want EINVALID", c, err)
+		}
+	}
+}
+
+func TestEscapePointer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ token, escaped string }{
+		{"plain", "plain"}, {"a/b", "a~1b"}, {"a~b", "a~0b"}, {"~1", "~01"}, {"/~", "~1~0"}, {"", ""},
+	} {
+		if got := hookd.EscapePointer(tc.token); got != tc.escaped {
+			t.Errorf("EscapePointer(%q) = %q, want %q", tc.token, got, tc.escaped)
+		}
+		if got := hookd.UnescapePointer(tc.escaped); got != tc.token {
+			t.Errorf("UnescapePointer(%q) = %q, want %q", tc.escaped, got, tc.token)
+		}
+	}
+}
+
+// TestValidIdempotencyKey checks the key rule against the pattern it
+// states, which the API documents.
+func TestValidIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	re := regexp.MustCompile(hookd.IdempotencyKeyPattern)
+	for _, k := range []string{"", "a", "order-42", "a:b_c-D9", strings.Repeat("k", 64), strings.Repeat("k", 65),
+		"bad key", "é", "a/b", "a.b", "a\n", "\x00", "Z", "z", "0", "9", "@", "[", "`", "{"} {
+		if got, want := hookd.ValidIdempotencyKey(k), re.MatchString(k); got != want {
+			t.Errorf("ValidIdempotencyKey(%q) = %v, the pattern says %v", k, got, want)
 		}
 	}
 }

@@ -1,23 +1,26 @@
 package hookd
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
 )
 
-// Methods are the HTTP methods deliveries may use.
-var Methods = []string{
-	http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch,
-	http.MethodDelete, http.MethodHead, http.MethodOptions, http.MethodTrace,
+// Methods returns the HTTP methods deliveries may use, in a new slice.
+// (They are spelled out: the domain package does not import net/http, so
+// that the stores do not depend on it.)
+func Methods() []string {
+	return []string{
+		"GET", "POST", "PUT", "PATCH",
+		"DELETE", "HEAD", "OPTIONS", "TRACE",
+	}
 }
 
 // ValidMethod reports whether m is one of Methods.
 func ValidMethod(m string) bool {
-	for _, v := range Methods {
-		if v == m {
-			return true
-		}
+	switch m {
+	case "GET", "POST", "PUT", "PATCH",
+		"DELETE", "HEAD", "OPTIONS", "TRACE":
+		return true
 	}
 	return false
 }
@@ -25,7 +28,7 @@ func ValidMethod(m string) bool {
 // MethodHasBody reports whether requests of method m carry the body:
 // HEAD and TRACE carry none (their signature covers the empty body).
 func MethodHasBody(m string) bool {
-	return m != http.MethodHead && m != http.MethodTrace
+	return m != "HEAD" && m != "TRACE"
 }
 
 // SplitMethods reads a comma-separated list of methods ("GET,POST"), as
@@ -50,7 +53,7 @@ func JoinMethods(method string, methods []string) []string {
 			out = append(out, m)
 		}
 	}
-	if len(out) == 0 || len(out) == 1 && out[0] == http.MethodPost {
+	if len(out) == 0 || len(out) == 1 && out[0] == "POST" {
 		return nil
 	}
 	return out
@@ -61,7 +64,7 @@ func JoinMethods(method string, methods []string) []string {
 // and returns the list JoinMethods makes, or the field errors.
 func MethodFields(method string, methods []string) ([]string, []FieldError) {
 	var fe fieldErrors
-	msg := "must be one of " + strings.Join(Methods, ", ")
+	msg := "must be one of " + strings.Join(Methods(), ", ")
 	if method != "" && !ValidMethod(method) {
 		fe.add("/method", "%s", msg)
 	}

@@ -26,6 +26,7 @@ type Store interface {
 	SecretStore
 	RetryJobStore
 	PortalTokenStore
+	ReplyStore
 
 	// ChangeSeq returns a number that grows whenever a tenant, event type,
 	// endpoint or source changes, so that nodes can cheaply notice changes
@@ -181,6 +182,48 @@ type EventStore interface {
 	// GetIdempotencyKey returns the live key, or ENOTFOUND when there is
 	// none created after notBefore.
 	GetIdempotencyKey(ctx context.Context, scope, key string, notBefore time.Time) (*IdempotencyKey, error)
+}
+
+// ReplyStore keeps the replies of API requests sent with an
+// Idempotency-Key, so that a repeat reaching any node, or a node started
+// again, gets the first reply. A ReplyKey is kept with the publish and
+// de-duplication keys (see IdempotencyKey) in a scope of its own, and is
+// purged with them (Purge.KeysBefore).
+type ReplyStore interface {
+	// TakeReplyKey reserves k.Key within k.Scope for a request about to
+	// run and reports taken. CreatedAt is stored at the store's precision
+	// and set so on k: with Scope and Key it names the reservation for
+	// KeepReply and DropReplyKey. When a live record holds the key, one
+	// created after lapsed that is finished or was reserved after
+	// abandoned, nothing changes and that record comes back (its Reply
+	// is nil while its request runs). A lapsed or abandoned record is
+	// replaced. Concurrent calls for one key reserve it at most once.
+	TakeReplyKey(ctx context.Context, k *ReplyKey, lapsed, abandoned time.Time) (held *ReplyKey, taken bool, err error)
+	// KeepReply stores reply as the answer of the request that reserved
+	// k, sealed at rest: a reply may carry a secret (a new API key or
+	// endpoint secret). It is ENOTFOUND when that reservation no longer
+	// holds the key (it was abandoned and taken over, or purged).
+	KeepReply(ctx context.Context, k *ReplyKey, reply []byte) error
+	// DropReplyKey frees the key k reserved, so that the key can be used
+	// again (after an error answer, which is not kept). It does nothing
+	// when the reservation no longer holds the key.
+	DropReplyKey(ctx context.Context, k *ReplyKey) error
+}
+
+// ReplyKey is an API request's Idempotency-Key as a ReplyStore keeps it.
+type ReplyKey struct {
+	// Scope is who sent the key to which route (the API key's id and the
+	// request's path): the same key in another scope is another key.
+	Scope string
+	Key   string
+	// Fingerprint is a hash of the request, to tell a repeat from another
+	// request sent with the same key.
+	Fingerprint []byte
+	// CreatedAt is when the request reserved the key.
+	CreatedAt time.Time
+	// Reply is the kept answer, opaque to the store; nil while the
+	// request runs.
+	Reply []byte
 }
 
 // LeaseStore hands deliveries to the nodes that send them. A node owns a

@@ -128,7 +128,7 @@ func (c *tplCompiler) object(pointer string) error {
 		}
 		c.lit = appendJSONString(c.lit, key)
 		c.lit = append(c.lit, ':')
-		if err := c.value(pointer + "/" + escapePointer(key)); err != nil {
+		if err := c.value(pointer + "/" + EscapePointer(key)); err != nil {
 			return err
 		}
 	}

@@ -84,10 +84,10 @@ func (c Config) withDefaults() Config {
 // Runner claims and runs bulk retries, one at a time. Build it with New,
 // start it with Start, stop it with Close.
 type Runner struct {
-	cfg    Config
-	wake   chan struct{}
-	cancel context.CancelFunc
-	done   sync.WaitGroup
+	cfg        Config
+	wake       chan struct{}
+	cancelFunc context.CancelFunc
+	done       sync.WaitGroup
 }
 
 // New returns a runner; it does nothing until Start.
@@ -97,7 +97,7 @@ func New(cfg Config) *Runner {
 
 // Start runs the runner's loop until Close or ctx ends.
 func (r *Runner) Start(ctx context.Context) {
-	ctx, r.cancel = context.WithCancel(ctx)
+	ctx, r.cancelFunc = context.WithCancel(ctx)
 	r.done.Add(1)
 	go func() {
 		defer r.done.Done()
@@ -108,8 +108,8 @@ func (r *Runner) Start(ctx context.Context) {
 // Close stops the loop and waits for it. A job it was running keeps its
 // saved progress; its lease lapses and a runner resumes it.
 func (r *Runner) Close() {
-	if r.cancel != nil {
-		r.cancel()
+	if r.cancelFunc != nil {
+		r.cancelFunc()
 	}
 	r.done.Wait()
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/problem"
 	"github.com/hookd/hookd/signature"
 )
 
@@ -118,7 +119,7 @@ func docsTypeOf(t *hookd.EventType, userAgent string, payload hookd.PayloadSpec)
 	if !hookd.MethodHasBody(dt.Method) {
 		body = nil
 	}
-	sig, err := signature.Sign(ExampleSecret, ExampleEventID, ExampleTime, body)
+	sig, err := signature.Sign(ExampleSecret, ExampleEventID, ExampleTime(), body)
 	if err != nil {
 		return dt, fmt.Errorf("sign example: %w", err)
 	}
@@ -126,7 +127,7 @@ func docsTypeOf(t *hookd.EventType, userAgent string, payload hookd.PayloadSpec)
 		"Content-Type: application/json\n" +
 		"User-Agent: " + userAgent + "\n" +
 		"webhook-id: " + ExampleEventID + "\n" +
-		"webhook-timestamp: " + strconv.FormatInt(ExampleTime.Unix(), 10) + "\n" +
+		"webhook-timestamp: " + strconv.FormatInt(ExampleTime().Unix(), 10) + "\n" +
 		"webhook-signature: " + sig + "\n\n" + string(body)
 	var pretty bytes.Buffer
 	_ = json.Indent(&pretty, body, "", "  ") // body is compact JSON
@@ -163,12 +164,5 @@ func (c *Catalog) DocsHandler(title, userAgent string) http.Handler {
 // writeProblem answers an error of the docs page as problem+json, as
 // every error hookd answers.
 func writeProblem(w http.ResponseWriter, status int, code, detail string) {
-	b, _ := json.Marshal(map[string]any{
-		"type": hookd.ProblemType(code), "title": http.StatusText(status), "status": status,
-		"detail": detail, "code": code,
-	})
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	problem.Write(w, problem.New(status, code, detail))
 }

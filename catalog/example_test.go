@@ -186,7 +186,7 @@ func exampleServer(ctx context.Context) (url, key string, stop func()) {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	loopback := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
-	engine := delivery.New(store, delivery.Config{Guard: loopback, Logger: quiet, Check: cat.Check})
+	engine := delivery.New(store, delivery.Config{Guard: loopback, Logger: quiet, CheckFunc: cat.Check})
 	if err := engine.Start(ctx); err != nil {
 		panic(err)
 	}

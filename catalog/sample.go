@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/hookd/hookd"
 )
 
 // sampleDepth bounds how deep a sample follows nested and recursive
@@ -120,11 +122,11 @@ func sampleObject(b *bytes.Buffer, s, root *jvalue, depth int) {
 func sampleString(format string) string {
 	switch format {
 	case "date-time":
-		return ExampleTime.Format("2006-01-02T15:04:05Z07:00")
+		return ExampleTime().Format("2006-01-02T15:04:05Z07:00")
 	case "date":
-		return ExampleTime.Format("2006-01-02")
+		return ExampleTime().Format("2006-01-02")
 	case "time":
-		return ExampleTime.Format("15:04:05Z")
+		return ExampleTime().Format("15:04:05Z")
 	case "email":
 		return "ada@example.com"
 	case "uri", "url", "iri":
@@ -165,7 +167,7 @@ func resolvePointer(root *jvalue, ref string) *jvalue {
 		if t, err := url.PathUnescape(tok); err == nil {
 			tok = t
 		}
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		tok = hookd.UnescapePointer(tok)
 		if v = child(v, tok); v == nil {
 			return nil
 		}

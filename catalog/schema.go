@@ -91,7 +91,7 @@ func compileError(err error, at string) error {
 	var sve *jsonschema.SchemaValidationError
 	var ve *jsonschema.ValidationError
 	if errors.As(err, &sve) && errors.As(sve.Err, &ve) {
-		fields := violations(ve, at)
+		fields := Violations(ve, at)
 		for i := range fields {
 			fields[i].Message = "not a valid JSON Schema: " + fields[i].Message
 		}
@@ -127,23 +127,45 @@ func (s *Schema) Validate(data []byte, at string) error {
 	if !errors.As(err, &ve) {
 		return fmt.Errorf("validate against schema: %w", err)
 	}
-	return hookd.Invalid("the data does not match the event type's schema", violations(ve, at)...)
+	return hookd.Invalid("the data does not match the event type's schema", Violations(ve, at)...)
 }
 
-// violations flattens a validation error into one field error per failed
-// leaf keyword, sorted and without duplicates. A missing required property
-// points at the property itself.
-func violations(ve *jsonschema.ValidationError, at string) []hookd.FieldError {
+// Violations turns the error of a validation against a JSON Schema
+// (github.com/santhosh-tekuri/jsonschema/v6) into field errors, one per
+// violation, their pointers into the instance prefixed by at, sorted by
+// pointer and without duplicates. Every validation in hookd reports
+// through it, so that a published event's data and an inbound request
+// point alike:
+//
+//   - a missing required property points at the missing member itself
+//     ("/data/amount", not the object "/data"), as dependentRequired does;
+//   - a property that additionalProperties refuses points at itself;
+//   - a failed anyOf or oneOf is one violation at its value: the failures
+//     of its branches would mislead;
+//   - any other failed keyword points at the value that broke it.
+//
+// An error that is not a validation error is one field error at at.
+func Violations(err error, at string) []hookd.FieldError {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return []hookd.FieldError{{Pointer: at, Message: err.Error()}}
+	}
 	var out []hookd.FieldError
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) > 0 {
-			for _, c := range e.Causes {
-				walk(c)
-			}
+		switch e.ErrorKind.(type) {
+		case *kind.AnyOf, *kind.OneOf:
+			out = append(out, hookd.FieldError{Pointer: at + pointer(e.InstanceLocation),
+				Message: e.ErrorKind.LocalizedString(printer)})
 			return
 		}
-		out = append(out, leafErrors(e, at)...)
+		if len(e.Causes) == 0 {
+			out = append(out, leafErrors(e, at)...)
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
 	}
 	walk(ve)
 	slices.SortFunc(out, func(a, b hookd.FieldError) int {
@@ -155,12 +177,13 @@ func violations(ve *jsonschema.ValidationError, at string) []hookd.FieldError {
 	return slices.Compact(out)
 }
 
+// leafErrors are the field errors of a failed keyword with no causes.
 func leafErrors(e *jsonschema.ValidationError, at string) []hookd.FieldError {
 	loc := at + pointer(e.InstanceLocation)
 	each := func(names []string, msg string) []hookd.FieldError {
 		fs := make([]hookd.FieldError, len(names))
 		for i, n := range names {
-			fs[i] = hookd.FieldError{Pointer: loc + "/" + escapeToken(n), Message: msg}
+			fs[i] = hookd.FieldError{Pointer: loc + "/" + hookd.EscapePointer(n), Message: msg}
 		}
 		return fs
 	}
@@ -180,13 +203,9 @@ func pointer(tokens []string) string {
 	var b strings.Builder
 	for _, t := range tokens {
 		b.WriteByte('/')
-		b.WriteString(escapeToken(t))
+		b.WriteString(hookd.EscapePointer(t))
 	}
 	return b.String()
-}
-
-func escapeToken(t string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1")
 }
 
 // CheckEventType checks an event type as given by a user (through the API

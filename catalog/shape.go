@@ -134,7 +134,7 @@ func pathSchema(path, typ string, data json.RawMessage) []byte {
 }
 
 // ExampleBody renders the body of a delivery of typ with data under
-// payload, as hookd sends it, at ExampleTime for ExampleTenantID and
+// payload, as hookd sends it, at ExampleTime() for ExampleTenantID and
 // ExampleEndpointID (no metadata).
 func ExampleBody(typ string, data json.RawMessage, payload hookd.PayloadSpec) (json.RawMessage, error) {
 	compact, err := hookd.CompactData(data)
@@ -149,10 +149,10 @@ func ExampleBody(typ string, data json.RawMessage, payload hookd.PayloadSpec) (j
 		if err != nil {
 			return nil, fmt.Errorf("payload template: %w", err)
 		}
-		body, _ := tpl.Render(nil, &hookd.TemplateInput{EventID: ExampleEventID, EventType: typ, CreatedAt: ExampleTime,
+		body, _ := tpl.Render(nil, &hookd.TemplateInput{EventID: ExampleEventID, EventType: typ, CreatedAt: ExampleTime(),
 			Data: compact, TenantID: ExampleTenantID, EndpointID: ExampleEndpointID})
 		return body, nil
 	}
-	body, _ := hookd.RenderPayload(typ, ExampleTime, compact)
+	body, _ := hookd.RenderPayload(typ, ExampleTime(), compact)
 	return body, nil
 }

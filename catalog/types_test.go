@@ -64,7 +64,7 @@ func TestBadDeclarations(t *testing.T) {
 
 func TestMethods(t *testing.T) {
 	t.Parallel()
-	for _, m := range hookd.Methods {
+	for _, m := range hookd.Methods() {
 		typ := catalog.MustType[Invoice]("a.b", catalog.Method(m))
 		if got := typ.EventType().Method(); got != m {
 			t.Errorf("Method(%s) = %s", m, got)

@@ -12,9 +12,9 @@ import (
 	"github.com/hookd/hookd/catalog/openapi"
 )
 
-// ExampleTime is the timestamp of the example deliveries in the
+// ExampleTime returns the timestamp of the example deliveries in the
 // documentation, fixed so that documents are reproducible.
-var ExampleTime = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+func ExampleTime() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
 
 // ExampleEventID is the webhook-id of the example deliveries.
 const ExampleEventID = "evt_2zJ8Y9x1bQm4cT7vN3kP0aWdLe"
@@ -184,13 +184,13 @@ func envelopeSchema(typ string, data json.RawMessage) (json.RawMessage, error) {
 }
 
 // ExamplePayload renders the body of a delivery of typ with data, as
-// hookd sends it (compact, keys in order), at ExampleTime.
+// hookd sends it (compact, keys in order), at ExampleTime().
 func ExamplePayload(typ string, data json.RawMessage) (json.RawMessage, error) {
 	compact, err := hookd.CompactData(data)
 	if err != nil {
 		return nil, fmt.Errorf("example data: %w", err)
 	}
-	body, _ := hookd.RenderPayload(typ, ExampleTime, compact)
+	body, _ := hookd.RenderPayload(typ, ExampleTime(), compact)
 	return body, nil
 }
 
@@ -210,7 +210,7 @@ func addWebhookComponents(doc *openapi.Document) {
 		Schema:      str(`,"pattern":"^evt_"`), Example: json.RawMessage(strconv.Quote(ExampleEventID))}
 	c.Parameters["webhook-timestamp"] = &openapi.Parameter{Name: "webhook-timestamp", In: "header", Required: true,
 		Description: "When this attempt was sent, in Unix seconds. Refuse requests too far from your clock.",
-		Schema:      str(`,"pattern":"^[0-9]+$"`), Example: json.RawMessage(`"` + strconv.FormatInt(ExampleTime.Unix(), 10) + `"`)}
+		Schema:      str(`,"pattern":"^[0-9]+$"`), Example: json.RawMessage(`"` + strconv.FormatInt(ExampleTime().Unix(), 10) + `"`)}
 	c.Parameters["webhook-signature"] = &openapi.Parameter{Name: "webhook-signature", In: "header", Required: true,
 		Description: "Space-separated `v1,<base64 HMAC-SHA256>` signatures of `<webhook-id>.<webhook-timestamp>.<body>`, " +
 			"one per active secret, keyed with the base64-decoded part of the endpoint's secret after `whsec_` " +

@@ -147,3 +147,13 @@ func TestOpenAPIRelocatesRefs(t *testing.T) {
 		t.Errorf("schema keeps $id or $schema: %s", s)
 	}
 }
+
+// TestExampleTimeIsFixed: the documents' example time is the same on
+// every call, so that they are reproducible.
+func TestExampleTimeIsFixed(t *testing.T) {
+	t.Parallel()
+	want := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	if got := catalog.ExampleTime(); !got.Equal(want) || got.Location() != time.UTC {
+		t.Fatalf("ExampleTime() = %v, want %v", got, want)
+	}
+}

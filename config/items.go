@@ -126,7 +126,7 @@ func (d *yamlDecoder) objectJSON(buf *bytes.Buffer, entries []*ast.MappingValueN
 		kb, _ := json.Marshal(name)
 		buf.Write(kb)
 		buf.WriteByte(':')
-		p := pointer + "/" + strings.ReplaceAll(strings.ReplaceAll(name, "~", "~0"), "/", "~1")
+		p := pointer + "/" + hookd.EscapePointer(name)
 		if err := d.toJSON(buf, e.Value, p, lines); err != nil {
 			return err
 		}

@@ -86,7 +86,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		t.Fatalf("open catalog: %v", err)
 	}
 	eng := delivery.New(st, delivery.Config{Guard: guard, Schedule: []time.Duration{time.Hour}, Jitter: -1,
-		PollInterval: 20 * time.Millisecond, Timeout: 5 * time.Second, Logger: quiet, Check: cat.Check})
+		PollInterval: 20 * time.Millisecond, Timeout: 5 * time.Second, Logger: quiet, CheckFunc: cat.Check})
 	if err := eng.Start(ctx); err != nil {
 		t.Fatalf("start engine: %v", err)
 	}
@@ -104,7 +104,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		PollInterval: 50 * time.Millisecond})
 	runner.Start(ctx)
 	t.Cleanup(runner.Close)
-	h.api = httpapi.New(httpapi.Config{Store: st, Engine: eng, URLCheck: guard.CheckURL, Logger: quiet, Catalog: cat,
+	h.api = httpapi.New(httpapi.Config{Store: st, Engine: eng, URLCheckFunc: guard.CheckURL, Logger: quiet, Catalog: cat,
 		RetryJobsChangedFunc: runner.Wake, ReplayFunc: h.replay})
 	h.cipher = cipher
 	mux := http.NewServeMux()

@@ -31,14 +31,14 @@ type Config struct {
 	PrivateClient *http.Client
 	// Guard checks endpoint URLs when they are created. Default: egress.NewGuard(nil).
 	Guard *egress.Guard
-	// Forwards resolves the id of a forward destination to the endpoint
+	// ForwardsFunc resolves the id of a forward destination to the endpoint
 	// deliveries to it use; nil when there is no such destination (its
 	// deliveries then end as dead). Default: no forward destinations.
-	Forwards func(id string) *hookd.Endpoint
-	// Check validates published data against the catalog and gives the
+	ForwardsFunc func(id string) *hookd.Endpoint
+	// CheckFunc validates published data against the catalog and gives the
 	// delivery method of its type. Default: any JSON, POST.
-	Check hookd.CheckFunc
-	// Schedule is the delay before each retry. Default: DefaultSchedule.
+	CheckFunc hookd.CheckFunc
+	// Schedule is the delay before each retry. Default: DefaultSchedule().
 	Schedule []time.Duration
 	// Jitter spreads retries by ±this fraction. Default 0.2; negative: none.
 	Jitter float64
@@ -114,7 +114,7 @@ func (c Config) withDefaults() Config {
 		c.Jitter = 0
 	}
 	if len(c.Schedule) == 0 {
-		c.Schedule = DefaultSchedule
+		c.Schedule = DefaultSchedule()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

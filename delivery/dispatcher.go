@@ -43,23 +43,23 @@ const circuitThreshold = 5
 
 // dispatcher hands tasks to a bounded pool of workers, lane by lane.
 type dispatcher struct {
-	mu       sync.Mutex
-	cond     *sync.Cond
-	lanes    map[string]*lane
-	runnable []*task
-	timers   timerHeap
-	wake     chan struct{} // nudges the timer goroutine
-	closed   bool
-	limits   func(endpointID string) (concurrency int, ratePerSec float64)
-	nowFunc  func() time.Time // the monotonic wall clock of timers and rate limits
+	mu         sync.Mutex
+	cond       *sync.Cond
+	lanes      map[string]*lane
+	runnable   []*task
+	timers     timerHeap
+	wake       chan struct{} // nudges the timer goroutine
+	closed     bool
+	limitsFunc func(endpointID string) (concurrency int, ratePerSec float64)
+	nowFunc    func() time.Time // the monotonic wall clock of timers and rate limits
 }
 
 func newDispatcher(limits func(string) (int, float64), now func() time.Time) *dispatcher {
 	d := &dispatcher{
-		lanes:   make(map[string]*lane),
-		wake:    make(chan struct{}, 1),
-		limits:  limits,
-		nowFunc: now,
+		lanes:      make(map[string]*lane),
+		wake:       make(chan struct{}, 1),
+		limitsFunc: limits,
+		nowFunc:    now,
 	}
 	d.cond = sync.NewCond(&d.mu)
 	return d
@@ -84,7 +84,7 @@ func (d *dispatcher) submit(tasks ...*task) {
 // admit moves tasks from the lane's queue to the runnable list while the
 // lane's limits allow. d.mu is held.
 func (d *dispatcher) admit(ln *lane) {
-	conc, perSec := d.limits(ln.id)
+	conc, perSec := d.limitsFunc(ln.id)
 	if ln.failures >= circuitThreshold {
 		conc = 1
 	}

@@ -46,7 +46,7 @@ type Engine struct {
 	loops      sync.WaitGroup
 	workers    sync.WaitGroup
 	attemptCtx context.Context
-	cancel     context.CancelFunc
+	cancelFunc context.CancelFunc
 	started    atomic.Bool
 }
 
@@ -81,7 +81,7 @@ func New(store hookd.Store, cfg Config) *Engine {
 		func() float64 { return float64(e.disp.depth()) },
 		func() float64 { return float64(e.heldCount()) })
 	e.writer = newWriter(store, &e.cfg, e.metrics)
-	e.attemptCtx, e.cancel = context.WithCancel(context.Background())
+	e.attemptCtx, e.cancelFunc = context.WithCancel(context.Background())
 	return e
 }
 
@@ -144,12 +144,12 @@ func (e *Engine) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		e.cancel()
+		e.cancelFunc()
 		<-done
 	}
 	close(e.writerStop)
 	<-e.writer.stopped
-	e.cancel()
+	e.cancelFunc()
 	return e.releaseAll()
 }
 

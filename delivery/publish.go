@@ -6,12 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"regexp"
 
 	"github.com/hookd/hookd"
 )
-
-var keyPattern = regexp.MustCompile(`^[A-Za-z0-9_:-]{1,64}$`)
 
 // Publish implements hookd.Engine.
 func (e *Engine) Publish(ctx context.Context, p *hookd.Publish) (*hookd.PublishResult, error) {
@@ -58,15 +55,15 @@ func (e *Engine) checkPublish(ctx context.Context, p *hookd.Publish) (data []byt
 		return nil, "", hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/type",
 			Message: "must be a dotted event type name such as invoice.paid"})
 	}
-	if p.IdempotencyKey != "" && !keyPattern.MatchString(p.IdempotencyKey) {
+	if p.IdempotencyKey != "" && !hookd.ValidIdempotencyKey(p.IdempotencyKey) {
 		return nil, "", hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/id",
-			Message: "must match ^[A-Za-z0-9_:-]{1,64}$"})
+			Message: "must match " + hookd.IdempotencyKeyPattern})
 	}
 	if data, err = hookd.CompactData(p.Data); err != nil {
 		return nil, "", err
 	}
-	if e.cfg.Check != nil {
-		if method, err = e.cfg.Check(ctx, p.Type, data); err != nil {
+	if e.cfg.CheckFunc != nil {
+		if method, err = e.cfg.CheckFunc(ctx, p.Type, data); err != nil {
 			return nil, "", err
 		}
 	}

@@ -8,10 +8,14 @@ import (
 	"time"
 )
 
-// DefaultSchedule is the delay before each retry after the first attempt.
-var DefaultSchedule = []time.Duration{
-	5 * time.Second, 5 * time.Minute, 30 * time.Minute,
-	2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+// DefaultSchedule returns the delay before each retry after the first
+// attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. Each call returns a
+// new slice, which the caller may change.
+func DefaultSchedule() []time.Duration {
+	return []time.Duration{
+		5 * time.Second, 5 * time.Minute, 30 * time.Minute,
+		2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+	}
 }
 
 // MaxRetryAfter clamps a receiver's Retry-After.

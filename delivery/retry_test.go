@@ -10,7 +10,7 @@ func TestRetryPolicyNext(t *testing.T) {
 	t.Parallel()
 	mid := func() float64 { return 0.5 } // no jitter: r = 0
 	low := func() float64 { return 0 }   // -20 %
-	p := &retryPolicy{schedule: DefaultSchedule, jitter: 0.2, randFunc: mid}
+	p := &retryPolicy{schedule: DefaultSchedule(), jitter: 0.2, randFunc: mid}
 	tests := []struct {
 		name       string
 		rand       func() float64
@@ -45,7 +45,7 @@ func TestRetryPolicyNext(t *testing.T) {
 
 func TestJitterBounds(t *testing.T) {
 	t.Parallel()
-	p := &retryPolicy{schedule: DefaultSchedule, jitter: 0.2, randFunc: defaultRand}
+	p := &retryPolicy{schedule: DefaultSchedule(), jitter: 0.2, randFunc: defaultRand}
 	for range 1000 {
 		d, _ := p.next(nil, 1, 0)
 		if d < 4*time.Second || d > 6*time.Second {
@@ -90,5 +90,20 @@ func TestClassify(t *testing.T) {
 		if got := classify(status); got != want {
 			t.Errorf("classify(%d) = %v, want %v", status, got, want)
 		}
+	}
+}
+
+// TestDefaultScheduleIsNotShared: a change to one engine's default
+// schedule reaches neither another engine nor the next default.
+func TestDefaultScheduleIsNotShared(t *testing.T) {
+	t.Parallel()
+	a := Config{}.withDefaults()
+	a.Schedule[0] = time.Nanosecond
+	b := Config{}.withDefaults()
+	if b.Schedule[0] != 5*time.Second || DefaultSchedule()[0] != 5*time.Second {
+		t.Fatalf("another engine's schedule starts with %v, the default with %v; want 5s", b.Schedule[0], DefaultSchedule()[0])
+	}
+	if len(b.Schedule) != 7 || b.Schedule[6] != 10*time.Hour {
+		t.Fatalf("default schedule = %v", b.Schedule)
 	}
 }

@@ -201,10 +201,10 @@ func (r *router) target(id string) *target {
 			return t
 		}
 	}
-	if r.cfg.Forwards == nil {
+	if r.cfg.ForwardsFunc == nil {
 		return nil
 	}
-	ep := r.cfg.Forwards(id)
+	ep := r.cfg.ForwardsFunc(id)
 	if ep == nil {
 		return nil
 	}

@@ -74,7 +74,7 @@ func (e *Engine) cancelTask(t *task, tg *target, sh *hookd.Shape, logs string, n
 	e.writer.record(&resultOp{attempt: a, update: &hookd.DeliveryUpdate{
 		ID: id, Owner: e.cfg.NodeID, Status: hookd.StatusCancelled, Attempts: t.dlv.Attempts,
 		NextAttemptAt: now, LastAttemptAt: t.dlv.LastAttemptAt, Release: true, Shape: sh,
-	}, done: func() { e.unhold(id) }})
+	}, doneFunc: func() { e.unhold(id) }})
 	e.disp.done(t, true)
 }
 

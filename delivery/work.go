@@ -57,7 +57,7 @@ func (e *Engine) bury(t *task) {
 	e.writer.record(&resultOp{update: &hookd.DeliveryUpdate{
 		ID: id, Owner: e.cfg.NodeID, Status: hookd.StatusDead,
 		Attempts: t.dlv.Attempts, NextAttemptAt: now, LastAttemptAt: t.dlv.LastAttemptAt, Release: true,
-	}, done: func() { e.unhold(id) }})
+	}, doneFunc: func() { e.unhold(id) }})
 	e.disp.done(t, true)
 }
 
@@ -95,7 +95,7 @@ func (e *Engine) settle(t *task, tg *target, res attemptResult) {
 		// The delivery stays held until its outcome is committed, so that
 		// the claimer cannot take it again in between and send it twice.
 		id := d.ID
-		r.done = func() { e.unhold(id) }
+		r.doneFunc = func() { e.unhold(id) }
 	}
 	e.writer.record(r)
 	e.disp.done(t, oc == outcomeSucceeded)

@@ -41,9 +41,9 @@ type writeOp struct {
 // resultOp is an attempt and the delivery state it leads to. done, when
 // set, runs once the result is committed or given up on.
 type resultOp struct {
-	attempt *hookd.Attempt
-	update  *hookd.DeliveryUpdate
-	done    func()
+	attempt  *hookd.Attempt
+	update   *hookd.DeliveryUpdate
+	doneFunc func()
 }
 
 // maxResultRetries bounds how often results are carried into a new batch
@@ -205,8 +205,8 @@ func (w *writer) commit(b *hookd.Batch, ops []*writeOp, res []*resultOp) []*resu
 
 func finish(res []*resultOp) {
 	for _, r := range res {
-		if r.done != nil {
-			r.done()
+		if r.doneFunc != nil {
+			r.doneFunc()
 		}
 	}
 }

@@ -27,7 +27,7 @@ func newCatalogHarness(t *testing.T, strict bool) (*harness, *catalog.Catalog) {
 				t.Fatalf("open catalog: %v", err)
 			}
 			cat.SetStrict(strict)
-			c.Check = cat.Check
+			c.CheckFunc = cat.Check
 		},
 		config: func(c *httpapi.Config) { c.Catalog = cat },
 	})

@@ -144,7 +144,7 @@ func checkValue(fe *[]hookd.FieldError, v any, t reflect.Type, ptr string, raw [
 			return
 		}
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
-			checkValue(fe, obj[k], t.Elem(), ptr+"/"+escapePointer(k), nil)
+			checkValue(fe, obj[k], t.Elem(), ptr+"/"+hookd.EscapePointer(k), nil)
 		}
 	case reflect.Slice, reflect.Array:
 		arr, ok := v.([]any)
@@ -200,7 +200,7 @@ func checkObject(fe *[]hookd.FieldError, v any, t reflect.Type, ptr string) {
 	}
 	fields := jsonFields(t)
 	for _, k := range slices.Sorted(maps.Keys(obj)) {
-		p := ptr + "/" + escapePointer(k)
+		p := ptr + "/" + hookd.EscapePointer(k)
 		ft, ok := fields[k]
 		if !ok {
 			*fe = append(*fe, hookd.FieldError{Pointer: p, Message: "unknown field"})
@@ -264,11 +264,6 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	}
 	fieldCache.Store(t, m)
 	return m
-}
-
-// escapePointer escapes a JSON Pointer reference token (RFC 6901).
-func escapePointer(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 // decodePublish decodes a publish body, the hottest request of the API. It

@@ -31,10 +31,14 @@
 //     current JSON; null removes an optional field.
 //   - Idempotency-Key on POST /v1/tenants/{tenant}/events is the event's
 //     idempotency key, kept durably by the engine. On every other POST it is
-//     remembered in memory for 24 hours, per API key and path, in a bounded
-//     LRU (10 000 keys): a repeat with the same body replays the first 2xx
-//     response, another body is 422, a repeat while the first runs is 409.
-//     Those keys do not survive a restart and are not shared between nodes.
+//     kept in the store for 24 hours, per API key and path, so every node
+//     and a restarted one honour it alike: a repeat with the same query and
+//     body replays the first 2xx response (status, headers and body, with
+//     Idempotent-Replayed: true), another request is 422, a repeat while
+//     the first runs is 409. The kept response is sealed under the master
+//     key, as it may carry a new secret. Error responses are not kept. A
+//     key whose request has not answered within 5 minutes (its node
+//     stopped) is free again.
 //   - A body is read only up to Config.MaxBody (413 beyond). A body with a
 //     Content-Type other than application/json (or */*+json) is 415; a body
 //     without a Content-Type is read as JSON.

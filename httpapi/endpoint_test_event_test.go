@@ -27,7 +27,7 @@ func TestSendTestEventOfAType(t *testing.T) {
 				t.Fatalf("open catalog: %v", err)
 			}
 			cat.SetStrict(true)
-			c.Check = cat.Check
+			c.CheckFunc = cat.Check
 		}
 		o.config = func(c *httpapi.Config) { c.Catalog = cat }
 		h := newHarness(t, o)

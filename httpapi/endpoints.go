@@ -102,7 +102,7 @@ func applyEndpointInput(e *hookd.Endpoint, in *EndpointInput) {
 }
 
 // validateEndpoint runs the endpoint's own checks, the engine's (filter,
-// transform), the catalog's (method), then URLCheck on a URL that passed
+// transform), the catalog's (method), then URLCheckFunc on a URL that passed
 // them, and reports all field errors together.
 func (s *Server) validateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	err := e.Validate()
@@ -119,8 +119,8 @@ func (s *Server) validateEndpoint(ctx context.Context, e *hookd.Endpoint) error 
 	}
 	fields = append(fields, s.checkMethod(ctx, e)...)
 	fields = append(fields, checkSecretScheme(e)...)
-	if s.cfg.URLCheck != nil && !hasPointer(fields, "/url") {
-		if uerr := s.cfg.URLCheck(e.URL); uerr != nil {
+	if s.cfg.URLCheckFunc != nil && !hasPointer(fields, "/url") {
+		if uerr := s.cfg.URLCheckFunc(e.URL); uerr != nil {
 			uf := hookd.ErrorFields(uerr)
 			if len(uf) == 0 {
 				uf = []hookd.FieldError{{Pointer: "/url", Message: hookd.ErrorMessage(uerr)}}

@@ -1,12 +1,12 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/problem"
 )
 
 // FieldError names one broken rule: Pointer is a JSON Pointer into the
@@ -117,22 +117,18 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeProblem writes p with the headers its status calls for.
 func writeProblem(w http.ResponseWriter, p *Problem) {
-	h := w.Header()
 	switch p.Status {
 	case http.StatusUnauthorized:
-		h.Set("WWW-Authenticate", `Bearer realm="hookd"`)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hookd"`)
 	case http.StatusServiceUnavailable:
-		h.Set("Retry-After", "1")
+		w.Header().Set("Retry-After", "1")
 	}
-	body, err := json.Marshal(p)
-	if err != nil { // a Problem always marshals; keep the status anyway
-		body = []byte(`{"title":"internal error","status":500,"code":"internal"}`)
+	d := problem.New(p.Status, p.Code, p.Detail)
+	d.Type, d.Title = p.Type, p.Title
+	for _, f := range p.Errors {
+		d.Errors = append(d.Errors, hookd.FieldError(f))
 	}
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Content-Length", fmt.Sprint(len(body)+1))
-	h.Del("Content-Encoding")
-	w.WriteHeader(p.Status)
-	_, _ = w.Write(append(body, '\n'))
+	problem.Write(w, d)
 }
 
 // errorf is a shorthand for a hookd error with a code.

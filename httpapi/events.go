@@ -92,12 +92,12 @@ func publishKey(bodyID, header string) (string, error) {
 	case bodyID != "" && header != "" && bodyID != header:
 		return "", errorf(hookd.EMALFORMED, "the body's id and the Idempotency-Key header differ: send one, or the same in both")
 	case bodyID != "":
-		if !idempotencyKeyPattern.MatchString(bodyID) {
-			return "", invalid("/id", "must match ^[A-Za-z0-9_:-]{1,64}$")
+		if !hookd.ValidIdempotencyKey(bodyID) {
+			return "", invalid("/id", "must match "+hookd.IdempotencyKeyPattern)
 		}
 		return bodyID, nil
-	case header != "" && !idempotencyKeyPattern.MatchString(header):
-		return "", invalid(idempotencyKeyPointer, "must match ^[A-Za-z0-9_:-]{1,64}$")
+	case header != "" && !hookd.ValidIdempotencyKey(header):
+		return "", invalid(idempotencyKeyPointer, "must match "+hookd.IdempotencyKeyPattern)
 	}
 	return header, nil
 }

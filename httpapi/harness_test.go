@@ -96,7 +96,7 @@ func newHarness(t *testing.T, o options) *harness {
 	if o.wrapEngine != nil {
 		engine = o.wrapEngine(eng)
 	}
-	cfg := httpapi.Config{Store: store, Engine: engine, URLCheck: guard.CheckURL, Logger: quiet, Registry: h.reg,
+	cfg := httpapi.Config{Store: store, Engine: engine, URLCheckFunc: guard.CheckURL, Logger: quiet, Registry: h.reg,
 		EndpointCheckFunc: delivery.CheckEndpoint, TransformTestFunc: eng.TestTransform}
 	if o.config != nil {
 		o.config(&cfg)

@@ -2,10 +2,8 @@ package httpapi
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"testing"
 	"time"
 
@@ -120,44 +118,6 @@ func TestStatusOf(t *testing.T) {
 		if got := statusOf(code); got != status {
 			t.Errorf("statusOf(%s) = %d, want %d", code, got, status)
 		}
-	}
-}
-
-func TestIdemCache(t *testing.T) {
-	t.Parallel()
-	c := newIdemCache(2, time.Hour)
-	now := time.Now()
-	fp := sha256.Sum256([]byte("a"))
-	ok := &recorder{header: http.Header{}, status: 201}
-	ok.body.WriteString("created")
-
-	e, state := c.begin("k1", fp, now)
-	if state != idemNew {
-		t.Fatalf("first begin: %d", state)
-	}
-	if _, state := c.begin("k1", fp, now); state != idemBusy {
-		t.Fatalf("while running: %d", state)
-	}
-	c.finish(e, ok)
-	if e, state := c.begin("k1", fp, now); state != idemReplay || string(e.body) != "created" {
-		t.Fatalf("after finish: %d", state)
-	}
-	if _, state := c.begin("k1", sha256.Sum256([]byte("b")), now); state != idemMismatch {
-		t.Fatalf("other body: %d", state)
-	}
-	if _, state := c.begin("k1", fp, now.Add(time.Hour)); state != idemNew {
-		t.Fatalf("after the TTL: %d", state)
-	}
-	e2, _ := c.begin("k2", fp, now)
-	c.finish(e2, &recorder{header: http.Header{}, status: 500})
-	if _, state := c.begin("k2", fp, now); state != idemNew {
-		t.Fatalf("a failure is not kept: %d", state)
-	}
-	for i := range 5 {
-		c.begin(fmt.Sprint("k", i+3), fp, now)
-	}
-	if c.ll.Len() != 2 || len(c.m) != 2 {
-		t.Fatalf("cache holds %d/%d entries, want 2", c.ll.Len(), len(c.m))
 	}
 }
 

@@ -262,7 +262,7 @@ func commonParameters() map[string]*openapi.Parameter {
 		"idempotency-key": {Name: "Idempotency-Key", In: "header",
 			Description: "Makes a POST safe to retry: a repeat within 24 h with the same body answers the first result. " +
 				"On publish it is the event's idempotency key (like the body's id).",
-			Schema: json.RawMessage(`{"type":"string","pattern":"^[A-Za-z0-9_:-]{1,64}$"}`)},
+			Schema: json.RawMessage(`{"type":"string","pattern":"` + hookd.IdempotencyKeyPattern + `"}`)},
 	}
 }
 

@@ -27,11 +27,11 @@ type Config struct {
 	// Logger receives internal errors (never API keys or secrets).
 	// Default: slog.Default().
 	Logger *slog.Logger
-	// URLCheck, when set, vets every endpoint URL that is created or
+	// URLCheckFunc, when set, vets every endpoint URL that is created or
 	// changed (the SSRF guard's literal-address check). It returns an
 	// EINVALID *hookd.Error pointing at /url; any other error is shown as
 	// a 422 on /url too. Default: none.
-	URLCheck func(rawURL string) error
+	URLCheckFunc func(rawURL string) error
 	// SourceCheckFunc, when set, vets every source created or changed
 	// before it is stored; it returns an EINVALID *hookd.Error whose
 	// fields point into the source (422). Default: none.
@@ -127,7 +127,6 @@ type Server struct {
 	sem     chan struct{}
 	keys    *keyCache
 	access  *accessState
-	idem    *idemCache
 	metrics *metrics
 	mux     *http.ServeMux
 	routes  []string
@@ -145,7 +144,6 @@ func New(cfg Config) *Server {
 		sem:     make(chan struct{}, cfg.MaxInFlight),
 		keys:    newKeyCache(keyCacheSize, keyCacheTTL),
 		access:  newAccessState(cfg),
-		idem:    newIdemCache(idemCacheSize, idemTTL),
 		metrics: newMetrics(cfg.Registry),
 		mux:     http.NewServeMux(),
 	}

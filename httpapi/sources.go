@@ -90,7 +90,7 @@ func (s *Source) UnmarshalJSON(b []byte) error {
 			continue
 		}
 		if err := json.Unmarshal(m.val, dst); err != nil {
-			fe = append(fe, hookd.FieldError{Pointer: "/" + escapePointer(m.key), Message: "has the wrong type"})
+			fe = append(fe, hookd.FieldError{Pointer: "/" + hookd.EscapePointer(m.key), Message: "has the wrong type"})
 		}
 	}
 	if len(fe) > 0 {

@@ -234,7 +234,7 @@ func TestMethods(t *testing.T) {
 			if cat, err = catalog.Open(context.Background(), st); err != nil {
 				t.Fatalf("open catalog: %v", err)
 			}
-			c.Check = cat.Check
+			c.CheckFunc = cat.Check
 		}
 		o.config = func(c *httpapi.Config) { c.Catalog = cat }
 		h := newHarness(t, o)

@@ -37,13 +37,13 @@ func (e *HTTPError) Error() string { return fmt.Sprintf("answered %d", e.Status)
 type AuthenticateFunc func(ctx context.Context, m *Message) (user any, err error)
 
 // goAuth runs an AuthenticateFunc.
-type goAuth struct{ fn AuthenticateFunc }
+type goAuth struct{ authenticateFunc AuthenticateFunc }
 
 func (*goAuth) name() string { return "authenticator" }
 
 func (a *goAuth) verify(rc *reqCtx) *rejection {
 	m := rc.src.message(rc, nil)
-	user, err := a.fn(rc.r.Context(), m)
+	user, err := a.authenticateFunc(rc.r.Context(), m)
 	if err != nil {
 		return authFailure(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/problem"
 )
 
 // Error is an error a handler returns to choose the answer: Status (4xx
@@ -147,28 +148,12 @@ func writeRejection(w http.ResponseWriter, rej *rejection) {
 	writeProblem(w, rej.status, rej.code, rej.detail, rej.fields, rej.header)
 }
 
-// problem is an RFC 9457 problem document.
-type problem struct {
-	Type   string             `json:"type"`
-	Title  string             `json:"title"`
-	Status int                `json:"status"`
-	Detail string             `json:"detail,omitempty"`
-	Code   string             `json:"code"`
-	Errors []hookd.FieldError `json:"errors,omitempty"`
-}
-
 func writeProblem(w http.ResponseWriter, status int, code, detail string, fields []hookd.FieldError, extra http.Header) {
 	h := w.Header()
 	for k, v := range extra {
 		h[k] = v
 	}
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(problem{
-		Type: hookd.ProblemType(code), Title: http.StatusText(status), Status: status,
-		Detail: detail, Code: code, Errors: fields,
-	})
+	problem.Write(w, problem.New(status, code, detail, fields...))
 }
 
 // statusCode is the hookd error code of a status a handler chose.

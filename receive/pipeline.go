@@ -275,7 +275,7 @@ func lookupPointer(v any, ptr string) any {
 		return v
 	}
 	for tok := range strings.SplitSeq(strings.TrimPrefix(ptr, "/"), "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		tok = hookd.UnescapePointer(tok)
 		switch c := v.(type) {
 		case map[string]any:
 			v = c[tok]

@@ -95,7 +95,8 @@ func TestSchemaViolationsInOneProblem(t *testing.T) {
 	w := serve(h, r)
 	expectStatus(t, w, http.StatusBadRequest)
 	p := decodeProblem(t, w)
-	want := map[string]bool{"/body": false, "/body/n": false, "/query/tag": false, "/headers": false}
+	// A missing member points at itself (see catalog.Violations).
+	want := map[string]bool{"/body/action": false, "/body/n": false, "/query/tag": false, "/headers/x-github-event": false}
 	for _, f := range p.Errors {
 		if _, ok := want[f.Pointer]; !ok {
 			t.Errorf("unexpected violation %+v", f)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookd/hookd/signature"
@@ -45,27 +46,29 @@ type preset struct {
 	// inside it, form parameters), so it runs once the body is decoded.
 	bodyBound bool
 	dedupe    dedupeRule
-	check     func(v *presetVerifier, rc *reqCtx) error
-	// handshake answers the provider's challenge, when the request is one
+	checkFunc func(v *presetVerifier, rc *reqCtx) error
+	// handshakeFunc answers the provider's challenge, when the request is one
 	// (nil, nil otherwise).
-	handshake func(v *presetVerifier, rc *reqCtx) (*handshake, *rejection)
+	handshakeFunc func(v *presetVerifier, rc *reqCtx) (*handshake, *rejection)
 	// doc is a one-line summary for the documentation.
 	doc string
 }
 
-// presets are the providers hookd verifies natively, by name.
-var presets = map[string]*preset{}
-
-func init() {
+// presets returns the providers hookd verifies natively, by name. The
+// table is built once, on first use, and never changes: callers must not
+// modify it or its presets.
+var presets = sync.OnceValue(func() map[string]*preset {
+	m := map[string]*preset{}
 	for _, p := range providerList() {
-		presets[p.name] = p
+		m[p.name] = p
 	}
-}
+	return m
+})
 
 // Providers returns the names of the verification presets, sorted.
 func Providers() []string {
-	out := make([]string, 0, len(presets))
-	for n := range presets {
+	out := make([]string, 0, len(presets()))
+	for n := range presets() {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -85,17 +88,17 @@ type presetVerifier struct {
 func (v *presetVerifier) name() string { return v.p.name }
 
 func (v *presetVerifier) verify(rc *reqCtx) *rejection {
-	if err := v.p.check(v, rc); err != nil {
+	if err := v.p.checkFunc(v, rc); err != nil {
 		return unauthorized(v.p.name, err)
 	}
 	return nil
 }
 
 func (v *presetVerifier) handshake(rc *reqCtx) (*handshake, *rejection) {
-	if v.p.handshake == nil {
+	if v.p.handshakeFunc == nil {
 		return nil, nil
 	}
-	return v.p.handshake(v, rc)
+	return v.p.handshakeFunc(v, rc)
 }
 
 // newPresetVerifier binds a preset to the keys of a verify entry.

@@ -249,7 +249,7 @@ func (r *Registry) Lookup(path string) (*Source, error) {
 
 // Forward returns the endpoint of a forward destination by its target id
 // (see ForwardTargetID), or nil. It is the delivery engine's resolver of
-// forward destinations (delivery.Config.Forwards); the same pointer comes
+// forward destinations (delivery.Config.ForwardsFunc); the same pointer comes
 // back while the source is unchanged.
 func (r *Registry) Forward(id string) *hookd.Endpoint {
 	return r.cur.Load().forwards[id]

@@ -123,7 +123,7 @@ func (s *Source) compileResponse(fe *fieldErrors) {
 	}
 	for k, v := range r.Headers {
 		if !validToken(k) || hookd.ReservedHeader(k) {
-			fe.add("/response/headers/"+escapePointer(k), "is not a header the response may set")
+			fe.add("/response/headers/"+hookd.EscapePointer(k), "is not a header the response may set")
 		}
 		s.response.header.Set(k, v)
 	}

@@ -3,17 +3,12 @@ package receive
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/catalog"
@@ -138,49 +133,11 @@ func headerMap(h http.Header) map[string]any {
 	return m
 }
 
-var printer = message.NewPrinter(language.English)
-
 // violations validates v and returns one field error per violation, its
-// pointer under prefix.
+// pointer under prefix (see catalog.Violations).
 func violations(sch *jsonschema.Schema, v any, prefix string) []hookd.FieldError {
-	err := sch.Validate(v)
-	if err == nil {
-		return nil
+	if err := sch.Validate(v); err != nil {
+		return catalog.Violations(err, prefix)
 	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return []hookd.FieldError{{Pointer: prefix, Message: err.Error()}}
-	}
-	var out []hookd.FieldError
-	collect(ve, prefix, &out)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
-	return out
-}
-
-// collect walks a validation error down to the violations a user can act
-// on: the leaves, except under anyOf/oneOf, where the choice itself is the
-// violation (its branches' failures would mislead).
-func collect(e *jsonschema.ValidationError, prefix string, out *[]hookd.FieldError) {
-	switch e.ErrorKind.(type) {
-	case *kind.AnyOf, *kind.OneOf:
-		*out = append(*out, fieldError(e, prefix))
-		return
-	}
-	if len(e.Causes) == 0 {
-		*out = append(*out, fieldError(e, prefix))
-		return
-	}
-	for _, c := range e.Causes {
-		collect(c, prefix, out)
-	}
-}
-
-func fieldError(e *jsonschema.ValidationError, prefix string) hookd.FieldError {
-	var p strings.Builder
-	p.WriteString(prefix)
-	for _, tok := range e.InstanceLocation {
-		p.WriteByte('/')
-		p.WriteString(escapePointer(tok))
-	}
-	return hookd.FieldError{Pointer: p.String(), Message: e.ErrorKind.LocalizedString(printer)}
+	return nil
 }

@@ -86,7 +86,7 @@ func newHarness(t testing.TB, specs map[string]string, opts ...func(*receive.Con
 		t.Fatal(err)
 	}
 	guard := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
-	h.engine = delivery.New(st, delivery.Config{Forwards: h.reg.Forward, Schedule: []time.Duration{10 * time.Millisecond}, Jitter: -1,
+	h.engine = delivery.New(st, delivery.Config{ForwardsFunc: h.reg.Forward, Schedule: []time.Duration{10 * time.Millisecond}, Jitter: -1,
 		Guard: guard, Client: &http.Client{Transport: egress.NewTransport(guard, egress.TransportOptions{})}})
 	if err := h.engine.Start(ctx); err != nil {
 		t.Fatal(err)

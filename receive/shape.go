@@ -67,7 +67,7 @@ func checkShape(b []byte, t reflect.Type, ptr string, fe *fieldErrors) {
 			return
 		}
 		for k, v := range m {
-			checkShape(v, t.Elem(), ptr+"/"+escapePointer(k), fe)
+			checkShape(v, t.Elem(), ptr+"/"+hookd.EscapePointer(k), fe)
 		}
 	default:
 		checkLeaf(b, t, ptr, fe)
@@ -91,10 +91,10 @@ func checkStruct(b []byte, t reflect.Type, ptr string, fe *fieldErrors) {
 	for k, v := range m {
 		ft, ok := fields[k]
 		if !ok {
-			fe.add(ptr+"/"+escapePointer(k), "unknown key %q", k)
+			fe.add(ptr+"/"+hookd.EscapePointer(k), "unknown key %q", k)
 			continue
 		}
-		checkShape(v, ft, ptr+"/"+escapePointer(k), fe)
+		checkShape(v, ft, ptr+"/"+hookd.EscapePointer(k), fe)
 	}
 }
 
@@ -129,12 +129,4 @@ func strictUnmarshal(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
-}
-
-// escapePointer escapes a member name for a JSON Pointer (RFC 6901).
-func escapePointer(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

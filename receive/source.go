@@ -105,7 +105,7 @@ func New(id string, spec *Spec, o Options) (*Source, error) {
 		s.nowFunc = time.Now
 	}
 	if o.AuthenticateFunc != nil {
-		s.auth = &goAuth{fn: o.AuthenticateFunc}
+		s.auth = &goAuth{authenticateFunc: o.AuthenticateFunc}
 	}
 	var fe fieldErrors
 	s.compilePath(&fe)
@@ -241,7 +241,7 @@ func (s *Source) compileVerifier(e *Verify, ptr string, fe *fieldErrors) verifie
 }
 
 func (s *Source) compilePreset(e *Verify, ptr string, fe *fieldErrors) verifier {
-	p := presets[strings.ToLower(e.Provider)]
+	p := presets()[strings.ToLower(e.Provider)]
 	if p == nil {
 		fe.add(ptr+"/provider", "unknown provider %q; known: %s", e.Provider, strings.Join(Providers(), ", "))
 		return nil

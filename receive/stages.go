@@ -87,7 +87,7 @@ func (v *presetVerifier) stage() stage {
 	return bodyBytes
 }
 
-func (v *presetVerifier) check(rc *reqCtx) error { return v.p.check(v, rc) }
+func (v *presetVerifier) check(rc *reqCtx) error { return v.p.checkFunc(v, rc) }
 
 func (v *presetVerifier) challenge() string { return v.p.name }
 

@@ -163,7 +163,7 @@ func (o *Output) read(v json.RawMessage, in *Input, maxBody int) error {
 	case r.Method == nil:
 		method = in.Method
 	case !ok || !hookd.ValidMethod(method):
-		return fmt.Errorf("method must be one of %s", strings.Join(hookd.Methods, ", "))
+		return fmt.Errorf("method must be one of %s", strings.Join(hookd.Methods(), ", "))
 	}
 	o.Method = method
 	if len(r.Payload) > 0 && string(r.Payload) != "null" {

@@ -63,11 +63,11 @@ func migrate(ctx context.Context, cfg *config.Config, logger *slog.Logger, stdou
 		return err
 	}
 	store, err := openStoreWith(ctx, cfg, c, logger, migrateHooks{
-		applied: func(version int64, name string) {
+		appliedFunc: func(version int64, name string) {
 			applied++
 			fmt.Fprintf(stdout, "applied %s\n", name)
 		},
-		lockWait: func() {
+		lockWaitFunc: func() {
 			fmt.Fprintf(stderr, "waiting for another node to finish migrating %s (PostgreSQL advisory lock; up to 5 minutes)…\n", db)
 		},
 	})

@@ -89,7 +89,7 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 		opts.Inbound, n.receiveHandler = nil, newReceiveHandler(inbound)
 	}
 	if cfg.Metrics.RequireKey {
-		opts.MetricsAuth = api.Authenticate
+		opts.MetricsAuthFunc = api.Authenticate
 	}
 	if opts.UI, err = newDashboard(cfg, api, n.store, logger); err != nil {
 		return n, err
@@ -110,24 +110,24 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 		fmt.Fprintf(stderr, "\nNo API key was configured, so hookd created one. It is shown only now:\n\n    %s\n\n", newKey)
 	}
 	return httpapi.New(httpapi.Config{
-		Store:       n.store,
-		Engine:      n.engine,
-		Logger:      logger,
-		URLCheck:    n.guard.CheckURL,
-		MaxBody:     int64(cfg.Delivery.MaxBody),
-		MaxInFlight: cfg.Server.MaxInflight,
-		Registry:    reg,
-		Catalog:     n.catalog,
-		Version:     versionString(),
+		Store:        n.store,
+		Engine:       n.engine,
+		Logger:       logger,
+		URLCheckFunc: n.guard.CheckURL,
+		MaxBody:      int64(cfg.Delivery.MaxBody),
+		MaxInFlight:  cfg.Server.MaxInflight,
+		Registry:     reg,
+		Catalog:      n.catalog,
+		Version:      versionString(),
 
 		BootstrapKey:      cfg.APIKey,
 		DefaultPayload:    cfg.Delivery.Payload,
 		EndpointCheckFunc: delivery.CheckEndpoint,
 		TransformTestFunc: n.engine.TestTransform,
 
-		SourceCheckFunc:    hooks.check,
-		SourcesChangedFunc: hooks.changed,
-		ReplayFunc:         hooks.replay,
+		SourceCheckFunc:    hooks.checkFunc,
+		SourcesChangedFunc: hooks.changedFunc,
+		ReplayFunc:         hooks.replayFunc,
 
 		RetryJobsChangedFunc: n.retries.Wake,
 	}), nil

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/problem"
 	"github.com/hookd/hookd/receive"
 )
 
@@ -33,9 +33,9 @@ type handlerOptions struct {
 	UI http.Handler
 	// Registry is served on GET /metrics.
 	Registry *prometheus.Registry
-	// MetricsAuth, when set, guards GET /metrics.
-	MetricsAuth func(http.Handler) http.Handler
-	Logger      *slog.Logger
+	// MetricsAuthFunc, when set, guards GET /metrics.
+	MetricsAuthFunc func(http.Handler) http.Handler
+	Logger          *slog.Logger
 	// NowFunc is the clock of the write check of /readyz. Default
 	// time.Now.
 	NowFunc func() time.Time
@@ -53,8 +53,8 @@ func newHandler(o handlerOptions) http.Handler {
 		Registry: o.Registry, // counts its own errors
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	})
-	if o.MetricsAuth != nil {
-		metrics = o.MetricsAuth(metrics)
+	if o.MetricsAuthFunc != nil {
+		metrics = o.MetricsAuthFunc(metrics)
 	}
 	mux.Handle("GET /metrics", metrics)
 	if o.API != nil {
@@ -125,22 +125,8 @@ func newRegistry() *prometheus.Registry {
 	return r
 }
 
-// problem is an RFC 9457 problem document.
-type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
-	Code   string `json:"code"`
-}
-
 func writeProblem(w http.ResponseWriter, status int, code, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(problem{
-		Type: hookd.ProblemType(code), Title: http.StatusText(status), Status: status, Detail: detail, Code: code,
-	})
+	problem.Write(w, problem.New(status, code, detail))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/internal/problem"
 )
 
 // pingFunc is a pinger made of a function.
@@ -54,7 +55,7 @@ func checkProblem(t *testing.T, rec *httptest.ResponseRecorder, status int, code
 	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
 		t.Errorf("Content-Type = %q, want application/problem+json", ct)
 	}
-	var p problem
+	var p problem.Doc
 	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
 		t.Fatalf("body %q: %v", rec.Body, err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/egress"
+	"github.com/hookd/hookd/httpapi"
 	"github.com/hookd/hookd/receive"
 )
 
@@ -64,38 +64,28 @@ func configSources(cfg *config.Config, guard *egress.Guard) ([]*hookd.Source, ma
 }
 
 // sourceItem splits a configured source into its id, description and
-// spec (every other member).
+// spec (every other member, in its order, with its bytes) exactly as the
+// API splits a source it is sent (httpapi.Source). created_at and
+// updated_at, which hookd sets, are refused.
 func sourceItem(b json.RawMessage) (*hookd.Source, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, hookd.Invalid("invalid source", hookd.FieldError{Pointer: "", Message: "must be an object"})
+	var in httpapi.Source
+	if err := in.UnmarshalJSON(b); err != nil {
+		return nil, err
 	}
-	src := &hookd.Source{}
 	var fe []hookd.FieldError
-	for key, dst := range map[string]*string{"id": &src.ID, "description": &src.Description} {
-		if v, ok := m[key]; ok {
-			if err := json.Unmarshal(v, dst); err != nil {
-				fe = append(fe, hookd.FieldError{Pointer: "/" + key, Message: "must be a string"})
-			}
-			delete(m, key)
-		}
+	if !in.CreatedAt.IsZero() {
+		fe = append(fe, hookd.FieldError{Pointer: "/created_at", Message: "is set by hookd"})
+	}
+	if !in.UpdatedAt.IsZero() {
+		fe = append(fe, hookd.FieldError{Pointer: "/updated_at", Message: "is set by hookd"})
+	}
+	if in.ID == "" {
+		fe = append(fe, hookd.FieldError{Pointer: "/id", Message: "is required"})
 	}
 	if len(fe) > 0 {
 		return nil, hookd.Invalid("invalid source", fe...)
 	}
-	if src.ID == "" {
-		return nil, hookd.Invalid("invalid source", hookd.FieldError{Pointer: "/id", Message: "is required"})
-	}
-	if len(m) > 0 {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(m); err != nil {
-			return nil, fmt.Errorf("encode source %s: %w", src.ID, err)
-		}
-		src.Spec = bytes.TrimSpace(buf.Bytes())
-	}
-	return src, nil
+	return &hookd.Source{ID: in.ID, Description: in.Description, Spec: in.Spec}, nil
 }
 
 // startSources stores the configured sources (replacing what the API
@@ -150,15 +140,15 @@ func startInbound(ctx context.Context, n *node, reg *receive.Registry, metrics p
 
 // sourceAPIHooks connect the REST API to the inbound side.
 type sourceAPIHooks struct {
-	check   func(src *hookd.Source) error
-	changed func()
-	replay  func(ctx context.Context, sourceID, requestID string) (string, []string, error)
+	checkFunc   func(src *hookd.Source) error
+	changedFunc func()
+	replayFunc  func(ctx context.Context, sourceID, requestID string) (string, []string, error)
 }
 
 func sourceHooks(reg *receive.Registry, srv *receive.Server, logger *slog.Logger) sourceAPIHooks {
 	return sourceAPIHooks{
-		check: reg.Check,
-		changed: func() {
+		checkFunc: reg.Check,
+		changedFunc: func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := reg.Reload(ctx); err != nil {
@@ -166,7 +156,7 @@ func sourceHooks(reg *receive.Registry, srv *receive.Server, logger *slog.Logger
 				logger.Warn("reload sources after a change", "err", err)
 			}
 		},
-		replay: func(ctx context.Context, sourceID, requestID string) (string, []string, error) {
+		replayFunc: func(ctx context.Context, sourceID, requestID string) (string, []string, error) {
 			r, err := srv.Replay(ctx, sourceID, requestID)
 			if err != nil {
 				return "", nil, err

@@ -25,8 +25,8 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (ho
 
 // migrateHooks report what opening a store migrates ("hookd migrate").
 type migrateHooks struct {
-	applied  func(version int64, name string) // each migration applied
-	lockWait func()                           // another node holds the migration lock
+	appliedFunc  func(version int64, name string) // each migration applied
+	lockWaitFunc func()                           // another node holds the migration lock
 }
 
 // openStoreWith is openStore with the cipher that seals secrets at rest
@@ -38,7 +38,7 @@ func openStoreWith(ctx context.Context, cfg *config.Config, c *secrets.Cipher, l
 	}
 	switch driver {
 	case config.DriverSQLite:
-		s, err := sqlite.Open(ctx, dsn, sqlite.Options{Cipher: c, MigratedFunc: hooks.applied})
+		s, err := sqlite.Open(ctx, dsn, sqlite.Options{Cipher: c, MigratedFunc: hooks.appliedFunc})
 		if err != nil {
 			return nil, err // it names the file, and the lock when it is held
 		}
@@ -49,8 +49,8 @@ func openStoreWith(ctx context.Context, cfg *config.Config, c *secrets.Cipher, l
 			SkipMigrations: !cfg.DBMigrate.On(),
 			Logger:         logger,
 			Cipher:         c,
-			MigratedFunc:   hooks.applied,
-			LockWaitFunc:   hooks.lockWait,
+			MigratedFunc:   hooks.appliedFunc,
+			LockWaitFunc:   hooks.lockWaitFunc,
 		})
 		if err != nil {
 			return nil, err // it names the database, without the password

@@ -35,9 +35,9 @@ type notifier struct {
 	log   *slog.Logger
 	ch    chan struct{}
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{} // closed when run returns
+	ctx        context.Context
+	cancelFunc context.CancelFunc
+	done       chan struct{} // closed when run returns
 
 	mu      sync.Mutex
 	started bool
@@ -47,7 +47,7 @@ type notifier struct {
 func newNotifier(cfg *pgx.ConnConfig, token string, log *slog.Logger) *notifier {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &notifier{cfg: cfg, token: token, log: log, ch: make(chan struct{}, 1),
-		ctx: ctx, cancel: cancel, done: make(chan struct{})}
+		ctx: ctx, cancelFunc: cancel, done: make(chan struct{})}
 }
 
 func (n *notifier) start() {
@@ -66,7 +66,7 @@ func (n *notifier) close() {
 	n.closed = true
 	started := n.started
 	n.mu.Unlock()
-	n.cancel()
+	n.cancelFunc()
 	if started {
 		<-n.done
 	}

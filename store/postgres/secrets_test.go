@@ -48,8 +48,8 @@ func TestOpenRequiresCipher(t *testing.T) {
 func TestSecrets(t *testing.T) {
 	baseURL(t)
 	storetest.RunSecrets(t, storetest.SecretsBackend{
-		NewDB: func(t *testing.T) string { return newSchema(t) },
-		Open: func(t *testing.T, db string, c *secrets.Cipher) (hookd.Store, error) {
+		NewDBFunc: func(t *testing.T) string { return newSchema(t) },
+		OpenFunc: func(t *testing.T, db string, c *secrets.Cipher) (hookd.Store, error) {
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			s, err := postgres.Open(ctx, db, postgres.Options{Cipher: c})
@@ -58,7 +58,7 @@ func TestSecrets(t *testing.T) {
 			}
 			return s, err
 		},
-		Dump: dumpSchema,
+		DumpFunc: dumpSchema,
 	})
 }
 

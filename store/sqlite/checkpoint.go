@@ -48,7 +48,7 @@ func (s *Store) startCheckpoints(ctx context.Context) error {
 		return fmt.Errorf("open checkpoint connection: %w", err)
 	}
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.stopCheckpoints, s.checkpointsDone = cancel, make(chan struct{})
+	s.stopCheckpointsFunc, s.checkpointsDone = cancel, make(chan struct{})
 	go s.checkpointLoop(cctx)
 	return nil
 }

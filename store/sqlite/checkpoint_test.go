@@ -20,7 +20,7 @@ func TestWALStartsOverUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.stopCheckpoints() // the test runs the rounds itself
+	s.stopCheckpointsFunc() // the test runs the rounds itself
 	<-s.checkpointsDone
 	s.walReset = 64
 

@@ -139,6 +139,11 @@ func (s *Store) reseal(ctx context.Context, cond string) (int, error) {
 			}
 			n += m
 		}
+		m, err := s.resealReplies(ctx, tx, cond)
+		if err != nil {
+			return fmt.Errorf("idempotency_keys.ref_id: %w", err)
+		}
+		n += m
 		return nil
 	})
 	if err != nil {

@@ -19,15 +19,15 @@ import (
 
 func TestSecrets(t *testing.T) {
 	storetest.RunSecrets(t, storetest.SecretsBackend{
-		NewDB: func(t *testing.T) string { return filepath.Join(t.TempDir(), "hookd.db") },
-		Open: func(t *testing.T, db string, c *secrets.Cipher) (hookd.Store, error) {
+		NewDBFunc: func(t *testing.T) string { return filepath.Join(t.TempDir(), "hookd.db") },
+		OpenFunc: func(t *testing.T, db string, c *secrets.Cipher) (hookd.Store, error) {
 			s, err := sqlite.Open(t.Context(), db, sqlite.Options{Cipher: c})
 			if err == nil {
 				t.Cleanup(func() { _ = s.Close() })
 			}
 			return s, err
 		},
-		Dump: func(t *testing.T, db string) []byte {
+		DumpFunc: func(t *testing.T, db string) []byte {
 			var all bytes.Buffer
 			for _, suffix := range []string{"", "-wal", "-shm"} {
 				b, err := os.ReadFile(db + suffix)

@@ -108,9 +108,9 @@ type Store struct {
 	cipher  *secrets.Cipher
 	hashKey []byte // API-key hashing key, opened from store_secrets
 
-	stopCheckpoints context.CancelFunc
-	checkpointsDone chan struct{}
-	walReset        int // WAL frames beyond which checkpoints start it over
+	stopCheckpointsFunc context.CancelFunc
+	checkpointsDone     chan struct{}
+	walReset            int // WAL frames beyond which checkpoints start it over
 
 	failedAt atomic.Int64 // store time (µs) of the last write that failed as unavailable
 
@@ -254,8 +254,8 @@ func (s *Store) releaseAll(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
-		if s.stopCheckpoints != nil {
-			s.stopCheckpoints()
+		if s.stopCheckpointsFunc != nil {
+			s.stopCheckpointsFunc()
 			<-s.checkpointsDone
 		}
 		if s.cdb != nil {

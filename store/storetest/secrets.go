@@ -17,14 +17,14 @@ import (
 // SecretsBackend lets RunSecrets open one database several times, under
 // different master keys, and read it raw.
 type SecretsBackend struct {
-	// NewDB returns the location of a new, empty database.
-	NewDB func(t *testing.T) string
-	// Open opens the database at db with c; the store is closed by the
+	// NewDBFunc returns the location of a new, empty database.
+	NewDBFunc func(t *testing.T) string
+	// OpenFunc opens the database at db with c; the store is closed by the
 	// test, or in t.Cleanup.
-	Open func(t *testing.T, db string, c *secrets.Cipher) (hookd.Store, error)
-	// Dump returns everything the database holds as a reader without the
+	OpenFunc func(t *testing.T, db string, c *secrets.Cipher) (hookd.Store, error)
+	// DumpFunc returns everything the database holds as a reader without the
 	// key would see it: the files of SQLite, a dump of PostgreSQL.
-	Dump func(t *testing.T, db string) []byte
+	DumpFunc func(t *testing.T, db string) []byte
 }
 
 // Secrets used by RunSecrets; none may appear in a dump.
@@ -33,9 +33,9 @@ var testSecrets = []string{
 	"basic-password-77c1e9", "token-value-3b9d42", "whsec_Zm9yd2FyZC1zZWNyZXQtMTIzNDU2Nzg=",
 }
 
-// RunSecrets checks that a store keeps endpoint and source secrets and
-// its API-key hashing key sealed at rest, and that a rotation of the
-// master key re-seals them.
+// RunSecrets checks that a store keeps endpoint and source secrets, its
+// API-key hashing key and the kept replies of API requests sealed at
+// rest, and that a rotation of the master key re-seals them.
 func RunSecrets(t *testing.T, b SecretsBackend) {
 	t.Helper()
 	t.Run("NothingInClear", func(t *testing.T) { t.Parallel(); testNothingInClear(t, b) })
@@ -80,7 +80,20 @@ func seedSecrets(t *testing.T, ctx context.Context, s hookd.Store) *hookd.Endpoi
 	require.NoError(t, s.CreateEndpoint(ctx, e))
 	require.NoError(t, s.CreateSource(ctx, secretSource("sealed")))
 	require.NoError(t, s.CreateAPIKey(ctx, &hookd.APIKey{Name: "k", Scope: hookd.ScopeAdmin}, "hk_storetest_api_key_0001"))
+	k := secretReplyKey()
+	_, taken, err := s.TakeReplyKey(ctx, k, time.Time{}, time.Time{})
+	require.NoError(t, err)
+	require.True(t, taken)
+	require.NoError(t, s.KeepReply(ctx, k, secretReply))
 	return e
+}
+
+// secretReply is the kept reply of an API request that created a key:
+// it carries the new key's secret, which the store must seal.
+var secretReply = []byte(`{"status":201,"body":{"key":"hk_storetest_api_key_0002"}}`)
+
+func secretReplyKey() *hookd.ReplyKey {
+	return &hookd.ReplyKey{Scope: "bootstrap /v1/api-keys", Key: "create-key-1", Fingerprint: []byte("fp"), CreatedAt: time.Now()}
 }
 
 // requireReadable checks that s shows the seeded secrets in clear.
@@ -94,20 +107,24 @@ func requireReadable(t *testing.T, ctx context.Context, s hookd.Store, e *hookd.
 	assert.JSONEq(t, string(secretSource("sealed").Spec), string(src.Spec))
 	_, err = s.APIKeyBySecret(ctx, "hk_storetest_api_key_0001")
 	require.NoError(t, err)
+	held, taken, err := s.TakeReplyKey(ctx, secretReplyKey(), time.Time{}, time.Time{})
+	require.NoError(t, err)
+	require.False(t, taken)
+	require.Equal(t, secretReply, held.Reply, "the kept reply opens")
 }
 
 func requireNoSecrets(t *testing.T, dump []byte) {
 	t.Helper()
 	require.NotEmpty(t, dump)
-	for _, sec := range append(testSecrets, "hk_storetest_api_key_0001") {
+	for _, sec := range append(testSecrets, "hk_storetest_api_key_0001", "hk_storetest_api_key_0002") {
 		assert.False(t, bytes.Contains(dump, []byte(sec)), "the database holds %q in clear", sec)
 	}
 }
 
 func testNothingInClear(t *testing.T, b SecretsBackend) {
 	ctx := t.Context()
-	db := b.NewDB(t)
-	s, err := b.Open(t, db, newCipher(t, newKey(t)))
+	db := b.NewDBFunc(t)
+	s, err := b.OpenFunc(t, db, newCipher(t, newKey(t)))
 	require.NoError(t, err)
 	e := seedSecrets(t, ctx, s)
 	up := *e
@@ -115,38 +132,38 @@ func testNothingInClear(t *testing.T, b SecretsBackend) {
 	up.Secrets = append(up.Secrets, hookd.Secret{Value: "whsec_cm90YXRlZC1zZWNyZXQtYWJjZGVmZ2hpams=", CreatedAt: time.Now()})
 	require.NoError(t, s.UpdateEndpoint(ctx, &up))
 	requireReadable(t, ctx, s, e)
-	requireNoSecrets(t, b.Dump(t, db))
-	assert.NotContains(t, string(b.Dump(t, db)), "cm90YXRlZC1zZWNyZXQtYWJjZGVmZ2hpams")
+	requireNoSecrets(t, b.DumpFunc(t, db))
+	assert.NotContains(t, string(b.DumpFunc(t, db)), "cm90YXRlZC1zZWNyZXQtYWJjZGVmZ2hpams")
 	require.NoError(t, s.Close())
-	requireNoSecrets(t, b.Dump(t, db))
+	requireNoSecrets(t, b.DumpFunc(t, db))
 }
 
 func testRotate(t *testing.T, b SecretsBackend) {
 	ctx := t.Context()
-	db := b.NewDB(t)
+	db := b.NewDBFunc(t)
 	oldKey, newKey := newKey(t), newKey(t)
-	s, err := b.Open(t, db, newCipher(t, oldKey))
+	s, err := b.OpenFunc(t, db, newCipher(t, oldKey))
 	require.NoError(t, err)
 	e := seedSecrets(t, ctx, s)
 	require.NoError(t, s.Close())
 
-	_, err = b.Open(t, db, newCipher(t, newKey))
+	_, err = b.OpenFunc(t, db, newCipher(t, newKey))
 	require.Error(t, err, "a store sealed under another key opens without it")
 
-	s, err = b.Open(t, db, newCipher(t, newKey, oldKey))
+	s, err = b.OpenFunc(t, db, newCipher(t, newKey, oldKey))
 	require.NoError(t, err)
 	requireReadable(t, ctx, s, e)
 	n, err := s.ResealSecrets(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 3, n, "the endpoint's secrets, the source's spec and the hashing key")
+	assert.Equal(t, 4, n, "the endpoint's secrets, the source's spec, the hashing key and the kept reply")
 	n, err = s.ResealSecrets(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n, "a second rotation has nothing to do")
 	require.NoError(t, s.Close())
 
-	s, err = b.Open(t, db, newCipher(t, newKey))
+	s, err = b.OpenFunc(t, db, newCipher(t, newKey))
 	require.NoError(t, err, "after the rotation the new key alone opens everything")
 	requireReadable(t, ctx, s, e)
-	requireNoSecrets(t, b.Dump(t, db))
+	requireNoSecrets(t, b.DumpFunc(t, db))
 	require.NoError(t, s.Close())
 }

@@ -25,8 +25,8 @@ type Opener func(t *testing.T) hookd.Store
 func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 	t.Helper()
 	groups := []struct {
-		name string
-		run  func(*testing.T, Opener)
+		name    string
+		runFunc func(*testing.T, Opener)
 	}{
 		{"Tenants", testTenants},
 		{"EventTypes", testEventTypes},
@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Endpoints", testEndpoints},
 		{"Commit", testCommit},
 		{"Idempotency", testIdempotency},
+		{"Replies", testReplies},
 		{"Listings", testListings},
 		{"Leases", testLeases},
 		{"Concurrency", testConcurrency},
@@ -53,7 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Copy", testCopy},
 	}
 	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
+		t.Run(g.name, func(t *testing.T) { g.runFunc(t, open) })
 	}
 }
 

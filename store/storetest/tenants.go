@@ -162,8 +162,8 @@ func testChangeSeq(t *testing.T, open Opener) {
 	ep := newEndpoint(t, "seq")
 	src := newSource(t, "seq-src")
 	steps := []struct {
-		name string
-		do   func() error
+		name   string
+		doFunc func() error
 	}{
 		{"put tenant", func() error { _, err := f.s.PutTenant(f.ctx, newTenant(t, "seq")); return err }},
 		{"replace tenant", func() error { _, err := f.s.PutTenant(f.ctx, &hookd.Tenant{ID: "seq"}); return err }},
@@ -184,7 +184,7 @@ func testChangeSeq(t *testing.T, open Opener) {
 		{"delete tenant", func() error { return f.s.DeleteTenant(f.ctx, "seq") }},
 	}
 	for _, st := range steps {
-		require.NoError(t, st.do(), st.name)
+		require.NoError(t, st.doFunc(), st.name)
 		cur, err := f.s.ChangeSeq(f.ctx)
 		require.NoError(t, err)
 		require.Greater(t, cur, last, "ChangeSeq grows after %s", st.name)
