@@ -342,6 +342,9 @@ type IdempotencyKey struct {
 	RefID       string // the event or request that took it
 	Fingerprint []byte // a hash of the first request, to compare repeats
 	CreatedAt   time.Time
+	// Reply is the answer kept for an API request's key, opened, as Exporter
+	// gives it and Importer takes it (the store keeps it sealed).
+	Reply []byte
 }
 
 // DeliveryUpdate records the outcome of an attempt, or another change of a

@@ -92,7 +92,7 @@ func (s *Store) exportHot(ctx context.Context, kind hookd.Kind, size int) iter.S
 		return exportKind(ctx, s.pool, size, kind, attemptCols, "id", scanAttempt,
 			func(a *hookd.Attempt) []any { return id(a.ID) }, func(r *hookd.Records, v []*hookd.Attempt) { r.Attempts = v })
 	case hookd.KindIdempotencyKeys:
-		return exportKind(ctx, s.pool, size, kind, keyCols, "scope, key", scanKey,
+		return exportKind(ctx, s.pool, size, kind, keyCols, "scope, key", s.scanKey,
 			func(k *hookd.IdempotencyKey) []any { return []any{k.Scope, k.Key} },
 			func(r *hookd.Records, v []*hookd.IdempotencyKey) { r.IdempotencyKeys = v })
 	case hookd.KindRequests:
@@ -194,13 +194,15 @@ func scanPortalRecord(r scanner) (*hookd.PortalTokenRecord, error) {
 	return &t, nil
 }
 
-func scanKey(r scanner) (*hookd.IdempotencyKey, error) {
+// scanKey reads an idempotency key, with the reply kept for an API
+// request opened.
+func (s *Store) scanKey(r scanner) (*hookd.IdempotencyKey, error) {
 	var k hookd.IdempotencyKey
 	if err := r.Scan(&k.Scope, &k.Key, &k.RefID, &k.Fingerprint, &k.CreatedAt); err != nil {
 		return nil, err
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
-	return &k, nil
+	return &k, s.openKeptReply(&k)
 }
 
 // Clear deletes every row of every kind but the default tenant and the
@@ -341,7 +343,11 @@ func (s *Store) importConfigRows(r *hookd.Records, add func(hookd.Kind, ...any))
 			j.Error, nullable(j.LeaseOwner), until, ts(j.CreatedAt), ts(j.UpdatedAt), ts(j.FinishedAt))
 	}
 	for _, k := range r.IdempotencyKeys {
-		add(hookd.KindIdempotencyKeys, k.Scope, k.Key, k.RefID, k.Fingerprint, k.CreatedAt)
+		ref, err := s.sealKeptReply(k)
+		if err != nil {
+			return err
+		}
+		add(hookd.KindIdempotencyKeys, k.Scope, k.Key, ref, k.Fingerprint, k.CreatedAt)
 	}
 	return nil
 }

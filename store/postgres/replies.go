@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -138,4 +139,31 @@ func (s *Store) resealReplies(ctx context.Context, tx pgx.Tx, cond string) (int,
 		}
 	}
 	return len(todo), nil
+}
+
+// openKeptReply moves the sealed reply of an API request's key from RefID
+// into Reply, opened, for an export.
+func (s *Store) openKeptReply(k *hookd.IdempotencyKey) error {
+	if !strings.HasPrefix(k.Scope, replyScopePrefix) || k.RefID == "" {
+		return nil
+	}
+	reply, err := s.opts.Cipher.Open(k.RefID, replyAD(k.Scope, k.Key))
+	if err != nil {
+		return fmt.Errorf("idempotency key %q: open reply: %w", k.Key, err)
+	}
+	k.Reply, k.RefID = reply, ""
+	return nil
+}
+
+// sealKeptReply is the ref_id an import stores for k: its reply sealed
+// with this store's key when it has one, RefID otherwise.
+func (s *Store) sealKeptReply(k *hookd.IdempotencyKey) (string, error) {
+	if k.Reply == nil {
+		return k.RefID, nil
+	}
+	sealed, err := s.opts.Cipher.Seal(k.Reply, replyAD(k.Scope, k.Key))
+	if err != nil {
+		return "", fmt.Errorf("idempotency key %q: seal reply: %w", k.Key, err)
+	}
+	return sealed, nil
 }

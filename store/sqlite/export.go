@@ -87,7 +87,7 @@ func (s *Store) exportHot(ctx context.Context, kind hookd.Kind, size int) iter.S
 		return exportKind(ctx, s.rdb, size, kind, attemptCols, "id", scanAttempt,
 			func(a *hookd.Attempt) []any { return id(a.ID) }, func(r *hookd.Records, v []*hookd.Attempt) { r.Attempts = v })
 	case hookd.KindIdempotencyKeys:
-		return exportKind(ctx, s.rdb, size, kind, keyCols, "scope, key", scanKey,
+		return exportKind(ctx, s.rdb, size, kind, keyCols, "scope, key", s.scanKey,
 			func(k *hookd.IdempotencyKey) []any { return []any{k.Scope, k.Key} },
 			func(r *hookd.Records, v []*hookd.IdempotencyKey) { r.IdempotencyKeys = v })
 	case hookd.KindRequests:
@@ -176,7 +176,9 @@ func scanPortalRecord(r scanner) (*hookd.PortalTokenRecord, error) {
 	return &t, nil
 }
 
-func scanKey(r scanner) (*hookd.IdempotencyKey, error) {
+// scanKey reads an idempotency key, with the reply kept for an API
+// request opened.
+func (s *Store) scanKey(r scanner) (*hookd.IdempotencyKey, error) {
 	var (
 		k       hookd.IdempotencyKey
 		created int64
@@ -185,7 +187,7 @@ func scanKey(r scanner) (*hookd.IdempotencyKey, error) {
 		return nil, err
 	}
 	k.CreatedAt = fromMicros(created)
-	return &k, nil
+	return &k, s.openKeptReply(&k)
 }
 
 // Clear deletes every row of every kind but the default tenant and the
@@ -318,7 +320,11 @@ func (s *Store) importConfigRows(r *hookd.Records, add func(hookd.Kind, ...any))
 			j.Error, nullable(j.LeaseOwner), until, micros(j.CreatedAt), micros(j.UpdatedAt), micros(j.FinishedAt))
 	}
 	for _, k := range r.IdempotencyKeys {
-		add(hookd.KindIdempotencyKeys, k.Scope, k.Key, k.RefID, blob(k.Fingerprint), micros(k.CreatedAt))
+		ref, err := s.sealKeptReply(k)
+		if err != nil {
+			return err
+		}
+		add(hookd.KindIdempotencyKeys, k.Scope, k.Key, ref, blob(k.Fingerprint), micros(k.CreatedAt))
 	}
 	return nil
 }

@@ -20,6 +20,8 @@ type Seeded struct {
 	PortalSecret string // the secret of an unredeemed portal token
 	// Failed is a delivery that failed twice, leased, with a retry due.
 	Failed *hookd.Delivery
+	// Reply is an API request's kept reply, under the key "create-1".
+	Reply *hookd.ReplyKey
 	// Counts is how many rows of each kind s held after seeding.
 	Counts map[hookd.Kind]int64
 }
@@ -54,6 +56,11 @@ func Seed(t *testing.T, ctx context.Context, s hookd.Store, events int) *Seeded 
 			Statuses: []string{hookd.StatusDead}}}))
 	sd.Failed = seedEvents(t, ctx, s, sd.Endpoint.ID, events, now)
 	seedRequests(t, ctx, s, now)
+	sd.Reply = replyKey("key_1 /v1/tenants/acme/endpoints", "create-1", now)
+	_, taken, err := s.TakeReplyKey(ctx, sd.Reply, now.Add(-24*time.Hour), now.Add(-5*time.Minute))
+	require.NoError(t, err)
+	require.True(t, taken)
+	require.NoError(t, s.KeepReply(ctx, sd.Reply, []byte(`{"status":201,"secret":"whsec_kept"}`)))
 	sd.Counts = map[hookd.Kind]int64{}
 	for _, k := range hookd.Kinds() {
 		n, err := s.(hookd.Exporter).Count(ctx, k)
@@ -179,6 +186,11 @@ func requireCopyWorks(t *testing.T, ctx context.Context, s hookd.Store, sd *Seed
 	as, _, err := s.ListAttempts(ctx, hookd.AttemptFilter{DeliveryID: d.ID})
 	require.NoError(t, err)
 	assert.Len(t, as, 2)
+	held, taken, err := s.TakeReplyKey(ctx, replyKey(sd.Reply.Scope, sd.Reply.Key, time.Now()),
+		time.Now().Add(-24*time.Hour), time.Now().Add(-5*time.Minute))
+	require.NoError(t, err)
+	require.False(t, taken, "the copied key holds its reply")
+	assert.Equal(t, `{"status":201,"secret":"whsec_kept"}`, string(held.Reply), "the reply opens under the target's key")
 	tok, err := s.RedeemPortalToken(ctx, sd.PortalSecret, time.Now())
 	require.NoError(t, err, "the copied portal token redeems")
 	assert.Equal(t, "acme", tok.TenantID)
