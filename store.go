@@ -26,6 +26,7 @@ type Store interface {
 	SecretStore
 	RetryJobStore
 	PortalTokenStore
+	StatsStore
 
 	// ChangeSeq returns a number that grows whenever a tenant, event type,
 	// endpoint or source changes, so that nodes can cheaply notice changes
@@ -161,6 +162,10 @@ type EndpointHealth struct {
 	// Disable turns the endpoint off with DisabledReason.
 	Disable        bool
 	DisabledReason string
+	// Announce, with Disable, is an event (endpoint.disabled) stored in
+	// the same transaction as the disable: both are written or neither.
+	// Its idempotency key is ignored. Nil: none.
+	Announce *EventWrite
 }
 
 // EventStore keeps events, deliveries, attempts and idempotency keys.

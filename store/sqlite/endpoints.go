@@ -209,8 +209,8 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 }
 
 // SetEndpointHealth writes FailingSince and, with h.Disable, disables the
-// endpoint with h.DisabledReason (which also sets UpdatedAt); it never
-// enables one. Other fields stay as they are. It fails with ENOTFOUND.
+// endpoint with h.DisabledReason (which also sets UpdatedAt) and stores
+// h.Announce in the same transaction; it never enables one. Other fields stay as they are. It fails with ENOTFOUND.
 func (s *Store) SetEndpointHealth(ctx context.Context, tenantID, id string, h hookd.EndpointHealth) error {
 	query := `UPDATE endpoints SET failing_since = ?1 WHERE id = ?2 AND tenant_id = ?3`
 	if h.Disable {
@@ -224,7 +224,10 @@ func (s *Store) SetEndpointHealth(ctx context.Context, tenantID, id string, h ho
 		if h.Disable {
 			args = append(args, h.DisabledReason, micros(s.now()))
 		}
-		return execOne(ctx, tx, query, hookd.Errorf(hookd.ENOTFOUND, "endpoint %q not found", id), args...)
+		if err := execOne(ctx, tx, query, hookd.Errorf(hookd.ENOTFOUND, "endpoint %q not found", id), args...); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, h)
 	})
 	return wrap(err, "set endpoint health")
 }

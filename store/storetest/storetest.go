@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Purge", testPurge},
 		{"Lifecycle", testLifecycle},
 		{"CheckWrite", testCheckWrite},
+		{"QueueStats", testQueueStats},
+		{"DisableAnnounced", testDisableAnnounced},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
