@@ -86,6 +86,9 @@ func New(store hookd.Store, cfg Config) *Engine {
 	e.writer = newWriter(store, &e.cfg, e.metrics)
 	e.health = newHealthSaver(e)
 	e.perEndpoint = newEndpointMetrics(cfg.Registry, cfg.PerEndpointTop)
+	if cfg.Registry != nil {
+		cfg.Registry.MustRegister(newQueueGauges(store, time.Now, cfg.Logger))
+	}
 	e.attemptCtx, e.cancel = context.WithCancel(context.Background())
 	return e
 }
