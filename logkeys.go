@@ -19,8 +19,10 @@ const (
 	LogMsgEndpointEnabled  = "endpoint enabled"  // info
 
 	// Inbound.
-	LogMsgInboundRejected = "inbound request rejected" // info
-	LogMsgInboundAccepted = "inbound request accepted" // debug, also duplicates and handshakes
+	LogMsgInboundRejected  = "inbound request rejected"  // info
+	LogMsgInboundAccepted  = "inbound request accepted"  // debug
+	LogMsgInboundDuplicate = "inbound request duplicate" // debug
+	LogMsgInboundHandshake = "inbound request handshake" // debug
 
 	// Credentials.
 	LogMsgAPIKeyChanged = "api key changed"         // info
@@ -45,6 +47,7 @@ const (
 	LogKeyRequest    = "request"
 	LogKeyCode       = "code" // a hookd error code
 	LogKeyRemoteIP   = "remote_ip"
+	LogKeyPath       = "path" // the path of an inbound request that reached no source
 	LogKeyOutcome    = "outcome"
 	LogKeyActor      = "actor"  // who made a change: an API key id, "bootstrap" or "cli"
 	LogKeyAction     = "action" // created, revoked, rotated, revealed
