@@ -49,7 +49,7 @@ const (
 	LogKeyRemoteIP   = "remote_ip"
 	LogKeyPath       = "path" // the path of an inbound request that reached no source
 	LogKeyOutcome    = "outcome"
-	LogKeyActor      = "actor"  // who made a change: an API key id, "bootstrap" or "cli"
+	LogKeyActor      = "actor"  // who made a change: an API key id, "bootstrap" (the configured key), "cli", "startup" or "engine"
 	LogKeyAction     = "action" // created, revoked, rotated, revealed
 	LogKeyKeyID      = "key_id" // the id of the API key changed, never the key
 	LogKeyScope      = "scope"
@@ -57,8 +57,9 @@ const (
 
 // Actors that are not API keys.
 const (
-	LogActorCLI    = "cli"    // a hookd subcommand run by the operator
-	LogActorEngine = "engine" // the delivery engine itself
+	LogActorCLI     = "cli"     // a hookd subcommand run by the operator
+	LogActorEngine  = "engine"  // the delivery engine itself
+	LogActorStartup = "startup" // hookd creating the first API key when none is configured
 )
 
 // Actions of LogMsgAPIKeyChanged and LogMsgSecretChanged.
