@@ -164,7 +164,10 @@ type EndpointHealth struct {
 	DisabledReason string
 	// Announce, with Disable, is an event (endpoint.disabled) stored in
 	// the same transaction as the disable: both are written or neither.
-	// Its idempotency key is ignored. Nil: none.
+	// Its idempotency key is ignored. With Announce, an endpoint already
+	// disabled is left as it is and Announce is not stored (another node
+	// or the API disabled it first): SetEndpointHealth then sets
+	// Announce.Duplicate and returns nil. Nil: none.
 	Announce *EventWrite
 }
 

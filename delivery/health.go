@@ -201,6 +201,9 @@ func (e *Engine) storeDisable(ctx context.Context, j *healthJob) error {
 		return err
 	}
 	e.router.invalidate()
+	if ew != nil && ew.Duplicate {
+		return nil // disabled already, by another node or through the API
+	}
 	e.metrics.disabled.Inc()
 	e.logDisabled(tg.ep, reason)
 	if ew != nil {

@@ -209,9 +209,13 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 }
 
 // SetEndpointHealth writes FailingSince and, with h.Disable, disables the
-// endpoint with h.DisabledReason (which also sets UpdatedAt) and stores
-// h.Announce in the same transaction; it never enables one. Other fields stay as they are. It fails with ENOTFOUND.
+// endpoint with h.DisabledReason (which also sets UpdatedAt), with
+// h.Announce in the same transaction (announce.go); it never enables one.
+// Other fields stay as they are. It fails with ENOTFOUND.
 func (s *Store) SetEndpointHealth(ctx context.Context, tenantID, id string, h hookd.EndpointHealth) error {
+	if h.Disable && h.Announce != nil {
+		return s.disableAnnounced(ctx, tenantID, id, h)
+	}
 	query := `UPDATE endpoints SET failing_since = ?1 WHERE id = ?2 AND tenant_id = ?3`
 	if h.Disable {
 		// Only this form sets enabled, so that bookkeeping of failures
@@ -224,10 +228,7 @@ func (s *Store) SetEndpointHealth(ctx context.Context, tenantID, id string, h ho
 		if h.Disable {
 			args = append(args, h.DisabledReason, micros(s.now()))
 		}
-		if err := execOne(ctx, tx, query, hookd.Errorf(hookd.ENOTFOUND, "endpoint %q not found", id), args...); err != nil {
-			return err
-		}
-		return s.announce(ctx, tx, h)
+		return execOne(ctx, tx, query, hookd.Errorf(hookd.ENOTFOUND, "endpoint %q not found", id), args...)
 	})
 	return wrap(err, "set endpoint health")
 }

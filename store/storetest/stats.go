@@ -47,8 +47,8 @@ func testQueueStats(t *testing.T, open Opener) {
 }
 
 // testDisableAnnounced checks that a disable stores its announcement in
-// the same transaction: with the disable, or not at all when the endpoint
-// is gone.
+// the same transaction: with the disable, not at all when the endpoint
+// was disabled already, or is gone.
 func testDisableAnnounced(t *testing.T, open Opener) {
 	f := setup(t, open)
 	ep, watcher := f.createEndpoint(hookd.DefaultTenant), f.createEndpoint(hookd.DefaultTenant)
@@ -68,6 +68,17 @@ func testDisableAnnounced(t *testing.T, open Opener) {
 	d, err := f.s.GetDelivery(f.ctx, w.Deliveries[0].ID)
 	require.NoError(t, err)
 	require.Equal(t, hookd.StatusPending, d.Status)
+
+	again := announce()
+	require.NoError(t, f.s.SetEndpointHealth(f.ctx, hookd.DefaultTenant, ep.ID,
+		hookd.EndpointHealth{Disable: true, DisabledReason: "twice", Announce: again}))
+	require.True(t, again.Duplicate, "a second disable announces nothing")
+	_, err = f.s.GetEvent(f.ctx, hookd.DefaultTenant, again.Event.ID)
+	requireCode(t, err, hookd.ENOTFOUND)
+	got, err = f.s.GetEndpoint(f.ctx, hookd.DefaultTenant, ep.ID)
+	require.NoError(t, err)
+	require.Equal(t, "410", got.DisabledReason, "the first disable's reason stays")
+	require.False(t, w.Duplicate)
 
 	lost := announce()
 	err = f.s.SetEndpointHealth(f.ctx, hookd.DefaultTenant, "ep_missing",
