@@ -111,6 +111,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	go e.writer.run(e.writerStop)
 	go e.health.run()
+	e.disableOverdue()
 	for range e.cfg.Workers {
 		e.workers.Add(1)
 		go func() {

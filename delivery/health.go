@@ -246,3 +246,20 @@ func (e *Engine) disabledEvent(ctx context.Context, tg *target, reason string, a
 	ew, tasks := e.eventWrite(ev, others, pl)
 	return ew, tasks, nil
 }
+
+// disableOverdue disables, at start, the enabled endpoints that have been
+// failing for DisableAfter already: a disable decided before a stop but
+// not stored then is decided again.
+func (e *Engine) disableOverdue() {
+	r := e.router.cur.Load()
+	if r == nil {
+		return
+	}
+	now := e.cfg.NowFunc()
+	for _, tg := range r.byID {
+		since := tg.failingSince.Load()
+		if tg.ep.Enabled && since != 0 && now.Sub(time.Unix(0, since)) >= e.cfg.DisableAfter {
+			e.disable(tg, failingReason(since), now)
+		}
+	}
+}

@@ -216,3 +216,37 @@ func TestDisableRetriedUntilStored(t *testing.T) {
 		t.Fatalf("%d endpoint.disabled events stored (%v), want 1", len(evs), err)
 	}
 }
+
+// TestOverdueDisableAtStart: an endpoint that has been failing for longer
+// than DisableAfter when the engine starts (its disable was decided but
+// not stored before a stop) is disabled and announced at start.
+func TestOverdueDisableAtStart(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir()+"/hookd.db", sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	ep := &hookd.Endpoint{ID: hookd.NewID(hookd.PrefixEndpoint), TenantID: hookd.DefaultTenant, URL: "http://127.0.0.1:9/", Enabled: true,
+		Secrets: []hookd.Secret{{Value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CreatedAt: now}}, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetEndpointHealth(ctx, ep.TenantID, ep.ID, hookd.EndpointHealth{FailingSince: now.Add(-6 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	e := New(st, Config{DisableAfter: 5 * 24 * time.Hour})
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(ctx)
+	eventually(t, "the endpoint disabled", func() bool {
+		got, err := st.GetEndpoint(ctx, ep.TenantID, ep.ID)
+		return err == nil && !got.Enabled && got.DisabledReason != ""
+	})
+	evs, _, err := st.ListEvents(ctx, hookd.EventFilter{TenantID: hookd.DefaultTenant, Types: []string{hookd.EndpointDisabledEventType}})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("%d endpoint.disabled events (%v), want 1", len(evs), err)
+	}
+}

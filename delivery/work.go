@@ -148,7 +148,7 @@ func (e *Engine) track(tg *target, oc outcome, now time.Time) {
 		if since == 0 && tg.failingSince.CompareAndSwap(0, now.UnixNano()) {
 			e.health.save(tg, hookd.EndpointHealth{FailingSince: now}, time.Time{})
 		} else if since != 0 && now.Sub(time.Unix(0, since)) >= e.cfg.DisableAfter {
-			e.disable(tg, "the endpoint failed without success since "+time.Unix(0, since).UTC().Format(time.RFC3339), now)
+			e.disable(tg, failingReason(since), now)
 		}
 	}
 }
@@ -164,4 +164,10 @@ func (e *Engine) disable(tg *target, reason string, now time.Time) {
 		since = time.Unix(0, ns)
 	}
 	e.health.save(tg, hookd.EndpointHealth{FailingSince: since, Disable: true, DisabledReason: reason}, now)
+}
+
+// failingReason is why an endpoint failing since the given unix ns is
+// disabled.
+func failingReason(since int64) string {
+	return "the endpoint failed without success since " + time.Unix(0, since).UTC().Format(time.RFC3339)
 }
