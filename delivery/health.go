@@ -140,12 +140,16 @@ func (s *healthSaver) run() {
 	}
 }
 
-// sleep waits d, or until Close gives up; it reports false then.
+// sleep waits d, or less when a new state or Close comes (so that Close
+// does not wait out a long backoff), or until Close gives up: it reports
+// false then.
 func (s *healthSaver) sleep(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
+	case <-s.wake:
 		return true
 	case <-s.ctx.Done():
 		return false
