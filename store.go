@@ -27,6 +27,7 @@ type Store interface {
 	RetryJobStore
 	PortalTokenStore
 	ReplyStore
+	StatsStore
 
 	// ChangeSeq returns a number that grows whenever a tenant, event type,
 	// endpoint or source changes, so that nodes can cheaply notice changes
@@ -162,6 +163,13 @@ type EndpointHealth struct {
 	// Disable turns the endpoint off with DisabledReason.
 	Disable        bool
 	DisabledReason string
+	// Announce, with Disable, is an event (endpoint.disabled) stored in
+	// the same transaction as the disable: both are written or neither.
+	// Its idempotency key is ignored. With Announce, an endpoint already
+	// disabled is left as it is and Announce is not stored (another node
+	// or the API disabled it first): SetEndpointHealth then sets
+	// Announce.Duplicate and returns nil. Nil: none.
+	Announce *EventWrite
 }
 
 // EventStore keeps events, deliveries, attempts and idempotency keys.

@@ -163,7 +163,18 @@ func (t TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
 type Metrics struct {
 	// RequireKey puts /metrics behind the API key. Default false: open.
 	RequireKey bool `yaml:"require_key"`
+	// PerEndpoint labels the attempt metrics by endpoint
+	// (hookd_endpoint_*) for the PerEndpointTop endpoints with the most
+	// attempts; the others count under endpoint="other". Default false.
+	PerEndpoint bool `yaml:"per_endpoint"`
+	// PerEndpointTop is how many endpoints get a label of their own with
+	// PerEndpoint. Default 20; at most MaxPerEndpointTop.
+	PerEndpointTop int `yaml:"per_endpoint_top"`
 }
+
+// MaxPerEndpointTop bounds metrics.per_endpoint_top, and so the series of
+// the per-endpoint metrics.
+const MaxPerEndpointTop = 1000
 
 // Log configures logging.
 type Log struct {
@@ -236,6 +247,7 @@ func (c *Config) WithDefaults() *Config {
 	setDefault(&s.ShutdownTimeout, hookd.Duration(30*time.Second))
 	setDefault(&s.MaxInflight, 4096)
 	setDefault(&d.Receive.DecompressBudget, hookd.Size(128<<20))
+	setDefault(&d.Metrics.PerEndpointTop, 20)
 	setDefault(&d.Log.Level, "info")
 	setDefault(&d.Log.Format, "text")
 	setDefault(&d.Retention.Events, hookd.Duration(720*time.Hour))

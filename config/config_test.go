@@ -114,6 +114,8 @@ receive:
   decompress_budget: 64MiB
 metrics:
   require_key: true
+  per_endpoint: true
+  per_endpoint_top: 5
 log:
   level: debug
   format: json
@@ -147,7 +149,7 @@ func TestLoadYAML(t *testing.T) {
 			IdleTimeout: dur("1m"), ShutdownTimeout: dur("5s"), MaxInflight: 100,
 		},
 		Receive:   Receive{Addr: "127.0.0.1:9091", DecompressBudget: 64 << 20},
-		Metrics:   Metrics{RequireKey: true},
+		Metrics:   Metrics{RequireKey: true, PerEndpoint: true, PerEndpointTop: 5},
 		Log:       Log{Level: "debug", Format: "json"},
 		Retention: Retention{Events: dur("48h"), Requests: dur("24h")},
 		UI:        UI{FrameAncestors: "'self' https://app.example.com", SessionTTL: dur("2h")},
@@ -348,7 +350,7 @@ func TestKeys(t *testing.T) {
 		"server.read_header_timeout", "server.read_timeout", "server.write_timeout",
 		"server.idle_timeout", "server.shutdown_timeout", "server.max_inflight",
 		"server.trusted_proxies", "receive.addr", "receive.decompress_budget", "tls.cert_file", "tls.key_file",
-		"metrics.require_key", "log.level", "log.format",
+		"metrics.require_key", "metrics.per_endpoint", "metrics.per_endpoint_top", "log.level", "log.format",
 		"retention.events", "retention.requests",
 		"ui.frame_ancestors", "ui.session_ttl",
 		"strict_event_types", "event_types", "sources",

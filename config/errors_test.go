@@ -80,6 +80,8 @@ func TestValidationErrors(t *testing.T) {
 		{"negative workers", "delivery:\n  workers: -1\n", nil, `@:2: delivery.workers: must be positive, got -1`},
 		{"negative max_concurrency", "delivery:\n  max_concurrency: -5\n", nil, `delivery.max_concurrency: must be positive, got -5`},
 		{"negative max_inflight", "server:\n  max_inflight: -1\n", nil, `server.max_inflight: must be positive, got -1`},
+		{"negative per_endpoint_top", "metrics:\n  per_endpoint_top: -1\n", nil, `metrics.per_endpoint_top: must be positive, got -1`},
+		{"per_endpoint_top too high", "metrics:\n  per_endpoint_top: 1001\n", nil, `metrics.per_endpoint_top: must be at most 1000`},
 		{"retry delay too long", "delivery:\n  retry_schedule: [1s, 200h]\n", nil, `delivery.retry_schedule: entry 2 (200h) must be between 0s and 168h0m0s`},
 		{"invalid db scheme", "db: mysql://localhost/hookd\n", nil, `@:1: db: unsupported database "mysql://localhost/hookd": use sqlite:PATH or postgres://…`},
 		{"bare db path", "db: hookd.db\n", nil, `db: unsupported database "hookd.db"`},

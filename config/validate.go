@@ -83,6 +83,10 @@ func (c *Config) Validate() error {
 	add("server.trusted_proxies", err)
 	c.validateTLS(add)
 	c.validateReceive(add)
+	add("metrics.per_endpoint_top", positiveInt(c.Metrics.PerEndpointTop))
+	if c.Metrics.PerEndpointTop > MaxPerEndpointTop {
+		add("metrics.per_endpoint_top", fmt.Errorf("must be at most %d", MaxPerEndpointTop))
+	}
 	_, err = c.Log.SlogLevel()
 	add("log.level", err)
 	add("log.format", oneOf(c.Log.Format, "text", "json"))

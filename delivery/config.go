@@ -21,6 +21,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Registry receives the engine's metrics. Default: none.
 	Registry prometheus.Registerer
+	// PerEndpointTop, when above 0, labels the attempt metrics by
+	// endpoint (hookd_endpoint_*) for the PerEndpointTop endpoints with
+	// the most attempts; the others count under endpoint="other". Needs
+	// Registry. Default 0: no per-endpoint metrics.
+	PerEndpointTop int
 	// Client sends attempts. Default: a client over egress.NewTransport with a
 	// guard that blocks internal addresses, redirects not followed. Set it
 	// only to another guarded client.

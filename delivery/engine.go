@@ -30,8 +30,11 @@ type Engine struct {
 	sender  *sender
 	policy  *retryPolicy
 	metrics *metrics
-	nodes   nodeCount     // live nodes sharing the store, for limits (nodes.go)
-	joined  chan struct{} // closed once this node may send (nodes.go)
+	health  *healthSaver // endpoint health saves, in order (health.go)
+	// perEndpoint: attempt metrics by endpoint; nil when off.
+	perEndpoint *endpointMetrics
+	nodes       nodeCount     // live nodes sharing the store, for limits (nodes.go)
+	joined      chan struct{} // closed once this node may send (nodes.go)
 
 	heldMu sync.Mutex
 	held   map[string]*holding // deliveries leased to this node, by id
@@ -81,6 +84,11 @@ func New(store hookd.Store, cfg Config) *Engine {
 		func() float64 { return float64(e.disp.depth()) },
 		func() float64 { return float64(e.heldCount()) })
 	e.writer = newWriter(store, &e.cfg, e.metrics)
+	e.health = newHealthSaver(e)
+	e.perEndpoint = newEndpointMetrics(cfg.Registry, cfg.PerEndpointTop)
+	if cfg.Registry != nil {
+		cfg.Registry.MustRegister(newQueueGauges(store, time.Now, cfg.Logger))
+	}
 	e.attemptCtx, e.cancelFunc = context.WithCancel(context.Background())
 	return e
 }
@@ -102,6 +110,8 @@ func (e *Engine) Start(ctx context.Context) error {
 		return err
 	}
 	go e.writer.run(e.writerStop)
+	go e.health.run()
+	e.disableOverdue()
 	for range e.cfg.Workers {
 		e.workers.Add(1)
 		go func() {
@@ -125,7 +135,7 @@ func (e *Engine) goLoop(f func()) {
 }
 
 // Close stops taking work, lets attempts in flight finish, commits their
-// results, and releases every lease it still holds so that another node,
+// results and the endpoint health they changed, and releases every lease it still holds so that another node,
 // or the next start, takes the deliveries over at once. If ctx ends first,
 // attempts in flight are abandoned (their deliveries are released and sent
 // again later, with the same webhook-id).
@@ -147,6 +157,9 @@ func (e *Engine) Close(ctx context.Context) error {
 		e.cancelFunc()
 		<-done
 	}
+	// No attempt is left to change an endpoint's health: save what is
+	// pending before the store may close.
+	e.health.close(ctx)
 	close(e.writerStop)
 	<-e.writer.stopped
 	e.cancelFunc()

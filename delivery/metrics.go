@@ -26,7 +26,7 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer, depth func() float64, held func() float64) *metrics {
 	m := &metrics{
 		published: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "hookd_events_published_total", Help: "Events committed by publish."}),
+			Name: "hookd_events_published_total", Help: "Events committed: published through the API, by inbound routes, and endpoint.disabled events."}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookd_attempts_total", Help: "Delivery attempts by outcome (succeeded, failed, error)."}, []string{"outcome"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{

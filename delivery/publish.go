@@ -141,6 +141,7 @@ func (e *Engine) publish(ctx context.Context, p *hookd.Publish, data []byte, met
 		return nil, errDuplicate
 	}
 	e.metrics.published.Inc()
+	e.logPublished(ev, len(ew.Deliveries), "", "")
 	e.hold(tasks)
 	return &hookd.PublishResult{Event: ev, Deliveries: len(ew.Deliveries)}, nil
 }

@@ -49,6 +49,11 @@ func (e *Engine) Receive(ctx context.Context, in *hookd.Inbound) error {
 		in.EventIDs = append(in.EventIDs, ew.Event.ID)
 	}
 	e.hold(tasks)
+	pubs := w.Events[len(in.Forwards):] // forwards first, then the published events
+	e.metrics.published.Add(float64(len(pubs)))
+	for _, ew := range pubs {
+		e.logPublished(ew.Event, len(ew.Deliveries), in.Request.SourceID, in.Request.ID)
+	}
 	return nil
 }
 

@@ -1,8 +1,6 @@
 package delivery
 
 import (
-	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -59,6 +57,7 @@ func (e *Engine) bury(t *task) {
 		Attempts: t.dlv.Attempts, NextAttemptAt: now, LastAttemptAt: t.dlv.LastAttemptAt, Release: true,
 	}, doneFunc: func() { e.unhold(id) }})
 	e.disp.done(t, true)
+	e.logDead(t, t.dlv.Attempts, deadDisabled)
 }
 
 // settle records an attempt and moves its delivery to its next state.
@@ -87,6 +86,7 @@ func (e *Engine) settle(t *task, tg *target, res attemptResult) {
 		delay, near = e.scheduleRetry(upd, tg, res, now)
 	}
 	d.Status, d.NextAttemptAt = upd.Status, upd.NextAttemptAt
+	e.observe(t, a, oc, upd, now)
 	if t.reshaped {
 		upd.Shape, t.reshaped = d.Shape, false
 	}
@@ -133,63 +133,41 @@ func (e *Engine) scheduleRetry(upd *hookd.DeliveryUpdate, tg *target, res attemp
 
 // track keeps an endpoint's health: the start of its current run of
 // failures, persisted on change, and disabling after 410 Gone or after
-// failing for DisableAfter.
+// failing for DisableAfter. The saves run on the engine's health saver
+// (health.go), in order.
 func (e *Engine) track(tg *target, oc outcome, now time.Time) {
 	switch oc {
 	case outcomeSucceeded:
 		if tg.failingSince.Swap(0) != 0 {
-			go e.saveHealth(tg, hookd.EndpointHealth{})
+			e.health.save(tg, hookd.EndpointHealth{}, time.Time{})
 		}
 	case outcomeGone:
 		e.disable(tg, "the endpoint answered 410 Gone", now)
 	default:
 		since := tg.failingSince.Load()
 		if since == 0 && tg.failingSince.CompareAndSwap(0, now.UnixNano()) {
-			go e.saveHealth(tg, hookd.EndpointHealth{FailingSince: now})
+			e.health.save(tg, hookd.EndpointHealth{FailingSince: now}, time.Time{})
 		} else if since != 0 && now.Sub(time.Unix(0, since)) >= e.cfg.DisableAfter {
-			e.disable(tg, "the endpoint failed without success since "+time.Unix(0, since).UTC().Format(time.RFC3339), now)
+			e.disable(tg, failingReason(since), now)
 		}
 	}
 }
 
-// disable turns the endpoint off once and tells its tenant with an
-// endpoint.disabled event.
+// disable turns the endpoint off once, and tells its tenant with an
+// endpoint.disabled event stored with the disable.
 func (e *Engine) disable(tg *target, reason string, now time.Time) {
 	if !tg.disabling.CompareAndSwap(false, true) {
 		return
 	}
-	e.metrics.disabled.Inc()
-	go func() {
-		since := time.Unix(0, tg.failingSince.Load())
-		if tg.failingSince.Load() == 0 {
-			since = time.Time{}
-		}
-		ok := e.saveHealth(tg, hookd.EndpointHealth{FailingSince: since, Disable: true, DisabledReason: reason})
-		if !ok {
-			tg.disabling.Store(false)
-			return
-		}
-		e.router.invalidate()
-		data, _ := json.Marshal(map[string]any{
-			"endpoint_id": tg.ep.ID, "url": tg.ep.URL, "reason": reason, "disabled_at": now.UTC().Format(hookd.TimestampLayout),
-		})
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := e.Publish(ctx, &hookd.Publish{TenantID: tg.ep.TenantID, Type: hookd.EndpointDisabledEventType, Data: data}); err != nil {
-			e.cfg.Logger.Error("publish endpoint.disabled", "endpoint", tg.ep.ID, "err", err)
-		}
-	}()
+	var since time.Time
+	if ns := tg.failingSince.Load(); ns != 0 {
+		since = time.Unix(0, ns)
+	}
+	e.health.save(tg, hookd.EndpointHealth{FailingSince: since, Disable: true, DisabledReason: reason}, now)
 }
 
-// saveHealth stores the endpoint's health, and reports success.
-func (e *Engine) saveHealth(tg *target, h hookd.EndpointHealth) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := e.store.SetEndpointHealth(ctx, tg.ep.TenantID, tg.ep.ID, h); err != nil {
-		if !hookd.IsNotFound(err) {
-			e.cfg.Logger.Error("save endpoint health", "endpoint", tg.ep.ID, "err", err)
-		}
-		return false
-	}
-	return true
+// failingReason is why an endpoint failing since the given unix ns is
+// disabled.
+func failingReason(since int64) string {
+	return "the endpoint failed without success since " + time.Unix(0, since).UTC().Format(time.RFC3339)
 }

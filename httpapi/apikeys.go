@@ -49,6 +49,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.logKeyChange(r, hookd.LogActionCreated, stored)
 	out := apiKeyOut(stored)
 	out.Key = key
 	return created(w, apiKeyPath(stored.ID), out)
@@ -89,10 +90,15 @@ func (s *Server) getAPIKey(w http.ResponseWriter, r *http.Request) error {
 // on the others.
 func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	k, err := s.store.GetAPIKey(r.Context(), id)
+	if err != nil {
+		return err
+	}
 	if err := s.store.DeleteAPIKey(r.Context(), id); err != nil {
 		return err
 	}
 	s.keys.forget(id)
+	s.logKeyChange(r, hookd.LogActionRevoked, k)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -108,6 +114,7 @@ func (s *Server) revealSecret(w http.ResponseWriter, r *http.Request) error {
 	if len(active) == 0 {
 		return errorf(hookd.ENOTFOUND, "endpoint %q has no active secret: rotate it", e.ID)
 	}
+	s.logSecretChange(r, hookd.LogActionRevealed, e.TenantID, e.ID)
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, http.StatusOK, RevealedSecret{Secret: active[0], Secrets: active})
 }

@@ -27,7 +27,8 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var secret string
-	_, err := s.updateEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), func(e *hookd.Endpoint) error {
+	tenant, id := r.PathValue("tenant"), r.PathValue("id")
+	_, err := s.updateEndpoint(r.Context(), tenant, id, func(e *hookd.Endpoint) error {
 		var err error
 		if secret == "" || in.Secret != "" {
 			if secret, err = newSecret(e.Signature.Scheme, in.Secret); err != nil {
@@ -40,6 +41,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.logSecretChange(r, hookd.LogActionRotated, tenant, id)
 	return writeJSON(w, http.StatusOK, SecretResult{Secret: secret})
 }
 

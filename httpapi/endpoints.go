@@ -255,6 +255,7 @@ func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var switched bool // enabled changed
 	e, err := s.updateEndpoint(r.Context(), r.PathValue("tenant"), r.PathValue("id"), func(e *hookd.Endpoint) error {
 		var in EndpointInput
 		if err := mergeInto(patch, s.endpointDoc(e), &in); err != nil {
@@ -268,10 +269,14 @@ func (s *Server) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		if e.Enabled && !wasEnabled {
 			e.DisabledReason, e.FailingSince = "", time.Time{}
 		}
+		switched = e.Enabled != wasEnabled
 		return s.validateEndpoint(r.Context(), e)
 	})
 	if err != nil {
 		return err
+	}
+	if switched {
+		s.logEndpointSwitch(r, e)
 	}
 	return writeJSON(w, http.StatusOK, s.endpointOut(e))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -130,4 +131,29 @@ func TestRequestLogHygiene(t *testing.T) {
 	if len(got.Body) != 4<<10 {
 		t.Errorf("rejected request kept %d bytes of body, want 4096", len(got.Body))
 	}
+}
+
+// gatheredValue returns the counter of name whose label values are
+// values, in the order of their label names; 0 when there is none.
+func gatheredValue(t *testing.T, reg *prometheus.Registry, name string, values ...string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var got []string
+			for _, l := range m.GetLabel() {
+				got = append(got, l.GetValue())
+			}
+			if slices.Equal(got, values) {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }

@@ -129,8 +129,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) refused(w http.ResponseWriter, sourceID string, r *http.Request, status int, code, detail string) {
 	writeProblem(w, status, code, detail, nil, nil)
 	s.metrics.requests.WithLabelValues(sourceID, strconv.Itoa(status)).Inc()
-	s.cfg.Logger.Info("inbound request rejected", "source", sourceID, "status", status, "reason", detail,
-		"path", r.URL.Path, "remote_ip", remoteAddr(r))
+	s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, hookd.LogMsgInboundRejected,
+		slog.String(hookd.LogKeySource, sourceID), slog.Int(hookd.LogKeyStatus, status),
+		slog.String(hookd.LogKeyCode, code), slog.String(hookd.LogKeyReason, detail),
+		slog.String(hookd.LogKeyPath, r.URL.Path), slog.String(hookd.LogKeyRemoteIP, remoteAddr(r)))
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, src *Source) {
@@ -168,6 +170,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, src *Source) {
 	}
 	src.writeResponse(w, req.ID)
 	s.countAccepted(req, OutcomeAccepted)
+	s.countRouted(src.id, len(in.Forwards), len(in.Publishes))
 }
 
 // rejected answers a rejection and logs it: in the request log with its

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/egress"
@@ -293,7 +295,9 @@ func TestServerDedupeWindow(t *testing.T) {
 // TestServerPublish republishes the body as an event whose type a CEL
 // expression takes from a header, to the tenant's subscribed endpoint.
 func TestServerPublish(t *testing.T) {
-	h := newHarness(t, map[string]string{"pub": `{"destinations": [{"publish": {"type": {"cel": "'github.' + request.headers['x-github-event']"}}}]}`})
+	reg := prometheus.NewRegistry()
+	h := newHarness(t, map[string]string{"pub": `{"destinations": [{"publish": {"type": {"cel": "'github.' + request.headers['x-github-event']"}}}]}`},
+		func(c *receive.Config) { c.Registerer = reg })
 	ctx := context.Background()
 	secret, _ := signature.GenerateSecret()
 	now := time.Now().UTC()
@@ -306,6 +310,9 @@ func TestServerPublish(t *testing.T) {
 	expectStatus(t, serve(h.mux, req("POST", "/in/pub", []byte(`{"ref":"main"}`), "Content-Type", "application/json")), http.StatusBadRequest)
 	expectStatus(t, serve(h.mux, req("POST", "/in/pub", []byte(`{"ref":"main"}`), "Content-Type", "application/json", "X-GitHub-Event", "push")), http.StatusOK)
 	waitFor(t, "the published event", func() bool { return h.got.count() == 1 })
+	if n := gatheredValue(t, reg, "hookd_inbound_routed_total", "publish", "pub"); n != 1 {
+		t.Errorf("hookd_inbound_routed_total{source=pub,kind=publish} = %v, want 1", n)
+	}
 	h.got.mu.Lock()
 	defer h.got.mu.Unlock()
 	var ev struct {

@@ -44,7 +44,12 @@ func newEngine(cfg *config.Config, guard *egress.Guard, store hookd.Store, reg p
 	for i, s := range d.RetrySchedule {
 		schedule[i] = time.Duration(s)
 	}
+	perEndpoint := 0
+	if cfg.Metrics.PerEndpoint {
+		perEndpoint = cfg.Metrics.PerEndpointTop
+	}
 	return delivery.New(store, delivery.Config{
+		PerEndpointTop: perEndpoint,
 		NodeID:         cfg.NodeID,
 		Logger:         logger,
 		Registry:       reg,

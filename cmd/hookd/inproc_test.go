@@ -30,6 +30,13 @@ type testNode struct {
 // directory holding the database) and starts a node on it.
 func startTestNode(t *testing.T, yaml string) *testNode {
 	t.Helper()
+	return startLoggedNode(t, yaml, nil)
+}
+
+// startLoggedNode is startTestNode with the node's log written to logs in
+// the configured format (log.*), or discarded when logs is nil.
+func startLoggedNode(t *testing.T, yaml string, logs io.Writer) *testNode {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "hookd.yaml")
 	yaml = "db: sqlite:" + filepath.Join(dir, "hookd.db") + "\napi_key: hk_test_key\n" + yaml
@@ -43,6 +50,11 @@ func startTestNode(t *testing.T, yaml string) *testNode {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if logs != nil {
+		if logger, err = newLogger(cfg.Log, logs); err != nil {
+			t.Fatal(err)
+		}
+	}
 	n, err := startNode(ctx, cfg, logger, io.Discard)
 	if err != nil {
 		t.Fatal(err)

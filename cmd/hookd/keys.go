@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -30,7 +31,8 @@ func newKeysCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 }
 
 // withStore loads the configuration, opens the store and runs fn.
-func withStore(cmd *cobra.Command, sf *storeFlags, env []string, stderr io.Writer, fn func(context.Context, hookd.Store) error) error {
+// fn's logger is the configured one: it logs each change to a key.
+func withStore(cmd *cobra.Command, sf *storeFlags, env []string, stderr io.Writer, fn func(context.Context, hookd.Store, *slog.Logger) error) error {
 	cfg, err := sf.load(cmd, env)
 	if err != nil {
 		return err
@@ -45,7 +47,7 @@ func withStore(cmd *cobra.Command, sf *storeFlags, env []string, stderr io.Write
 	if err != nil {
 		return err
 	}
-	err = fn(ctx, store)
+	err = fn(ctx, store, logger)
 	if cerr := store.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close store: %w", cerr)
 	}
@@ -77,8 +79,8 @@ func newKeysCreateCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 			if err := k.Validate(); err != nil {
 				return &usageError{err}
 			}
-			return withStore(cmd, &sf, env, stderr, func(ctx context.Context, store hookd.Store) error {
-				return createKeyCLI(ctx, store, &k, stdout)
+			return withStore(cmd, &sf, env, stderr, func(ctx context.Context, store hookd.Store, logger *slog.Logger) error {
+				return createKeyCLI(ctx, store, logger, &k, stdout)
 			})
 		},
 	}
@@ -90,7 +92,7 @@ func newKeysCreateCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
-func createKeyCLI(ctx context.Context, store hookd.Store, k *hookd.APIKey, stdout io.Writer) error {
+func createKeyCLI(ctx context.Context, store hookd.Store, logger *slog.Logger, k *hookd.APIKey, stdout io.Writer) error {
 	if t := k.TenantID(); t != "" {
 		if _, err := store.GetTenant(ctx, t); err != nil {
 			return fmt.Errorf("tenant %q: %w", t, err)
@@ -100,6 +102,7 @@ func createKeyCLI(ctx context.Context, store hookd.Store, k *hookd.APIKey, stdou
 	if err != nil {
 		return err
 	}
+	httpapi.LogKeyChange(ctx, logger, hookd.LogActorCLI, hookd.LogActionCreated, stored)
 	_, err = fmt.Fprintf(stdout, "created API key %s (%s, scope %s%s). It is shown only now:\n\n    %s\n\n",
 		stored.ID, stored.Name, stored.Scope, readOnlyNote(stored.ReadOnly), key)
 	return err
@@ -119,7 +122,7 @@ func newKeysListCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 		Short: "List the API keys (never the keys themselves)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd, &sf, env, stderr, func(ctx context.Context, store hookd.Store) error {
+			return withStore(cmd, &sf, env, stderr, func(ctx context.Context, store hookd.Store, logger *slog.Logger) error {
 				keys, err := store.ListAPIKeys(ctx)
 				if err != nil {
 					return err
@@ -156,11 +159,16 @@ func newKeysRevokeCmd(env []string, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Revoke an API key: every node refuses it within 2 seconds",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, &sf, env, stderr, func(ctx context.Context, store hookd.Store) error {
+			return withStore(cmd, &sf, env, stderr, func(ctx context.Context, store hookd.Store, logger *slog.Logger) error {
+				k, err := store.GetAPIKey(ctx, args[0])
+				if err != nil {
+					return err
+				}
 				if err := store.DeleteAPIKey(ctx, args[0]); err != nil {
 					return err
 				}
-				_, err := fmt.Fprintf(stdout, "revoked API key %s\n", args[0])
+				httpapi.LogKeyChange(ctx, logger, hookd.LogActorCLI, hookd.LogActionRevoked, k)
+				_, err = fmt.Fprintf(stdout, "revoked API key %s\n", args[0])
 				return err
 			})
 		},

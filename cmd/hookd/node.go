@@ -108,6 +108,9 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 		// Printed once, straight to stderr and never through the logger:
 		// only its keyed hash is stored.
 		fmt.Fprintf(stderr, "\nNo API key was configured, so hookd created one. It is shown only now:\n\n    %s\n\n", newKey)
+		if k, err := n.store.APIKeyBySecret(ctx, newKey); err == nil {
+			httpapi.LogKeyChange(ctx, logger, hookd.LogActorStartup, hookd.LogActionCreated, k)
+		}
 	}
 	return httpapi.New(httpapi.Config{
 		Store:        n.store,

@@ -203,8 +203,8 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 }
 
 // SetEndpointHealth writes FailingSince and, with h.Disable, disables the
-// endpoint with h.DisabledReason (which also sets UpdatedAt); it never
-// enables one. Other fields stay as they are. It fails with ENOTFOUND.
+// endpoint with h.DisabledReason (which also sets UpdatedAt), with
+// h.Announce in the same transaction (announce.go); it never enables one. Other fields stay as they are. It fails with ENOTFOUND.
 func (s *Store) SetEndpointHealth(ctx context.Context, tenantID, id string, h hookd.EndpointHealth) error {
 	query := `UPDATE endpoints SET failing_since = $1 WHERE id = $2 AND tenant_id = $3`
 	args := []any{ts(h.FailingSince), id, tenantID}
@@ -214,6 +214,9 @@ func (s *Store) SetEndpointHealth(ctx context.Context, tenantID, id string, h ho
 		query = `UPDATE endpoints SET failing_since = $1, enabled = false, disabled_reason = $4, updated_at = $5
 			WHERE id = $2 AND tenant_id = $3`
 		args = append(args, h.DisabledReason, s.now())
+	}
+	if h.Disable && h.Announce != nil {
+		return s.disableAnnounced(ctx, query, id, tenantID, args, h.Announce)
 	}
 	err := execOne(ctx, s.pool, query, hookd.Errorf(hookd.ENOTFOUND, "endpoint %q not found", id), args...)
 	return wrap(err, "set endpoint health")

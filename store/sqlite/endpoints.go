@@ -209,9 +209,13 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 }
 
 // SetEndpointHealth writes FailingSince and, with h.Disable, disables the
-// endpoint with h.DisabledReason (which also sets UpdatedAt); it never
-// enables one. Other fields stay as they are. It fails with ENOTFOUND.
+// endpoint with h.DisabledReason (which also sets UpdatedAt), with
+// h.Announce in the same transaction (announce.go); it never enables one.
+// Other fields stay as they are. It fails with ENOTFOUND.
 func (s *Store) SetEndpointHealth(ctx context.Context, tenantID, id string, h hookd.EndpointHealth) error {
+	if h.Disable && h.Announce != nil {
+		return s.disableAnnounced(ctx, tenantID, id, h)
+	}
 	query := `UPDATE endpoints SET failing_since = ?1 WHERE id = ?2 AND tenant_id = ?3`
 	if h.Disable {
 		// Only this form sets enabled, so that bookkeeping of failures

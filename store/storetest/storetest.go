@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) hookd.Store) {
 		{"Lifecycle", testLifecycle},
 		{"CheckWrite", testCheckWrite},
 		{"Copy", testCopy},
+		{"QueueStats", testQueueStats},
+		{"DisableAnnounced", testDisableAnnounced},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.runFunc(t, open) })

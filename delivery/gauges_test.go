@@ -1,0 +1,133 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/hookd/hookd"
+)
+
+// countingStats is a StatsStore that counts its reads.
+type countingStats struct {
+	reads atomic.Int64
+	stats hookd.QueueStats
+	err   error
+}
+
+func (c *countingStats) QueueStats(context.Context) (hookd.QueueStats, error) {
+	c.reads.Add(1)
+	return c.stats, c.err
+}
+
+// gathered returns the value of every sample of the registry, by metric
+// name and label values joined with ",".
+func gathered(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			key := mf.GetName()
+			for _, l := range m.GetLabel() {
+				key += "," + l.GetValue()
+			}
+			out[key] = value(m)
+		}
+	}
+	return out
+}
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Gauge != nil:
+		return m.GetGauge().GetValue()
+	case m.Counter != nil:
+		return m.GetCounter().GetValue()
+	case m.Histogram != nil:
+		return float64(m.GetHistogram().GetSampleCount())
+	}
+	return 0
+}
+
+// TestQueueGauges: the gauges show the store's summary, read at most once
+// per gaugeTTL however often they are scraped, and are left out while the
+// store cannot be read.
+func TestQueueGauges(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var clock atomic.Int64
+	clock.Store(now.UnixNano())
+	st := &countingStats{stats: hookd.QueueStats{Pending: 3, Failed: 2, OldestPending: now.Add(-90 * time.Second), DisabledEndpoints: 1}}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newQueueGauges(st, func() time.Time { return time.Unix(0, clock.Load()) }, slog.New(slog.DiscardHandler)))
+
+	got := gathered(t, reg)
+	want := map[string]float64{
+		"hookd_queue_depth,pending": 3, "hookd_queue_depth,failed": 2,
+		"hookd_queue_oldest_pending_age_seconds": 90, "hookd_disabled_endpoints": 1,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	for range 10 {
+		gathered(t, reg)
+	}
+	if n := st.reads.Load(); n != 1 {
+		t.Fatalf("11 scrapes within %v read the store %d times, want 1", gaugeTTL, n)
+	}
+	clock.Add(int64(gaugeTTL))
+	st.err = errors.New("database is locked")
+	if got := gathered(t, reg); len(got) != 0 || st.reads.Load() != 2 {
+		t.Fatalf("after %v with a failing store: %v, %d reads", gaugeTTL, got, st.reads.Load())
+	}
+}
+
+// TestEndpointMetricsTopN: the first endpoints fill the top; the others
+// count under "other"; at the next ranking the busiest take the top and
+// the series of an endpoint that left it are deleted.
+func TestEndpointMetricsTopN(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := newEndpointMetrics(reg, 2)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	m.nowFunc = func() time.Time { return now }
+	for range 3 {
+		m.observe("ep_a", true, time.Millisecond, time.Second)
+	}
+	m.observe("ep_b", false, time.Millisecond, 0)
+	for range 5 {
+		m.observe("ep_c", true, time.Millisecond, time.Second)
+	}
+	got := gathered(t, reg)
+	if got["hookd_endpoint_attempts_total,ep_a,succeeded"] != 3 || got["hookd_endpoint_attempts_total,ep_b,failed"] != 1 ||
+		got["hookd_endpoint_attempts_total,other,succeeded"] != 5 {
+		t.Fatalf("before ranking: %v", got)
+	}
+	now = now.Add(rerankEvery)
+	m.observe("ep_c", true, time.Millisecond, time.Second)
+	got = gathered(t, reg)
+	if got["hookd_endpoint_attempts_total,ep_c,succeeded"] != 1 || got["hookd_endpoint_attempts_total,ep_a,succeeded"] != 3 {
+		t.Fatalf("after ranking: %v", got)
+	}
+	var labels []string
+	for k := range got {
+		labels = append(labels, k)
+	}
+	slices.Sort(labels)
+	for _, k := range labels {
+		if slices.Contains([]string{"hookd_endpoint_attempts_total,ep_b,failed", "hookd_endpoint_attempt_duration_seconds,ep_b"}, k) {
+			t.Fatalf("ep_b left the top but keeps its series: %v", labels)
+		}
+	}
+}
