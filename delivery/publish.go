@@ -200,8 +200,12 @@ func (e *Engine) newEvent(ctx context.Context, tenant, typ string, data []byte) 
 // pl renders what each delivery sends; nil: the event's payload as it is
 // (a forwarded request).
 func (e *Engine) eventWrite(ev *hookd.Event, targets []*target, pl *payloads) (*hookd.EventWrite, []*task) {
+	return e.leasedWrite(ev, targets, pl, e.heldCount()+len(targets) <= e.cfg.MaxHeld)
+}
+
+// leasedWrite is eventWrite, told whether this node has room to lease.
+func (e *Engine) leasedWrite(ev *hookd.Event, targets []*target, pl *payloads, lease bool) (*hookd.EventWrite, []*task) {
 	ew := &hookd.EventWrite{Event: ev, Deliveries: make([]*hookd.Delivery, 0, len(targets))}
-	lease := e.heldCount()+len(targets) <= e.cfg.MaxHeld
 	until := ev.CreatedAt.Add(e.cfg.Lease)
 	var tasks []*task
 	for _, tg := range targets {

@@ -1,0 +1,202 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/hookd/hookd"
+)
+
+// batchRoute publishes several events in one request; its body may be
+// larger than other requests' (Config.MaxBatchBody).
+const batchRoute = "POST /v1/tenants/{tenant}/events/batch"
+
+// publishBatch stores 1 to hookd.MaxPublishBatch events, all or none, in
+// one durable write and answers 202 with their ids in order, each
+// created or duplicate. Every event is checked before anything is
+// stored; failures are one 422 listing them all under /events/{i}. The
+// Idempotency-Key header, if any, names the request (see idempotent);
+// each event's own key is its id.
+func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
+	b, err := readBody(r)
+	if hookd.ErrorCode(err) == hookd.ETOOLARGE {
+		return errorf(hookd.ETOOLARGE, "the request body is larger than %d bytes, the most one batch may be: send fewer events per request",
+			s.cfg.MaxBatchBody)
+	}
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		return errorf(hookd.EMALFORMED, `a JSON request body is required: {"events": [{"type": …, "data": …}, …]}`)
+	}
+	ins, err := decodePublishBatch(b, s.cfg.MaxBody)
+	if err != nil {
+		return err
+	}
+	tenant := r.PathValue("tenant")
+	ps := make([]*hookd.Publish, len(ins))
+	for i, in := range ins {
+		ps[i] = &hookd.Publish{TenantID: tenant, Type: in.Type, Data: in.Data, IdempotencyKey: in.ID}
+	}
+	res, err := s.engine.PublishBatch(r.Context(), ps)
+	if err != nil {
+		return underEvents(err)
+	}
+	out := PublishBatchResult{Events: make([]PublishedEvent, len(res))}
+	for i, pr := range res {
+		out.Events[i] = PublishedEvent{ID: pr.Event.ID, Status: PublishCreated}
+		if pr.Duplicate {
+			out.Events[i].Status = PublishDuplicate
+		}
+	}
+	return writeJSON(w, http.StatusAccepted, out)
+}
+
+// underEvents moves the field errors of the engine's EINVALID, whose
+// pointers start with an event's index, under /events.
+func underEvents(err error) error {
+	fields := hookd.ErrorFields(err)
+	if hookd.ErrorCode(err) != hookd.EINVALID || len(fields) == 0 {
+		return err
+	}
+	out := make([]hookd.FieldError, len(fields))
+	for i, f := range fields {
+		out[i] = hookd.FieldError{Pointer: "/events" + f.Pointer, Message: f.Message}
+	}
+	return hookd.Invalid(hookd.ErrorMessage(err), out...)
+}
+
+// decodePublishBatch decodes a batch body into its events, checking each
+// as a single publish is checked (shape, UTF-8 of data, required members,
+// the id's pattern) and no larger than maxEvent bytes. Every failure is
+// reported, under /events/{i}; bytes that are not UTF-8 outside data are
+// EMALFORMED, as for a single publish.
+func decodePublishBatch(b []byte, maxEvent int64) ([]PublishInput, error) {
+	raws, err := batchEvents(b)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(raws) == 0:
+		return nil, invalid("/events", "must hold at least one event")
+	case len(raws) > hookd.MaxPublishBatch:
+		return nil, invalid("/events", fmt.Sprintf("holds %d events: at most %d per request, send the rest in another",
+			len(raws), hookd.MaxPublishBatch))
+	}
+	ins := make([]PublishInput, len(raws))
+	var fe []hookd.FieldError
+	for i, raw := range raws {
+		at := "/events/" + strconv.Itoa(i)
+		if int64(len(raw)) > maxEvent {
+			fe = append(fe, hookd.FieldError{Pointer: at,
+				Message: fmt.Sprintf("is %d bytes: one event may be at most %d", len(raw), maxEvent)})
+			continue
+		}
+		err := decodePublish(raw, &ins[i])
+		if hookd.ErrorCode(err) == hookd.EMALFORMED {
+			if e := checkUTF8(b); e != nil {
+				return nil, e // with the offset in the body
+			}
+			return nil, err
+		}
+		fe = append(fe, prefixed(at, err)...)
+		if err == nil {
+			fe = append(fe, checkPublishInput(at, &ins[i])...)
+		}
+	}
+	if len(fe) > 0 {
+		return nil, hookd.Invalid("invalid events", fe...)
+	}
+	return ins, nil
+}
+
+// prefixed returns the field errors of err (nil: none) under at.
+func prefixed(at string, err error) []hookd.FieldError {
+	if err == nil {
+		return nil
+	}
+	fields := hookd.ErrorFields(err)
+	if len(fields) == 0 {
+		return []hookd.FieldError{{Pointer: at, Message: hookd.ErrorMessage(err)}}
+	}
+	out := make([]hookd.FieldError, len(fields))
+	for i, f := range fields {
+		out[i] = hookd.FieldError{Pointer: at + f.Pointer, Message: f.Message}
+	}
+	return out
+}
+
+// checkPublishInput checks what a single publish checks before the
+// engine does: type and data present, the id's pattern.
+func checkPublishInput(at string, in *PublishInput) []hookd.FieldError {
+	var fe []hookd.FieldError
+	if in.Type == "" {
+		fe = append(fe, hookd.FieldError{Pointer: at + "/type", Message: "is required"})
+	}
+	if nullToNil(in.Data) == nil {
+		fe = append(fe, hookd.FieldError{Pointer: at + "/data", Message: "is required"})
+	}
+	if in.ID != "" && !idempotencyKeyPattern.MatchString(in.ID) {
+		fe = append(fe, hookd.FieldError{Pointer: at + "/id", Message: "must match ^[A-Za-z0-9_:-]{1,64}$"})
+	}
+	return fe
+}
+
+// batchEvents returns the raw events of a batch body. It walks the body
+// once; anything but an object with exactly an "events" array goes
+// through decodeJSON for the precise error.
+func batchEvents(b []byte) ([]json.RawMessage, error) {
+	if raws, ok := fastBatch(b); ok {
+		return raws, nil
+	}
+	var in PublishBatchInput
+	if err := decodeJSON(b, &in); err != nil {
+		return nil, err
+	}
+	if in.Events == nil {
+		return nil, invalid("/events", "is required: a list of 1 to 1000 events")
+	}
+	// A shape fastBatch leaves to decodeJSON, such as a repeated member:
+	// each event as decoded, data byte for byte.
+	raws := make([]json.RawMessage, len(in.Events))
+	for i, e := range in.Events {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(e); err != nil {
+			return nil, fmt.Errorf("encode event %d: %w", i, err)
+		}
+		raws[i] = buf.Bytes()
+	}
+	return raws, nil
+}
+
+func fastBatch(b []byte) ([]json.RawMessage, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for _, want := range []json.Token{json.Delim('{'), "events", json.Delim('[')} {
+		if t, err := dec.Token(); err != nil || t != want {
+			return nil, false
+		}
+	}
+	var raws []json.RawMessage
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, false
+		}
+		raws = append(raws, raw)
+	}
+	for _, want := range []json.Token{json.Delim(']'), json.Delim('}')} {
+		if t, err := dec.Token(); err != nil || t != want {
+			return nil, false
+		}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return raws, len(raws) > 0
+}
