@@ -49,21 +49,29 @@ func (e *Engine) Publish(ctx context.Context, p *hookd.Publish) (*hookd.PublishR
 var errDuplicate = errors.New("idempotency key taken")
 
 // checkPublish validates the request and returns its compact data and the
-// delivery method of its type.
+// delivery method of its type. The type, the key and the data's syntax
+// are reported together; the catalog is asked once they hold.
 func (e *Engine) checkPublish(ctx context.Context, p *hookd.Publish) (data []byte, method string, err error) {
 	if !hookd.ValidTenantID(p.TenantID) {
 		return nil, "", hookd.TenantNotFound(p.TenantID)
 	}
-	if !hookd.ValidEventTypeName(p.Type) {
-		return nil, "", hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/type",
-			Message: "must be a dotted event type name such as invoice.paid"})
+	var fe []hookd.FieldError
+	switch {
+	case p.Type == "":
+		fe = append(fe, hookd.FieldError{Pointer: "/type", Message: "is required"})
+	case !hookd.ValidEventTypeName(p.Type):
+		fe = append(fe, hookd.FieldError{Pointer: "/type", Message: "must be a dotted event type name such as invoice.paid"})
 	}
 	if p.IdempotencyKey != "" && !keyPattern.MatchString(p.IdempotencyKey) {
-		return nil, "", hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/id",
-			Message: "must match ^[A-Za-z0-9_:-]{1,64}$"})
+		fe = append(fe, hookd.FieldError{Pointer: "/id", Message: "must match ^[A-Za-z0-9_:-]{1,64}$"})
 	}
-	if data, err = hookd.CompactData(p.Data); err != nil {
-		return nil, "", err
+	if len(p.Data) == 0 {
+		fe = append(fe, hookd.FieldError{Pointer: "/data", Message: "is required"})
+	} else if data, err = hookd.CompactData(p.Data); err != nil {
+		fe = append(fe, hookd.ErrorFields(err)...)
+	}
+	if len(fe) > 0 {
+		return nil, "", hookd.Invalid("invalid event", fe...)
 	}
 	if e.cfg.Check != nil {
 		if method, err = e.cfg.Check(ctx, p.Type, data); err != nil {

@@ -70,11 +70,12 @@ func underEvents(err error) error {
 	return hookd.Invalid(hookd.ErrorMessage(err), out...)
 }
 
-// decodePublishBatch decodes a batch body into its events, checking each
-// as a single publish is checked (shape, UTF-8 of data, required members,
-// the id's pattern) and no larger than maxEvent bytes. Every failure is
+// decodePublishBatch decodes a batch body into its events, checking the
+// shape of each as a single publish's (members and their JSON types, the
+// UTF-8 of data) and its size, at most maxEvent bytes. Every failure is
 // reported, under /events/{i}; bytes that are not UTF-8 outside data are
-// EMALFORMED, as for a single publish.
+// EMALFORMED, as for a single publish. What the events say (a type, its
+// data, an id) is the engine's to check.
 func decodePublishBatch(b []byte, maxEvent int64) ([]PublishInput, error) {
 	raws, err := batchEvents(b)
 	if err != nil {
@@ -104,9 +105,7 @@ func decodePublishBatch(b []byte, maxEvent int64) ([]PublishInput, error) {
 			return nil, err
 		}
 		fe = append(fe, prefixed(at, err)...)
-		if err == nil {
-			fe = append(fe, checkPublishInput(at, &ins[i])...)
-		}
+		ins[i].Data = nullToNil(ins[i].Data) // null data is missing data: the engine says so
 	}
 	if len(fe) > 0 {
 		return nil, hookd.Invalid("invalid events", fe...)
@@ -128,22 +127,6 @@ func prefixed(at string, err error) []hookd.FieldError {
 		out[i] = hookd.FieldError{Pointer: at + f.Pointer, Message: f.Message}
 	}
 	return out
-}
-
-// checkPublishInput checks what a single publish checks before the
-// engine does: type and data present, the id's pattern.
-func checkPublishInput(at string, in *PublishInput) []hookd.FieldError {
-	var fe []hookd.FieldError
-	if in.Type == "" {
-		fe = append(fe, hookd.FieldError{Pointer: at + "/type", Message: "is required"})
-	}
-	if nullToNil(in.Data) == nil {
-		fe = append(fe, hookd.FieldError{Pointer: at + "/data", Message: "is required"})
-	}
-	if in.ID != "" && !idempotencyKeyPattern.MatchString(in.ID) {
-		fe = append(fe, hookd.FieldError{Pointer: at + "/id", Message: "must match ^[A-Za-z0-9_:-]{1,64}$"})
-	}
-	return fe
 }
 
 // batchEvents returns the raw events of a batch body. It walks the body
