@@ -30,12 +30,16 @@
 //   - PATCH is a JSON Merge Patch (RFC 7396) applied to the resource's
 //     current JSON; null removes an optional field.
 //   - Idempotency-Key on POST /v1/tenants/{tenant}/events is the event's
-//     idempotency key, kept durably by the engine. On every other POST it is
+//     idempotency key, kept durably by the engine; each event of a batch
+//     (…/events/batch) has its own, its "id". On every other POST (the
+//     batch itself included) it is
 //     remembered in memory for 24 hours, per API key and path, in a bounded
 //     LRU (10 000 keys): a repeat with the same body replays the first 2xx
 //     response, another body is 422, a repeat while the first runs is 409.
 //     Those keys do not survive a restart and are not shared between nodes.
-//   - A body is read only up to Config.MaxBody (413 beyond). A body with a
+//   - A body is read only up to Config.MaxBody (413 beyond), a batch
+//     publish's up to Config.MaxBatchBody, each of its events up to MaxBody
+//     (422 beyond, at the event). A body with a
 //     Content-Type other than application/json (or */*+json) is 415; a body
 //     without a Content-Type is read as JSON.
 package httpapi
