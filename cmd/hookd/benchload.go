@@ -181,7 +181,7 @@ type publisher struct {
 
 func (p *publisher) run(ctx context.Context, paced bool, tokens <-chan struct{}, res *loadResult) {
 	for ctx.Err() == nil {
-		if paced {
+		for i := 0; paced && i < max(p.batch, 1); i++ { // a token per event: --rate counts events
 			select {
 			case <-ctx.Done():
 				return
