@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/hookd/hookd"
 )
@@ -77,6 +78,16 @@ func underEvents(err error) error {
 // EMALFORMED, as for a single publish. What the events say (a type, its
 // data, an id) is the engine's to check.
 func decodePublishBatch(b []byte, maxEvent int64) ([]PublishInput, error) {
+	if ins, ok := fastEvents(b, maxEvent); ok {
+		return ins, nil
+	}
+	return decodeEachEvent(b, maxEvent)
+}
+
+// decodeEachEvent is decodePublishBatch's precise path: it splits the
+// body into events, then decodes each as a single publish, collecting
+// every failure.
+func decodeEachEvent(b []byte, maxEvent int64) ([]PublishInput, error) {
 	raws, err := batchEvents(b)
 	if err != nil {
 		return nil, err
@@ -111,6 +122,74 @@ func decodePublishBatch(b []byte, maxEvent int64) ([]PublishInput, error) {
 		return nil, hookd.Invalid("invalid events", fe...)
 	}
 	return ins, nil
+}
+
+// fastEvents decodes, in one pass, a batch that decodePublishBatch would
+// accept as it is: valid UTF-8, an object with "events" alone, 1 to
+// hookd.MaxPublishBatch events of the single publish's members, none over
+// maxEvent bytes. It reports false for anything else, which the precise
+// path then explains.
+func fastEvents(b []byte, maxEvent int64) ([]PublishInput, bool) {
+	if !utf8.Valid(b) {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if !expectTokens(dec, json.Delim('{'), "events", json.Delim('[')) {
+		return nil, false
+	}
+	var ins []PublishInput
+	for dec.More() {
+		start := dec.InputOffset()
+		var in PublishInput
+		if len(ins) == hookd.MaxPublishBatch || !fastEvent(dec, &in) || dec.InputOffset()-start > maxEvent {
+			return nil, false
+		}
+		in.Data = nullToNil(in.Data) // null data is missing data: the engine says so
+		ins = append(ins, in)
+	}
+	if !expectTokens(dec, json.Delim(']'), json.Delim('}')) {
+		return nil, false
+	}
+	_, err := dec.Token()
+	return ins, err == io.EOF && len(ins) > 0
+}
+
+// fastEvent decodes one event object with no member but type, data and id.
+func fastEvent(dec *json.Decoder, in *PublishInput) bool {
+	if !expectTokens(dec, json.Delim('{')) {
+		return false
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch key {
+		case "data":
+			err = dec.Decode(&in.Data)
+		case "type":
+			err = dec.Decode(&in.Type)
+		case "id":
+			err = dec.Decode(&in.ID)
+		default:
+			return false
+		}
+		if err != nil {
+			return false
+		}
+	}
+	return expectTokens(dec, json.Delim('}'))
+}
+
+// expectTokens reads the tokens want from dec, and reports whether they
+// were there.
+func expectTokens(dec *json.Decoder, want ...json.Token) bool {
+	for _, w := range want {
+		if t, err := dec.Token(); err != nil || t != w {
+			return false
+		}
+	}
+	return true
 }
 
 // prefixed returns the field errors of err (nil: none) under at.
@@ -160,10 +239,8 @@ func batchEvents(b []byte) ([]json.RawMessage, error) {
 
 func fastBatch(b []byte) ([]json.RawMessage, bool) {
 	dec := json.NewDecoder(bytes.NewReader(b))
-	for _, want := range []json.Token{json.Delim('{'), "events", json.Delim('[')} {
-		if t, err := dec.Token(); err != nil || t != want {
-			return nil, false
-		}
+	if !expectTokens(dec, json.Delim('{'), "events", json.Delim('[')) {
+		return nil, false
 	}
 	var raws []json.RawMessage
 	for dec.More() {
@@ -173,10 +250,8 @@ func fastBatch(b []byte) ([]json.RawMessage, bool) {
 		}
 		raws = append(raws, raw)
 	}
-	for _, want := range []json.Token{json.Delim(']'), json.Delim('}')} {
-		if t, err := dec.Token(); err != nil || t != want {
-			return nil, false
-		}
+	if !expectTokens(dec, json.Delim(']'), json.Delim('}')) {
+		return nil, false
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, false
