@@ -100,6 +100,8 @@ func (o benchOptions) validate() error {
 		return errors.New("--script goes with --inbound")
 	case o.batch < 1 || o.batch > hookd.MaxPublishBatch:
 		return fmt.Errorf("--batch must be between 1 and %d", hookd.MaxPublishBatch)
+	case o.rate > 0 && o.rate < o.batch:
+		return errors.New("--rate counts events: with --batch, give at least one batch a second")
 	case o.batch > 1 && o.inbound:
 		return errors.New("--batch goes with publishing, not --inbound")
 	case o.nodes > 1 && !o.onPostgres():

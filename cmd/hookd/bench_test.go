@@ -84,6 +84,7 @@ func TestBenchBatchUsageErrors(t *testing.T) {
 		{[]string{"--batch", "0"}, "--batch must be between 1 and 1000"},
 		{[]string{"--batch", "1001"}, "--batch must be between 1 and 1000"},
 		{[]string{"--batch", "10", "--inbound"}, "--batch goes with publishing"},
+		{[]string{"--batch", "100", "--rate", "50"}, "give at least one batch a second"},
 	} {
 		code, _, errOut := runInProcess(t, nil, append([]string{"bench"}, tc.args...)...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {

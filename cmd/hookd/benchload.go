@@ -99,8 +99,8 @@ func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc
 	tokens := make(chan struct{}, o.concurrency*4)
 	ctx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
-	if o.rate > 0 {
-		go pace(ctx, o.rate, tokens)
+	if o.rate > 0 { // a token per request: with --batch, rate/batch requests a second
+		go pace(ctx, max(o.rate/max(o.batch, 1), 1), tokens)
 	}
 	start := time.Now()
 	cpu0 := cpuTime()
@@ -181,7 +181,7 @@ type publisher struct {
 
 func (p *publisher) run(ctx context.Context, paced bool, tokens <-chan struct{}, res *loadResult) {
 	for ctx.Err() == nil {
-		for i := 0; paced && i < max(p.batch, 1); i++ { // a token per event: --rate counts events
+		if paced {
 			select {
 			case <-ctx.Done():
 				return
