@@ -18,6 +18,22 @@ type Engine interface {
 	// saturated it returns EUNAVAILABLE without storing anything.
 	Publish(ctx context.Context, p *Publish) (*PublishResult, error)
 
+	// PublishBatch publishes up to MaxPublishBatch events all or none.
+	// Every event is validated first, like Publish does, and any failure
+	// is one EINVALID listing them all, each pointer prefixed with the
+	// event's index in ps ("/3/data/amount", "/0/type"); then the new
+	// events are stored with their deliveries in one durable write. The
+	// results follow the order of ps. An idempotency key used before, or
+	// by an earlier event of ps, with the same fingerprint makes a
+	// duplicate (the first event, Duplicate set); with another
+	// fingerprint it is a validation failure at the event's "/id". A key
+	// still being committed by another request is ECONFLICT, saturation
+	// EUNAVAILABLE: nothing is stored then. One race escapes the "all":
+	// when another node takes a key between the check and the commit,
+	// the event holding it is returned as a duplicate and the others are
+	// stored.
+	PublishBatch(ctx context.Context, ps []*Publish) ([]*PublishResult, error)
+
 	// SendTest publishes a test event to one endpoint, whatever its filter
 	// says, through its payload template and transform: a "webhook.test"
 	// event by default, or an event of t.Type with t.Data, validated
@@ -53,6 +69,9 @@ type Publish struct {
 	// EndpointID, when set, targets that one endpoint, ignoring filters.
 	EndpointID string
 }
+
+// MaxPublishBatch is the most events one PublishBatch takes.
+const MaxPublishBatch = 1000
 
 // PublishResult is what a publish produced.
 type PublishResult struct {

@@ -46,21 +46,29 @@ func (e *Engine) Publish(ctx context.Context, p *hookd.Publish) (*hookd.PublishR
 var errDuplicate = errors.New("idempotency key taken")
 
 // checkPublish validates the request and returns its compact data and the
-// delivery method of its type.
+// delivery method of its type. The type, the key and the data's syntax
+// are reported together; the catalog is asked once they hold.
 func (e *Engine) checkPublish(ctx context.Context, p *hookd.Publish) (data []byte, method string, err error) {
 	if !hookd.ValidTenantID(p.TenantID) {
 		return nil, "", hookd.TenantNotFound(p.TenantID)
 	}
-	if !hookd.ValidEventTypeName(p.Type) {
-		return nil, "", hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/type",
-			Message: "must be a dotted event type name such as invoice.paid"})
+	var fe []hookd.FieldError
+	switch {
+	case p.Type == "":
+		fe = append(fe, hookd.FieldError{Pointer: "/type", Message: "is required"})
+	case !hookd.ValidEventTypeName(p.Type):
+		fe = append(fe, hookd.FieldError{Pointer: "/type", Message: "must be a dotted event type name such as invoice.paid"})
 	}
 	if p.IdempotencyKey != "" && !hookd.ValidIdempotencyKey(p.IdempotencyKey) {
-		return nil, "", hookd.Invalid("invalid event", hookd.FieldError{Pointer: "/id",
-			Message: "must match " + hookd.IdempotencyKeyPattern})
+		fe = append(fe, hookd.FieldError{Pointer: "/id", Message: "must match " + hookd.IdempotencyKeyPattern})
 	}
-	if data, err = hookd.CompactData(p.Data); err != nil {
-		return nil, "", err
+	if len(p.Data) == 0 {
+		fe = append(fe, hookd.FieldError{Pointer: "/data", Message: "is required"})
+	} else if data, err = hookd.CompactData(p.Data); err != nil {
+		fe = append(fe, hookd.ErrorFields(err)...)
+	}
+	if len(fe) > 0 {
+		return nil, "", hookd.Invalid("invalid event", fe...)
 	}
 	if e.cfg.CheckFunc != nil {
 		if method, err = e.cfg.CheckFunc(ctx, p.Type, data); err != nil {
@@ -198,8 +206,12 @@ func (e *Engine) newEvent(ctx context.Context, tenant, typ string, data []byte) 
 // pl renders what each delivery sends; nil: the event's payload as it is
 // (a forwarded request).
 func (e *Engine) eventWrite(ev *hookd.Event, targets []*target, pl *payloads) (*hookd.EventWrite, []*task) {
+	return e.leasedWrite(ev, targets, pl, e.heldCount()+len(targets) <= e.cfg.MaxHeld)
+}
+
+// leasedWrite is eventWrite, told whether this node has room to lease.
+func (e *Engine) leasedWrite(ev *hookd.Event, targets []*target, pl *payloads, lease bool) (*hookd.EventWrite, []*task) {
 	ew := &hookd.EventWrite{Event: ev, Deliveries: make([]*hookd.Delivery, 0, len(targets))}
-	lease := e.heldCount()+len(targets) <= e.cfg.MaxHeld
 	until := ev.CreatedAt.Add(e.cfg.Lease)
 	var tasks []*task
 	for _, tg := range targets {

@@ -30,13 +30,18 @@ type writer struct {
 	retries  map[*resultOp]int // results carried over after a failed commit
 }
 
-// writeOp is a caller waiting for its writes to be committed.
+// writeOp is a caller waiting for its writes to be committed. Its writes
+// always land in the same transaction.
 type writeOp struct {
 	event   *hookd.EventWrite
+	events  []*hookd.EventWrite // a batch publish: committed together
 	request *hookd.RequestWrite
 	bytes   int64
 	done    chan error
 }
+
+// weight is how many writes op counts for against the batch size.
+func (op *writeOp) weight() int { return max(1, len(op.events)) }
 
 // resultOp is an attempt and the delivery state it leads to. done, when
 // set, runs once the result is committed or given up on.
@@ -118,10 +123,11 @@ func (w *writer) run(stop <-chan struct{}) {
 func (w *writer) gather(stop <-chan struct{}, carry []*resultOp) (*hookd.Batch, []*writeOp, []*resultOp, bool) {
 	var ops []*writeOp
 	res := carry
+	n := 0 // writes of ops
 	if len(res) == 0 {
 		select {
 		case op := <-w.writes:
-			ops = append(ops, op)
+			ops, n = append(ops, op), op.weight()
 		case r := <-w.results:
 			res = append(res, r)
 		case <-stop:
@@ -130,10 +136,12 @@ func (w *writer) gather(stop <-chan struct{}, carry []*resultOp) (*hookd.Batch, 
 			}
 		}
 	}
-	for len(ops)+len(res) < w.maxBatch {
+	// A batch publish counts for its events, so a transaction holds at
+	// most one of them beyond the batch size: each is committed whole.
+	for n+len(res) < w.maxBatch {
 		select {
 		case op := <-w.writes:
-			ops = append(ops, op)
+			ops, n = append(ops, op), n+op.weight()
 			continue
 		case r := <-w.results:
 			res = append(res, r)
@@ -151,6 +159,7 @@ func (w *writer) batch(ops []*writeOp, res []*resultOp) *hookd.Batch {
 		if op.event != nil {
 			b.Events = append(b.Events, op.event)
 		}
+		b.Events = append(b.Events, op.events...)
 		if op.request != nil {
 			b.Requests = append(b.Requests, op.request)
 		}

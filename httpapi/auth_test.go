@@ -205,7 +205,7 @@ func TestRoutesListsEveryRoute(t *testing.T) {
 		"POST /v1/tenants/{tenant}/endpoints/{id}/rotate-secret", "POST /v1/tenants/{tenant}/endpoints/{id}/test",
 		"POST /v1/tenants/{tenant}/endpoints/{id}/recover", "GET /v1/tenants/{tenant}/endpoints/{id}/attempts",
 		"POST /v1/tenants/{tenant}/endpoints/{id}/transform/test",
-		"POST /v1/tenants/{tenant}/events", "GET /v1/tenants/{tenant}/events", "GET /v1/tenants/{tenant}/events/{id}",
+		"POST /v1/tenants/{tenant}/events", "POST /v1/tenants/{tenant}/events/batch", "GET /v1/tenants/{tenant}/events", "GET /v1/tenants/{tenant}/events/{id}",
 		"POST /v1/tenants/{tenant}/events/{id}/retry", "POST /v1/sources", "GET /v1/sources", "GET /v1/sources/{id}",
 		"PATCH /v1/sources/{id}", "DELETE /v1/sources/{id}", "GET /v1/sources/{id}/requests",
 		"POST /v1/sources/{id}/requests/{rid}/replay", "POST /v1/api-keys", "GET /v1/api-keys",
@@ -217,7 +217,7 @@ func TestRoutesListsEveryRoute(t *testing.T) {
 			t.Errorf("route %q missing from %v", want, routes)
 		}
 	}
-	if len(routes) != 40 {
-		t.Errorf("%d routes, want 40", len(routes))
+	if len(routes) != 41 {
+		t.Errorf("%d routes, want 41", len(routes))
 	}
 }

@@ -103,10 +103,11 @@ type call struct {
 	body        any // nil: no body
 	contentType string
 	key         string // Idempotency-Key
+	safe        bool   // a repeat has no further effect (every event carries its key)
 }
 
 func (c call) idempotent() bool {
-	return c.method == http.MethodGet || c.method == http.MethodPut || c.method == http.MethodDelete || c.key != ""
+	return c.method == http.MethodGet || c.method == http.MethodPut || c.method == http.MethodDelete || c.key != "" || c.safe
 }
 
 // do runs the call, retrying it when allowed, and decodes a 2xx body into

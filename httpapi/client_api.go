@@ -234,6 +234,27 @@ func (c *Client) Publish(ctx context.Context, tenant, typ string, data any, opts
 		body: PublishInput{Type: typ, Data: raw}, key: callOpts(opts).idempotencyKey})
 }
 
+// PublishBatch publishes 1 to 1000 events (hookd.MaxPublishBatch) in one
+// request, all or none, and returns their ids in order, each created or
+// duplicate (its ID, the idempotency key, was seen within 24 h, here
+// or earlier in events). A failure of any event is a 422 *Problem listing
+// every one, pointers under /events/{i}, and nothing is stored. The call
+// is retried on failure when every event has an ID (the events a lost
+// answer's attempt stored then come back as duplicates), or with
+// WithIdempotencyKey (which names the whole request).
+func (c *Client) PublishBatch(ctx context.Context, tenant string, events []PublishInput, opts ...CallOption) ([]PublishedEvent, error) {
+	safe := len(events) > 0
+	for _, e := range events {
+		safe = safe && e.ID != ""
+	}
+	res, err := send[PublishBatchResult](ctx, c, call{method: http.MethodPost, path: tenantPath(tenant) + "/events/batch",
+		body: PublishBatchInput{Events: events}, key: callOpts(opts).idempotencyKey, safe: safe})
+	if err != nil {
+		return nil, err
+	}
+	return res.Events, nil
+}
+
 // ListEvents lists a tenant's events, newest first.
 func (c *Client) ListEvents(ctx context.Context, tenant string, o EventListOptions) ([]Event, string, error) {
 	q := o.values()

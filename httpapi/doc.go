@@ -30,16 +30,19 @@
 //   - PATCH is a JSON Merge Patch (RFC 7396) applied to the resource's
 //     current JSON; null removes an optional field.
 //   - Idempotency-Key on POST /v1/tenants/{tenant}/events is the event's
-//     idempotency key, kept durably by the engine. On every other POST it is
-//     kept in the store for 24 hours, per API key and path, so every node
-//     and a restarted one honour it alike: a repeat with the same query and
-//     body replays the first 2xx response (status, headers and body, with
-//     Idempotent-Replayed: true), another request is 422, a repeat while
-//     the first runs is 409. The kept response is sealed under the master
-//     key, as it may carry a new secret. Error responses are not kept. A
-//     key whose request has not answered within 5 minutes (its node
-//     stopped) is free again.
-//   - A body is read only up to Config.MaxBody (413 beyond). A body with a
+//     idempotency key, kept durably by the engine; each event of a batch
+//     (…/events/batch) has its own, its "id". On every other POST (the
+//     batch itself included) it is kept in the store for 24 hours, per API
+//     key and path, so every node and a restarted one honour it alike: a
+//     repeat with the same query and body replays the first 2xx response
+//     (status, headers and body, with Idempotent-Replayed: true), another
+//     request is 422, a repeat while the first runs is 409. The kept
+//     response is sealed under the master key, as it may carry a new
+//     secret. Error responses are not kept. A key whose request has not
+//     answered within 5 minutes (its node stopped) is free again.
+//   - A body is read only up to Config.MaxBody (413 beyond), a batch
+//     publish's up to Config.MaxBatchBody, each of its events up to MaxBody
+//     (422 beyond, at the event). A body with a
 //     Content-Type other than application/json (or */*+json) is 415; a body
 //     without a Content-Type is read as JSON.
 package httpapi

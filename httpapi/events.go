@@ -15,6 +15,7 @@ const maxEventDetail = 1000
 func (s *Server) eventRoutes() {
 	const base = "/v1/tenants/{tenant}/events"
 	s.handle("POST "+base, s.publish)
+	s.handle(batchRoute, s.idempotent(s.publishBatch))
 	s.handle("GET "+base, s.listEvents)
 	s.handle("GET "+base+"/{id}", s.getEvent)
 	s.handle("POST "+base+"/{id}/retry", s.idempotent(s.retryEvent))

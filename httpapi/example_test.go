@@ -105,3 +105,36 @@ func ExampleClient() {
 	// received invoice.paid {"amount":42}
 	// 404 not_found
 }
+
+// Publish several events in one request, all or none: each event's ID is
+// its idempotency key, so a repeat comes back as a duplicate, and a
+// refused batch lists every event's errors.
+func ExampleClient_PublishBatch() {
+	ctx := context.Background()
+	apiURL, key, stop := exampleServer(ctx)
+	defer stop()
+	client := httpapi.NewClient(apiURL, key)
+
+	events := []httpapi.PublishInput{
+		{Type: "invoice.paid", Data: json.RawMessage(`{"amount":42}`), ID: "invoice-42"},
+		{Type: "invoice.paid", Data: json.RawMessage(`{"amount":43}`), ID: "invoice-43"},
+	}
+	first, err := client.PublishBatch(ctx, "default", events)
+	if err != nil {
+		panic(err)
+	}
+	again, err := client.PublishBatch(ctx, "default", events[1:])
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(first[0].Status, first[1].Status, again[0].Status, again[0].ID == first[1].ID)
+
+	_, err = client.PublishBatch(ctx, "default", []httpapi.PublishInput{events[0], {Type: "invoice paid", Data: json.RawMessage(`{}`)}})
+	var p *httpapi.Problem
+	if errors.As(err, &p) {
+		fmt.Println(p.Status, p.Errors[0].Pointer)
+	}
+	// Output:
+	// created created duplicate true
+	// 422 /events/1/type
+}

@@ -49,6 +49,11 @@ type Config struct {
 	RetryJobsChangedFunc func()
 	// MaxBody caps a request body; a larger one is 413. Default 1 MiB.
 	MaxBody int64
+	// MaxBatchBody caps the body of a batch publish (POST
+	// …/events/batch), whose events are each capped at MaxBody; a larger
+	// one is 413. Default DefaultMaxBatchBody (1000 events of about
+	// 8 KiB), and never less than MaxBody.
+	MaxBatchBody int64
 	// MaxInFlight caps the requests served at once; beyond it the server
 	// answers 503 with Retry-After at once. Default 4096.
 	MaxInFlight int
@@ -91,8 +96,9 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultMaxBody     = 1 << 20
-	DefaultMaxInFlight = 4096
+	DefaultMaxBody      = 1 << 20
+	DefaultMaxBatchBody = 8 << 20
+	DefaultMaxInFlight  = 4096
 )
 
 func (c Config) withDefaults() Config {
@@ -102,6 +108,10 @@ func (c Config) withDefaults() Config {
 	if c.MaxBody <= 0 {
 		c.MaxBody = DefaultMaxBody
 	}
+	if c.MaxBatchBody <= 0 {
+		c.MaxBatchBody = DefaultMaxBatchBody
+	}
+	c.MaxBatchBody = max(c.MaxBatchBody, c.MaxBody)
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = DefaultMaxInFlight
 	}
@@ -262,13 +272,18 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	infoOf(r).caller = p
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 	s.route(w, r)
 }
 
-// route serves r through the mux, answering its 404 and 405 as problems.
+// route caps the body and serves r through the mux, answering its 404
+// and 405 as problems.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
+	limit := s.cfg.MaxBody
+	if pattern == batchRoute {
+		limit = s.cfg.MaxBatchBody
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if pattern != "" {
 		infoOf(r).pattern = pattern
 		s.mux.ServeHTTP(w, r)

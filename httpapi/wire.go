@@ -203,6 +203,31 @@ type PublishInput struct {
 	ID   string          `json:"id,omitempty"`
 }
 
+// PublishBatchInput is the body of POST /v1/tenants/{tenant}/events/batch:
+// 1 to 1000 events, each as the body of a single publish.
+type PublishBatchInput struct {
+	Events []PublishInput `json:"events" description:"1 to 1000 events, each like the body of a single publish; id is its idempotency key"`
+}
+
+// Statuses of a PublishedEvent.
+const (
+	PublishCreated   = "created"   // stored by this request
+	PublishDuplicate = "duplicate" // its id (idempotency key) was seen: the first event's id
+)
+
+// PublishedEvent is one event of a batch publish's answer: the event's id
+// and whether this request stored it or found it stored already.
+type PublishedEvent struct {
+	ID     string `json:"id"`
+	Status string `json:"status" enum:"created,duplicate"`
+}
+
+// PublishBatchResult answers a batch publish: one entry per event, in the
+// order of the request.
+type PublishBatchResult struct {
+	Events []PublishedEvent `json:"events"`
+}
+
 // Event is an event as the API shows it.
 type Event struct {
 	ID        string          `json:"id"`

@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/httpapi"
@@ -40,6 +41,7 @@ type benchOptions struct {
 	secretsKey   string // master key of a PostgreSQL --db; "" for a new random one
 	template     bool   // endpoints render the Chalk template
 	transform    bool   // endpoints also run a transform on it
+	batch        int    // events per publish request (1: the single route)
 }
 
 func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -49,7 +51,7 @@ func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Measure hookd end to end: publish over HTTP, store durably, deliver to a loopback receiver",
 		Long: `bench runs the real server, store, engine and sender in this process against
 a receiver on loopback, with publishers using the REST API (one event per
-request). Before the run it measures the loopback ceiling: a bare Go client
+request, or --batch N events per request through the batch route). Before the run it measures the loopback ceiling: a bare Go client
 and server exchanging the same request. Its last line is
   rate=<events/s> p50=<ms> p99=<ms> loopback=<req/s> ratio=<rate/(loopback/2)>
 where latency runs from the start of the publish request to arrival at the
@@ -76,6 +78,7 @@ receiver. With no --db it uses SQLite in a temporary directory.`,
 	f.BoolVar(&o.script, "script", false, "with --inbound: verify with a script authenticator (JavaScript) instead of HMAC")
 	f.BoolVar(&o.template, "template", false, "endpoints send a payload template (Chalk's format) instead of the envelope")
 	f.BoolVar(&o.transform, "transform", false, "endpoints run a JavaScript transform (Chalk's format into FireHydrant's); implies --template")
+	f.IntVar(&o.batch, "batch", 1, "events per publish request: above 1, publishers use the batch route (at most 1000)")
 	return cmd
 }
 
@@ -95,6 +98,12 @@ func (o benchOptions) validate() error {
 		return errors.New("--nodes must be between 1 and 16")
 	case o.script && !o.inbound:
 		return errors.New("--script goes with --inbound")
+	case o.batch < 1 || o.batch > hookd.MaxPublishBatch:
+		return fmt.Errorf("--batch must be between 1 and %d", hookd.MaxPublishBatch)
+	case o.rate > 0 && o.rate < o.batch:
+		return errors.New("--rate counts events: with --batch, give at least one batch a second")
+	case o.batch > 1 && o.inbound:
+		return errors.New("--batch goes with publishing, not --inbound")
 	case o.nodes > 1 && !o.onPostgres():
 		return errors.New("--nodes above 1 needs a PostgreSQL --db: a SQLite file serves one node")
 	}

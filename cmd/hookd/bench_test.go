@@ -74,3 +74,35 @@ func TestBenchInbound(t *testing.T) {
 func TestBenchTwoNodes(t *testing.T) {
 	delivered(t, runBenchCmd(t, "--nodes", "2", "--db", newTestDatabase(t)))
 }
+
+func TestBenchBatchUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--batch", "0"}, "--batch must be between 1 and 1000"},
+		{[]string{"--batch", "1001"}, "--batch must be between 1 and 1000"},
+		{[]string{"--batch", "10", "--inbound"}, "--batch goes with publishing"},
+		{[]string{"--batch", "100", "--rate", "50"}, "give at least one batch a second"},
+	} {
+		code, _, errOut := runInProcess(t, nil, append([]string{"bench"}, tc.args...)...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("hookd bench %v: exit %d, stderr %q; want exit %d with %q", tc.args, code, errOut, exitUsage, tc.want)
+		}
+	}
+}
+
+// TestBenchBatch publishes through the batch route: every accepted event
+// is delivered, and events are accepted whole batches at a time.
+func TestBenchBatch(t *testing.T) {
+	out := runBenchCmd(t, "--batch", "10")
+	delivered(t, out)
+	m := regexp.MustCompile(`(?m)^published: (\d+) accepted`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no published line:\n%s", out)
+	}
+	if n, _ := strconv.Atoi(m[1]); n == 0 || n%10 != 0 {
+		t.Errorf("accepted events are not whole batches of 10:\n%s", out)
+	}
+}

@@ -99,8 +99,8 @@ func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc
 	tokens := make(chan struct{}, o.concurrency*4)
 	ctx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
-	if o.rate > 0 {
-		go pace(ctx, o.rate, tokens)
+	if o.rate > 0 { // a token per request: with --batch, rate/batch requests a second
+		go pace(ctx, max(o.rate/max(o.batch, 1), 1), tokens)
 	}
 	start := time.Now()
 	cpu0 := cpuTime()
@@ -109,7 +109,10 @@ func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := &publisher{client: client, url: bases[i%len(bases)] + "/v1/tenants/default/events", key: key, pad: o.payloadBytes}
+			p := &publisher{client: client, url: bases[i%len(bases)] + "/v1/tenants/default/events", key: key, pad: o.payloadBytes, batch: 1}
+			if o.batch > 1 {
+				p.url, p.batch = p.url+"/batch", o.batch
+			}
 			if o.inbound {
 				p.url, p.hmacKey = bases[i%len(bases)]+"/in/"+benchSource, []byte(benchSecret)
 			}
@@ -163,12 +166,14 @@ func pace(ctx context.Context, rate int, tokens chan<- struct{}) {
 	}
 }
 
-// publisher sends one event per request.
+// publisher sends one event per request, or batch events through the
+// batch route.
 type publisher struct {
 	client  *http.Client
 	url     string
 	key     string
 	pad     int
+	batch   int // events per request; above 1, the batch route
 	body    []byte
 	lat     []time.Duration
 	hmacKey []byte // inbound mode: sign with this key
@@ -187,7 +192,7 @@ func (p *publisher) run(ctx context.Context, paced bool, tokens <-chan struct{},
 		switch status := p.publish(); {
 		case status == http.StatusAccepted || (p.hmacKey != nil && status == http.StatusOK):
 			p.lat = append(p.lat, time.Since(start))
-			atomic.AddInt64(&res.accepted, 1)
+			atomic.AddInt64(&res.accepted, int64(max(p.batch, 1)))
 		case status == http.StatusServiceUnavailable:
 			atomic.AddInt64(&res.refused, 1)
 		default:
@@ -201,19 +206,18 @@ func (p *publisher) run(ctx context.Context, paced bool, tokens <-chan struct{},
 // provider would.
 func (p *publisher) publish() int {
 	b := p.body[:0]
-	if p.hmacKey == nil {
-		b = append(b, `{"type":"bench.event","data":`...)
+	sent := time.Now().UnixNano() // every event of a batch: the start of its request
+	if p.batch > 1 {
+		b = append(b, `{"events":[`...)
 	}
-	start := len(b)
-	b = append(b, `{"t":`...)
-	b = strconv.AppendInt(b, time.Now().UnixNano(), 10)
-	b = append(b, `,"pad":"`...)
-	for n := len(b) - start; n < p.pad-2; n++ {
-		b = append(b, 'x')
+	for i := range max(p.batch, 1) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = p.appendEvent(b, sent)
 	}
-	b = append(b, `"}`...)
-	if p.hmacKey == nil {
-		b = append(b, '}')
+	if p.batch > 1 {
+		b = append(b, `]}`...)
 	}
 	p.body = b
 	req, err := http.NewRequest(http.MethodPost, p.url, bytes.NewReader(b))
@@ -234,6 +238,26 @@ func (p *publisher) publish() int {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// appendEvent appends one publish body whose data carries sent, padded
+// to the payload size; in inbound mode, the data alone.
+func (p *publisher) appendEvent(b []byte, sent int64) []byte {
+	if p.hmacKey == nil {
+		b = append(b, `{"type":"bench.event","data":`...)
+	}
+	start := len(b)
+	b = append(b, `{"t":`...)
+	b = strconv.AppendInt(b, sent, 10)
+	b = append(b, `,"pad":"`...)
+	for n := len(b) - start; n < p.pad-2; n++ {
+		b = append(b, 'x')
+	}
+	b = append(b, `"}`...)
+	if p.hmacKey == nil {
+		b = append(b, '}')
+	}
+	return b
 }
 
 // measureLoopback runs a bare Go client and server exchanging requests of

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -25,12 +26,33 @@ func (c *apiCLI) showEvent(ev *httpapi.Event) error {
 }
 
 func (c *apiCLI) eventsPublish() *cobra.Command {
-	var tenant, typ, data, key string
-	cmd := &cobra.Command{Use: "publish --type TYPE --data JSON", Short: "Publish an event to the tenant's subscribed endpoints",
+	var tenant, typ, data, key, file string
+	cmd := &cobra.Command{Use: "publish --type TYPE --data JSON | --file FILE",
+		Short: "Publish an event, or a file of events, to the tenant's subscribed endpoints",
+		Long: `Publish one event (--type, --data), or every event of a file (--file): a JSON
+array of events, or one event per line (NDJSON), each {"type", "data", "id"?}
+with id its idempotency key. A file goes in batches of up to 1000 events,
+each stored all or none; a refused batch stops the run, and the error
+points at its events counted from the file's first.`,
 		Example: `  hookd events publish --type invoice.paid --data '{"invoice":"in_1","amount":4200}'
-  hookd events publish --type invoice.paid --data @invoice.json --id order-1234-paid`,
+  hookd events publish --type invoice.paid --data @invoice.json --id order-1234-paid
+  hookd events publish --file events.ndjson
+  producer | hookd events publish --file -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file != "" {
+				if typ != "" || data != "" || key != "" {
+					return &usageError{errors.New("--file gives every event's type, data and id: leave out --type, --data and --id")}
+				}
+				cl, err := c.client()
+				if err != nil {
+					return err
+				}
+				return problemError(c.publishFile(cmd.Context(), cl, tenant, file, cmd.InOrStdin()))
+			}
+			if typ == "" || data == "" {
+				return &usageError{errors.New("--type and --data are required (or --file to publish events from a file)")}
+			}
 			raw, err := readData("data", data, cmd.InOrStdin())
 			if err != nil {
 				return err
@@ -43,8 +65,7 @@ func (c *apiCLI) eventsPublish() *cobra.Command {
 	f.StringVar(&typ, "type", "", "event type, such as invoice.paid")
 	f.StringVar(&data, "data", "", "the event's data: JSON, @file or @- for stdin")
 	f.StringVar(&key, "id", "", "idempotency key: a repeat within 24 h returns the first event")
-	_ = cmd.MarkFlagRequired("type")
-	_ = cmd.MarkFlagRequired("data")
+	f.StringVar(&file, "file", "", "publish the events of this file (- for stdin): a JSON array or NDJSON")
 	tenantFlag(cmd, &tenant)
 	_ = cmd.RegisterFlagCompletionFunc("type", c.completeEventTypes)
 	return cmd
