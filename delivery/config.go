@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/egress"
@@ -21,6 +22,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Registry receives the engine's metrics. Default: none.
 	Registry prometheus.Registerer
+	// TracerProvider receives a span per publish (with the wait for its
+	// commit) and per attempt; attempts continue the publish's trace and
+	// pass it on in traceparent. Default: none, nothing is traced.
+	TracerProvider trace.TracerProvider
 	// Client sends attempts. Default: a client over egress.NewTransport with a
 	// guard that blocks internal addresses, redirects not followed. Set it
 	// only to another guarded client.
@@ -91,6 +96,7 @@ type Config struct {
 	MaxBody int
 
 	defaultTpl *hookd.Template // Payload's template, compiled by withDefaults
+	tracer     *tracer         // TracerProvider's, nil when nothing is traced
 }
 
 func (c Config) withDefaults() Config {
@@ -126,6 +132,7 @@ func (c Config) withDefaults() Config {
 		c.RandFunc = defaultRand
 	}
 	c.defaultTpl, _ = c.Payload.Compile()
+	c.tracer = newTracer(c.TracerProvider)
 	if c.Guard == nil {
 		c.Guard = egress.NewGuard(nil)
 	}
