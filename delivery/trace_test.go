@@ -107,3 +107,44 @@ func BenchmarkPublishDeliverTraced(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 }
+
+// TestTraceFailedConnection marks an attempt that got no answer as an
+// error, with no status code.
+func TestTraceFailedConnection(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	rc := newReceiver(t, nil)
+	url := rc.URL
+	rc.Close() // nothing listens there any more: the connection is refused
+	e := newEnv(t, delivery.Config{TracerProvider: tp, Schedule: []time.Duration{time.Hour}})
+	e.endpoint(url, nil)
+	if _, err := e.engine.Publish(context.Background(), &hookd.Publish{TenantID: hookd.DefaultTenant, Type: "a.b", Data: []byte(`1`)}); err != nil {
+		t.Fatal(err)
+	}
+	var attempt tracetest.SpanStub
+	waitUntil(t, "the attempt span", func() bool {
+		for _, s := range exp.GetSpans() {
+			if s.Name == http.MethodPost {
+				attempt = s
+				return true
+			}
+		}
+		return false
+	})
+	if attempt.Status.Code.String() != "Error" || attempt.Status.Description == "" {
+		t.Errorf("attempt status %+v, want an error with its reason", attempt.Status)
+	}
+	if attrInt(attempt, "http.response.status_code") != -1 {
+		t.Error("an attempt without an answer has a status code")
+	}
+	var errType string
+	for _, kv := range attempt.Attributes {
+		if kv.Key == "error.type" {
+			errType = kv.Value.AsString()
+		}
+	}
+	if errType != "_OTHER" {
+		t.Errorf("error.type = %q, want _OTHER", errType)
+	}
+}
