@@ -68,6 +68,9 @@ type Publish struct {
 	IdempotencyKey string
 	// EndpointID, when set, targets that one endpoint, ignoring filters.
 	EndpointID string
+	// Trace, when set, is the trace the event continues (an inbound
+	// request's routing span); zero: the trace of the publish's context.
+	Trace TraceContext
 }
 
 // MaxPublishBatch is the most events one PublishBatch takes.
@@ -125,6 +128,9 @@ type Forward struct {
 	// Query is the request's raw query string, added to the
 	// destination's URL.
 	Query string
+	// Trace, when set, is the trace the forward continues (its routing
+	// span); zero: the trace of Receive's context.
+	Trace TraceContext
 }
 
 // CheckFunc validates published data against the event catalog and

@@ -106,6 +106,9 @@ type Event struct {
 	// Query is the query string its deliveries add to the URL (a
 	// forwarded inbound request passes its own on); "" for none.
 	Query string
+	// Trace is the trace the event was published in, which its
+	// deliveries' attempts continue; zero when it was published untraced.
+	Trace TraceContext
 }
 
 // TimestampLayout is how event timestamps are written in payloads:

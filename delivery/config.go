@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/egress"
@@ -26,6 +27,10 @@ type Config struct {
 	// the most attempts; the others count under endpoint="other". Needs
 	// Registry. Default 0: no per-endpoint metrics.
 	PerEndpointTop int
+	// TracerProvider receives a span per publish (with the wait for its
+	// commit) and per attempt; attempts continue the publish's trace and
+	// pass it on in traceparent. Default: none, nothing is traced.
+	TracerProvider trace.TracerProvider
 	// Client sends attempts. Default: a client over egress.NewTransport with a
 	// guard that blocks internal addresses, redirects not followed. Set it
 	// only to another guarded client.
@@ -96,6 +101,7 @@ type Config struct {
 	MaxBody int
 
 	defaultTpl *hookd.Template // Payload's template, compiled by withDefaults
+	tracer     *tracer         // TracerProvider's, nil when nothing is traced
 }
 
 func (c Config) withDefaults() Config {
@@ -131,6 +137,7 @@ func (c Config) withDefaults() Config {
 		c.RandFunc = defaultRand
 	}
 	c.defaultTpl, _ = c.Payload.Compile()
+	c.tracer = newTracer(c.TracerProvider)
 	if c.Guard == nil {
 		c.Guard = egress.NewGuard(nil)
 	}

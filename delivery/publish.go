@@ -11,7 +11,9 @@ import (
 )
 
 // Publish implements hookd.Engine.
-func (e *Engine) Publish(ctx context.Context, p *hookd.Publish) (*hookd.PublishResult, error) {
+func (e *Engine) Publish(ctx context.Context, p *hookd.Publish) (res *hookd.PublishResult, err error) {
+	ctx, end := e.cfg.tracer.publish(ctx, p)
+	defer func() { end(res, err) }()
 	e.gate.RLock()
 	defer e.gate.RUnlock()
 	if e.closed {
@@ -35,7 +37,7 @@ func (e *Engine) Publish(ctx context.Context, p *hookd.Publish) (*hookd.PublishR
 		return res, err
 	}
 	key := &hookd.IdempotencyKey{Scope: scope, Key: p.IdempotencyKey, Fingerprint: fp}
-	res, err := e.publish(ctx, p, data, method, key)
+	res, err = e.publish(ctx, p, data, method, key)
 	if errors.Is(err, errDuplicate) { // another node took the key meanwhile
 		return e.earlier(ctx, scope, p, fp)
 	}
@@ -134,12 +136,13 @@ func (e *Engine) publish(ctx context.Context, p *hookd.Publish, data []byte, met
 		return nil, err
 	}
 	ev.IdempotencyKey, ev.Method = p.IdempotencyKey, method
+	ev.Trace = e.cfg.tracer.contextOf(ctx, p.Trace)
 	if key != nil {
 		key.RefID, key.CreatedAt = ev.ID, ev.CreatedAt
 	}
 	ew, tasks := e.eventWrite(ev, targets, pl)
 	ew.Key = key
-	if err := e.writer.submit(ctx, &writeOp{event: ew, bytes: int64(len(ev.Payload))}, e.cfg.EnqueueWait); err != nil {
+	if err := e.commit(ctx, &writeOp{event: ew, bytes: int64(len(ev.Payload))}); err != nil {
 		if hookd.ErrorCode(err) == hookd.EUNAVAILABLE {
 			e.metrics.refused.Inc()
 		}

@@ -38,7 +38,8 @@ func (e *Engine) Receive(ctx context.Context, in *hookd.Inbound) error {
 		w.Events, tasks = append(w.Events, ew), append(tasks, ts...)
 		size += int64(len(ew.Event.Payload))
 	}
-	if err := e.writer.submit(ctx, &writeOp{request: w, bytes: size}, e.cfg.EnqueueWait); err != nil {
+	e.cfg.tracer.stampInbound(ctx, in, w.Events)
+	if err := e.commit(ctx, &writeOp{request: w, bytes: size}); err != nil {
 		return err
 	}
 	if in.Duplicate = w.Duplicate; in.Duplicate {

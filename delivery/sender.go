@@ -118,6 +118,7 @@ func (s *sender) request(ctx context.Context, t *task, tg *target, now time.Time
 	if err := sign(h, t, tg, body, now); err != nil {
 		return nil, err
 	}
+	injectTrace(ctx, h)
 	req.Header = h
 	return req, nil
 }

@@ -36,7 +36,7 @@ func (e *Engine) attempt(t *task) {
 	if tg.mustTransform(t) && !e.transformTask(t, tg) {
 		return
 	}
-	res := e.sender.send(e.attemptCtx, t, tg)
+	res := e.send(t, tg)
 	res.attempt.Logs, t.logs = t.logs, ""
 	if e.attemptCtx.Err() != nil {
 		// Shutting down past the deadline: the attempt was cut short by

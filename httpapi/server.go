@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/catalog"
@@ -62,6 +63,10 @@ type Config struct {
 	// Registry, when set, receives request metrics labelled by route
 	// pattern and status. Default: none.
 	Registry prometheus.Registerer
+	// TracerProvider, when set, receives a server span per request, named
+	// for its route, continuing the caller's traceparent. Default: none,
+	// nothing is traced.
+	TracerProvider trace.TracerProvider
 	// Catalog, when set, is invalidated whenever an event type changes
 	// and serves the webhooks of /openapi.json and /docs. Default: none
 	// (those read the store).
@@ -165,7 +170,7 @@ func New(cfg Config) *Server {
 	s.sourceRoutes()
 	s.apiKeyRoutes()
 	s.portalRoutes()
-	s.handler = s.observe(s.limit(http.HandlerFunc(s.serveV1)))
+	s.handler = s.observe(s.traced(s.limit(http.HandlerFunc(s.serveV1))))
 	return s
 }
 

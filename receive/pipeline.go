@@ -108,14 +108,7 @@ func (s *Source) run(r *http.Request, rc *reqCtx, budget *Budget) (*Message, *ha
 	if rej = rc.checkContentType(); rej != nil {
 		return nil, nil, rej
 	}
-	passed, rej := s.preVerify(rc, encoded(r.Header))
-	if rej != nil {
-		return nil, nil, rej
-	}
-	if rc.body, rej = decodeBody(r.Header, raw, s.maxDecompressed, &rc.res); rej != nil {
-		return nil, nil, rej
-	}
-	verified, hs, rej := s.verifyAll(rc, passed)
+	verified, hs, rej := s.traceVerify(rc, raw)
 	if rej != nil || hs != nil {
 		return nil, hs, rej
 	}
@@ -126,6 +119,19 @@ func (s *Source) run(r *http.Request, rc *reqCtx, budget *Budget) (*Message, *ha
 		return nil, nil, rej
 	}
 	return s.message(rc, verified), nil, nil
+}
+
+// verify runs the verifiers that need no decoded body over raw, the body
+// as sent, then decodes the body, then runs the rest over it.
+func (s *Source) verify(rc *reqCtx, raw []byte) ([]string, *handshake, *rejection) {
+	passed, rej := s.preVerify(rc, encoded(rc.r.Header))
+	if rej != nil {
+		return nil, nil, rej
+	}
+	if rc.body, rej = decodeBody(rc.r.Header, raw, s.maxDecompressed, &rc.res); rej != nil {
+		return nil, nil, rej
+	}
+	return s.verifyAll(rc, passed)
 }
 
 func (rc *reqCtx) checkContentType() *rejection {

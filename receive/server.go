@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookd/hookd"
 )
@@ -52,6 +53,11 @@ type Config struct {
 	DecompressBudget int64
 	// Registerer, when set, receives the inbound metrics.
 	Registerer prometheus.Registerer
+	// TracerProvider, when set, receives a server span per request with
+	// children for verification, storage and each destination; the
+	// deliveries of its forwards and publishes continue that trace.
+	// Default: none, nothing is traced.
+	TracerProvider trace.TracerProvider
 	// NowFunc is the clock. Default time.Now.
 	NowFunc func() time.Time
 }
@@ -66,6 +72,7 @@ type Server struct {
 	rec     *recorder
 	budget  *Budget
 	metrics *metrics
+	tracer  trace.Tracer // nil: nothing is traced
 }
 
 // NewServer returns a server; Run must run for rejected requests to be
@@ -88,7 +95,7 @@ func NewServer(cfg Config) *Server {
 	}
 	budget := NewBudget(cfg.DecompressBudget)
 	return &Server{cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), rec: newRecorder(&cfg),
-		budget: budget, metrics: newMetrics(cfg.Registerer, budget)}
+		budget: budget, metrics: newMetrics(cfg.Registerer, budget), tracer: newTracer(cfg.TracerProvider)}
 }
 
 // Budget returns the decompression budget the server's requests share.
@@ -98,9 +105,8 @@ func (s *Server) Budget() *Budget { return s.budget }
 // until ctx ends, then logs what is still queued (within a few seconds).
 func (s *Server) Run(ctx context.Context) { s.rec.run(ctx) }
 
-// ServeHTTP serves the source whose path is the request's path (see
-// Registry.Lookup); any other path is answered 404.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serveHTTP serves the source whose path is the request's path.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	src, err := s.cfg.Registry.Lookup(r.URL.Path)
 	if err != nil {
 		status, code, detail := http.StatusInternalServerError, hookd.EINTERNAL, "the source is misconfigured"
@@ -159,7 +165,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, src *Source) {
 	req.Accepted, req.Body = true, rc.body
 	req.Verified, req.DedupeKey = strings.Join(m.Verified, ","), m.DeliveryID
 	in := &hookd.Inbound{Request: req, Forwards: fwds, Publishes: pubs}
-	orig, err := s.receive(r.Context(), src, in)
+	orig, err := s.traceReceive(r.Context(), src, in)
 	if err != nil {
 		s.receiveFailed(w, r, &rc, err)
 		return

@@ -87,16 +87,18 @@ func newHarness(t testing.TB, specs map[string]string, opts ...func(*receive.Con
 	if err := h.reg.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	guard := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
-	h.engine = delivery.New(st, delivery.Config{ForwardsFunc: h.reg.Forward, Schedule: []time.Duration{10 * time.Millisecond}, Jitter: -1,
-		Guard: guard, Client: &http.Client{Transport: egress.NewTransport(guard, egress.TransportOptions{})}})
-	if err := h.engine.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cfg := receive.Config{Registry: h.reg, Engine: h.engine, Store: st, NowFunc: h.now}
+	cfg := receive.Config{Registry: h.reg, Store: st, NowFunc: h.now}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	guard := egress.NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	h.engine = delivery.New(st, delivery.Config{ForwardsFunc: h.reg.Forward, Schedule: []time.Duration{10 * time.Millisecond}, Jitter: -1,
+		Guard: guard, Client: &http.Client{Transport: egress.NewTransport(guard, egress.TransportOptions{})},
+		TracerProvider: cfg.TracerProvider})
+	if err := h.engine.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Engine = h.engine
 	h.srv = receive.NewServer(cfg)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/config"
@@ -28,7 +29,7 @@ func newGuard(cfg *config.Config) (*egress.Guard, error) {
 // newEngine builds the delivery engine from the configuration; forwards
 // resolves the forward destinations of inbound sources, and check
 // validates published events against the catalog.
-func newEngine(cfg *config.Config, guard *egress.Guard, store hookd.Store, reg prometheus.Registerer, logger *slog.Logger, forwards func(id string) *hookd.Endpoint, check hookd.CheckFunc) (*delivery.Engine, error) {
+func newEngine(cfg *config.Config, guard *egress.Guard, store hookd.Store, reg prometheus.Registerer, tp trace.TracerProvider, logger *slog.Logger, forwards func(id string) *hookd.Endpoint, check hookd.CheckFunc) (*delivery.Engine, error) {
 	proxy, err := cfg.SSRF.ProxyURL()
 	if err != nil {
 		return nil, fmt.Errorf("ssrf.proxy: %w", err)
@@ -53,6 +54,7 @@ func newEngine(cfg *config.Config, guard *egress.Guard, store hookd.Store, reg p
 		NodeID:         cfg.NodeID,
 		Logger:         logger,
 		Registry:       reg,
+		TracerProvider: tp,
 		Client:         client,
 		Guard:          guard,
 		ForwardsFunc:   forwards,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/bulkretry"
@@ -34,6 +35,7 @@ type node struct {
 	// sources are served by handler.
 	receiveHandler http.Handler
 	closers        []func(context.Context) error // run in reverse order by close
+	tracer         trace.TracerProvider          // from the OTEL_* environment; a no-op one when off
 }
 
 // startNode opens the store, starts the engine and builds the handler.
@@ -45,6 +47,9 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 			err = errors.Join(err, n.close(ctx))
 		}
 	}()
+	if err = n.startTracing(ctx, logger); err != nil {
+		return n, err
+	}
 	if n.guard, err = newGuard(cfg); err != nil {
 		return n, err
 	}
@@ -60,7 +65,7 @@ func startNode(ctx context.Context, cfg *config.Config, logger *slog.Logger, std
 	if n.catalog, err = startCatalog(ctx, n, logger); err != nil {
 		return n, err
 	}
-	if n.engine, err = newEngine(cfg, n.guard, n.store, registry, logger, sources.Forward, n.catalog.Check); err != nil {
+	if n.engine, err = newEngine(cfg, n.guard, n.store, registry, n.tracer, logger, sources.Forward, n.catalog.Check); err != nil {
 		return n, err
 	}
 	if err := n.engine.Start(ctx); err != nil {
@@ -133,6 +138,8 @@ func newAPI(ctx context.Context, cfg *config.Config, n *node, reg *prometheus.Re
 		ReplayFunc:         hooks.replayFunc,
 
 		RetryJobsChangedFunc: n.retries.Wake,
+
+		TracerProvider: n.tracer,
 	}), nil
 }
 

@@ -123,6 +123,7 @@ func startInbound(ctx context.Context, n *node, reg *receive.Registry, metrics p
 		MaxInFlight:      n.cfg.Server.MaxInflight,
 		DecompressBudget: int64(n.cfg.Receive.DecompressBudget),
 		Registerer:       metrics,
+		TracerProvider:   n.tracer,
 	})
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})

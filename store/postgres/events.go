@@ -12,7 +12,7 @@ import (
 
 const (
 	eventCols = `id, tenant_id, type, payload, data_start, data_len, data, idempotency_key, method, content_type,
-	headers, created_at, query`
+	headers, created_at, query, trace_parent, trace_state`
 	deliveryCols = `id, event_id, endpoint_id, tenant_id, status, attempts, next_attempt_at, last_attempt_at,
 	lease_owner, lease_until, created_at, updated_at, body, shape`
 	attemptCols = `id, delivery_id, event_id, endpoint_id, tenant_id, number, started_at, latency, url,
@@ -30,7 +30,7 @@ func scanEvent(r scanner) (*hookd.Event, error) {
 		headers  []byte
 	)
 	err := r.Scan(&e.ID, &e.TenantID, &e.Type, &e.Payload, &start, &n, &apart, &e.IdempotencyKey,
-		&e.Method, &e.ContentType, &headers, &e.CreatedAt, &e.Query)
+		&e.Method, &e.ContentType, &headers, &e.CreatedAt, &e.Query, &e.Trace.Parent, &e.Trace.State)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,8 @@ import (
 
 const insertEventsSQL = `INSERT INTO events (` + eventCols + `)
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::int4[], $6::int4[], $7::bytea[],
-		$8::text[], $9::text[], $10::text[], $11::json[], $12::timestamptz[], $13::text[])`
+		$8::text[], $9::text[], $10::text[], $11::json[], $12::timestamptz[], $13::text[],
+		$14::text[], $15::text[])`
 
 // eventRows are the columns of new events.
 type eventRows struct {
@@ -27,6 +28,7 @@ type eventRows struct {
 	headers               []*string
 	created               []time.Time
 	queries               []string
+	traces, states        []string
 }
 
 func (r *eventRows) len() int { return len(r.ids) }
@@ -47,12 +49,13 @@ func (r *eventRows) add(e *hookd.Event) error {
 	r.keys, r.methods = append(r.keys, e.IdempotencyKey), append(r.methods, e.Method)
 	r.ctypes, r.headers = append(r.ctypes, e.ContentType), append(r.headers, headers)
 	r.created, r.queries = append(r.created, e.CreatedAt.UTC()), append(r.queries, safeText(e.Query))
+	r.traces, r.states = append(r.traces, safeText(e.Trace.Parent)), append(r.states, safeText(e.Trace.State))
 	return nil
 }
 
 func (r *eventRows) args() []any {
 	return []any{r.ids, r.tenants, r.types, r.payloads, r.starts, r.lens, r.aparts, r.keys, r.methods,
-		r.ctypes, r.headers, r.created, r.queries}
+		r.ctypes, r.headers, r.created, r.queries, r.traces, r.states}
 }
 
 const insertDeliveriesSQL = `INSERT INTO deliveries (` + deliveryCols + `)

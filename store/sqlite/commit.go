@@ -13,7 +13,7 @@ import (
 
 const (
 	eventCols = `id, tenant_id, type, payload, data_start, data_len, data, idempotency_key, method, content_type,
-	headers, created_at, query`
+	headers, created_at, query, trace_parent, trace_state`
 	deliveryCols = `id, event_id, endpoint_id, tenant_id, status, attempts, next_attempt_at, last_attempt_at,
 	lease_owner, lease_until, created_at, updated_at, body, shape`
 	attemptCols = `id, delivery_id, event_id, endpoint_id, tenant_id, number, started_at, latency, url,
@@ -237,7 +237,7 @@ func (c *committer) writeEvent(w *hookd.EventWrite) error {
 		return fmt.Errorf("event %s: headers: %w", e.ID, err)
 	}
 	c.events = append(c.events, e.ID, e.TenantID, e.Type, payload, start, n, blob(apart),
-		e.IdempotencyKey, e.Method, e.ContentType, headers, micros(e.CreatedAt), e.Query)
+		e.IdempotencyKey, e.Method, e.ContentType, headers, micros(e.CreatedAt), e.Query, e.Trace.Parent, e.Trace.State)
 	for _, d := range w.Deliveries {
 		if err := c.writeDelivery(e, d); err != nil {
 			return err

@@ -17,7 +17,7 @@ func scanEvent(r scanner) (*hookd.Event, error) {
 		created  int64
 	)
 	err := r.Scan(&e.ID, &e.TenantID, &e.Type, &e.Payload, &start, &n, &apart, &e.IdempotencyKey,
-		&e.Method, &e.ContentType, &headers, &created, &e.Query)
+		&e.Method, &e.ContentType, &headers, &created, &e.Query, &e.Trace.Parent, &e.Trace.State)
 	if err != nil {
 		return nil, err
 	}

@@ -196,6 +196,7 @@ func testRequestWrite(t *testing.T, open Opener) {
 	fwd.ContentType, fwd.Method = "application/x-www-form-urlencoded", "PUT"
 	fwd.Query = "a=1&tag=x&tag=y" // a forward's query string
 	fwd.Headers = map[string]string{"X-GitHub-Event": "push"}
+	fwd.Trace = hookd.TraceContext{Parent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
 	fwdDelivery := newDelivery(t, fwd, "fwd_github")
 	pub := f.newEvent(hookd.DefaultTenant, "repo.pushed")
 	key := &hookd.IdempotencyKey{Scope: "src:github", Key: req.DedupeKey, RefID: req.ID, Fingerprint: []byte("fp"), CreatedAt: f.now}

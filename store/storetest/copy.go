@@ -78,6 +78,7 @@ func seedEvents(t *testing.T, ctx context.Context, s hookd.Store, endpoint strin
 	var failed *hookd.Delivery
 	for i := range n {
 		ev := newEventAt(t, "acme", "invoice.paid", now.Add(time.Duration(i)*time.Millisecond))
+		ev.Trace = hookd.TraceContext{Parent: fmt.Sprintf("00-4bf92f3577b34da6a3ce929d0e0e%04x-00f067aa0ba902b7-01", i), State: "vendor=x"}
 		ok, bad := newDelivery(t, ev, endpoint), newDelivery(t, ev, endpoint)
 		ok.Status, ok.Attempts, ok.LastAttemptAt = hookd.StatusSucceeded, 1, now
 		ok.Shape = &hookd.Shape{Body: []byte(`{"custom":true}`), Method: "PUT",

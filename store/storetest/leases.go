@@ -58,6 +58,7 @@ func testLeases(t *testing.T, open Opener) {
 func testClaimDue(t *testing.T, open Opener) {
 	f := setup(t, open)
 	ev := f.newEvent(hookd.DefaultTenant, "invoice.paid")
+	ev.Trace = hookd.TraceContext{Parent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", State: "congo=t61rcWkgMzE"}
 	mk := func(status string, due time.Duration) *hookd.Delivery {
 		d := newDelivery(t, ev, "ep_"+status)
 		d.Status, d.NextAttemptAt = status, f.at(due)
@@ -87,6 +88,7 @@ func testClaimDue(t *testing.T, open Opener) {
 		assert.Equal(t, ev.ID, c.Event.ID)
 		assert.Equal(t, ev.Payload, c.Event.Payload, "payload intact")
 		assert.Equal(t, string(ev.Data), string(c.Event.Data))
+		assert.Equal(t, ev.Trace, c.Event.Trace, "the trace context travels with the claimed event")
 		requireSubslice(t, c.Event.Payload, c.Event.Data)
 		got, err := f.s.GetDelivery(f.ctx, c.Delivery.ID)
 		require.NoError(t, err)

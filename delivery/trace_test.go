@@ -1,0 +1,150 @@
+package delivery_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/delivery"
+)
+
+// TestTraceContinuesFromStore checks that an attempt of a delivery this
+// node did not publish (claimed from the store, as after a restart, on
+// another node, or for a far retry) continues the trace stored with its
+// event: the attempt span is a child of the stored span, and the
+// receiver sees the stored trace id.
+func TestTraceContinuesFromStore(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	rc := newReceiver(t, func(int, http.ResponseWriter) int { return http.StatusInternalServerError })
+	e := newEnv(t, delivery.Config{TracerProvider: tp, PollInterval: 20 * time.Millisecond})
+	ep := e.endpoint(rc.URL, nil)
+
+	const traceID, spanID = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	data := []byte(`{"n":1}`)
+	payload, start := hookd.RenderPayload("order.created", now, data)
+	ev := &hookd.Event{ID: hookd.NewID(hookd.PrefixEvent), TenantID: hookd.DefaultTenant, Type: "order.created",
+		Payload: payload, Data: payload[start : start+len(data)], CreatedAt: now, Method: http.MethodPost,
+		Trace: hookd.TraceContext{Parent: "00-" + traceID + "-" + spanID + "-01", State: "vendor=x"}}
+	d := &hookd.Delivery{ID: hookd.NewID(hookd.PrefixDelivery), EventID: ev.ID, EndpointID: ep.ID, TenantID: ev.TenantID,
+		Status: hookd.StatusPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+	if err := e.store.Commit(context.Background(), &hookd.Batch{Events: []*hookd.EventWrite{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the claimed delivery's attempt span", func() bool { return len(exp.GetSpans()) > 0 })
+
+	s := exp.GetSpans()[0]
+	if s.Name != http.MethodPost || attrInt(s, "hookd.attempt") != 1 {
+		t.Fatalf("first span %q attempt %d, want the first attempt", s.Name, attrInt(s, "hookd.attempt"))
+	}
+	if s.SpanContext.TraceID().String() != traceID || s.Parent.SpanID().String() != spanID || !s.Parent.IsRemote() {
+		t.Fatalf("attempt span trace %s parent %s, want the stored %s/%s", s.SpanContext.TraceID(), s.Parent.SpanID(), traceID, spanID)
+	}
+	got := rc.requests()[0].header
+	if tp := got.Get("traceparent"); !strings.HasPrefix(tp, "00-"+traceID+"-"+s.SpanContext.SpanID().String()) {
+		t.Errorf("traceparent %q, want the stored trace with the attempt's span", tp)
+	}
+	if ts := got.Get("tracestate"); ts != "vendor=x" {
+		t.Errorf("tracestate %q, want the stored one", ts)
+	}
+	if s.Status.Code.String() != "Error" {
+		t.Errorf("a 500 answer left the attempt span with status %v", s.Status)
+	}
+}
+
+func attrInt(s tracetest.SpanStub, key string) int64 {
+	for _, kv := range s.Attributes {
+		if string(kv.Key) == key {
+			return kv.Value.AsInt64()
+		}
+	}
+	return -1
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// BenchmarkPublishDeliverTraced is BenchmarkPublishDeliver with every
+// publish and attempt traced (always sampled) into an exporter that
+// discards: the cost of tracing when it is on.
+func BenchmarkPublishDeliverTraced(b *testing.B) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	rc := newReceiver(b, nil)
+	e := newEnv(b, delivery.Config{Workers: 64, MaxConcurrency: 64, TracerProvider: tp})
+	e.endpoint(rc.URL, nil)
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		p := &hookd.Publish{TenantID: hookd.DefaultTenant, Type: "invoice.paid", Data: payload250}
+		for pb.Next() {
+			if _, err := e.engine.Publish(context.Background(), p); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for rc.count.Load() < int64(b.N) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}
+
+// TestTraceFailedConnection marks an attempt that got no answer as an
+// error, with no status code.
+func TestTraceFailedConnection(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	rc := newReceiver(t, nil)
+	url := rc.URL
+	rc.Close() // nothing listens there any more: the connection is refused
+	e := newEnv(t, delivery.Config{TracerProvider: tp, Schedule: []time.Duration{time.Hour}})
+	e.endpoint(url, nil)
+	if _, err := e.engine.Publish(context.Background(), &hookd.Publish{TenantID: hookd.DefaultTenant, Type: "a.b", Data: []byte(`1`)}); err != nil {
+		t.Fatal(err)
+	}
+	var attempt tracetest.SpanStub
+	waitUntil(t, "the attempt span", func() bool {
+		for _, s := range exp.GetSpans() {
+			if s.Name == http.MethodPost {
+				attempt = s
+				return true
+			}
+		}
+		return false
+	})
+	if attempt.Status.Code.String() != "Error" || attempt.Status.Description == "" {
+		t.Errorf("attempt status %+v, want an error with its reason", attempt.Status)
+	}
+	if attrInt(attempt, "http.response.status_code") != -1 {
+		t.Error("an attempt without an answer has a status code")
+	}
+	var errType string
+	for _, kv := range attempt.Attributes {
+		if kv.Key == "error.type" {
+			errType = kv.Value.AsString()
+		}
+	}
+	if errType != "_OTHER" {
+		t.Errorf("error.type = %q, want _OTHER", errType)
+	}
+}

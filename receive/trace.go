@@ -1,0 +1,208 @@
+package receive
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/hookd/hookd"
+)
+
+// tracerName is the instrumentation scope of the inbound spans.
+const tracerName = "github.com/hookd/hookd/receive"
+
+// Span attributes of hookd's own.
+const (
+	attrSource   = attribute.Key("hookd.source")
+	attrRequest  = attribute.Key("hookd.request.id")
+	attrDestKind = attribute.Key("hookd.destination.kind")
+	attrDestID   = attribute.Key("hookd.destination.id")
+	attrEventID  = attribute.Key("hookd.event.id")
+	attrDup      = attribute.Key("hookd.duplicate")
+)
+
+// propagator reads the provider's trace context, when it sends one.
+var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+
+// newTracer returns the tracer of tp, nil when tp traces nothing.
+func newTracer(tp trace.TracerProvider) trace.Tracer {
+	if tp == nil {
+		return nil
+	}
+	if _, ok := tp.(noop.TracerProvider); ok {
+		return nil
+	}
+	return tp.Tracer(tracerName)
+}
+
+// ServeHTTP serves the source whose path is the request's path (see
+// Registry.Lookup); any other path is answered 404. With a tracer, each
+// request is a server span named for its source's path.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.tracer == nil {
+		s.serveHTTP(w, r)
+		return
+	}
+	ctx := propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx, span := s.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(requestAttributes(r)...))
+	if src, err := s.cfg.Registry.Lookup(r.URL.Path); err == nil {
+		span.SetName(r.Method + " " + src.path)
+		span.SetAttributes(semconv.HTTPRoute(src.path), attrSource.String(src.id))
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		v := recover()
+		status := sw.code
+		if v != nil {
+			status = http.StatusInternalServerError
+		}
+		span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+		if status >= 500 {
+			span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(status)))
+			span.SetStatus(codes.Error, http.StatusText(status))
+		}
+		span.End()
+		if v != nil {
+			panic(v)
+		}
+	}()
+	s.serveHTTP(sw, r.WithContext(ctx))
+}
+
+// statusWriter remembers the status written through it.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// requestAttributes are the HTTP semantic conventions' attributes of a
+// server request known before it is served.
+func requestAttributes(r *http.Request) []attribute.KeyValue {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(r.Method),
+		semconv.URLPath(r.URL.Path),
+		semconv.URLScheme(scheme),
+		semconv.NetworkProtocolVersion(strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor)),
+	}
+	if host, port, err := net.SplitHostPort(r.Host); err == nil {
+		attrs = append(attrs, semconv.ServerAddress(host))
+		if n, err := strconv.Atoi(port); err == nil {
+			attrs = append(attrs, semconv.ServerPort(n))
+		}
+	} else if r.Host != "" {
+		attrs = append(attrs, semconv.ServerAddress(r.Host))
+	}
+	if ua := r.UserAgent(); ua != "" {
+		attrs = append(attrs, semconv.UserAgentOriginal(ua))
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		attrs = append(attrs, semconv.ClientAddress(host))
+	}
+	return attrs
+}
+
+// recordingParent returns a tracer for children of ctx's span, nil when
+// that span records nothing (tracing off, or not sampled): then no child
+// is made and nothing is allocated.
+func recordingParent(ctx context.Context) trace.Tracer {
+	parent := trace.SpanFromContext(ctx)
+	if !parent.IsRecording() {
+		return nil
+	}
+	return parent.TracerProvider().Tracer(tracerName)
+}
+
+// traceVerify runs verification (see verify) under a "hookd.verify" span
+// when the request is traced; a rejection marks it failed.
+func (s *Source) traceVerify(rc *reqCtx, raw []byte) ([]string, *handshake, *rejection) {
+	t := recordingParent(rc.r.Context())
+	if t == nil {
+		return s.verify(rc, raw)
+	}
+	_, span := t.Start(rc.r.Context(), "hookd.verify")
+	verified, hs, rej := s.verify(rc, raw)
+	if rej != nil {
+		span.SetAttributes(semconv.HTTPResponseStatusCode(rej.status))
+		span.SetStatus(codes.Error, rej.detail)
+	}
+	span.End()
+	return verified, hs, rej
+}
+
+// traceReceive stores an accepted request (see receive) under a
+// "hookd.store" span when the request is traced, beside one
+// "hookd.destination" span per forward and publish. Each destination's
+// span context goes with its event, so that the event's deliveries
+// continue the trace under it.
+func (s *Server) traceReceive(ctx context.Context, src *Source, in *hookd.Inbound) (string, error) {
+	t := recordingParent(ctx)
+	if t == nil {
+		return s.receive(ctx, src, in)
+	}
+	dests := make([]trace.Span, 0, len(in.Forwards)+len(in.Publishes))
+	for i := range in.Forwards {
+		f := &in.Forwards[i]
+		var span trace.Span
+		f.Trace, span = startDestination(ctx, t, "forward", f.TargetID)
+		dests = append(dests, span)
+	}
+	for _, p := range in.Publishes {
+		var span trace.Span
+		p.Trace, span = startDestination(ctx, t, "publish", p.TenantID+"/"+p.Type)
+		dests = append(dests, span)
+	}
+	sctx, store := t.Start(ctx, "hookd.store", trace.WithAttributes(attrRequest.String(in.Request.ID)))
+	orig, err := s.receive(sctx, src, in)
+	for i, span := range dests {
+		if err == nil && orig == "" && i < len(in.EventIDs) {
+			span.SetAttributes(attrEventID.String(in.EventIDs[i]))
+		}
+	}
+	for _, span := range append(dests, store) {
+		if orig != "" {
+			span.SetAttributes(attrDup.Bool(true))
+		}
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, hookd.ErrorMessage(err))
+		}
+		span.End()
+	}
+	return orig, err
+}
+
+// startDestination starts the span of one destination and returns its
+// context in header form, for the destination's event to carry.
+func startDestination(ctx context.Context, t trace.Tracer, kind, id string) (hookd.TraceContext, trace.Span) {
+	ctx, span := t.Start(ctx, "hookd.destination", trace.WithAttributes(attrDestKind.String(kind), attrDestID.String(id)))
+	c := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, c)
+	return hookd.TraceContext{Parent: c["traceparent"], State: c["tracestate"]}, span
+}
