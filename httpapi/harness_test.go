@@ -207,12 +207,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// receiver is a loopback webhook receiver; fail makes it answer 500.
+// receiver is a loopback webhook receiver; fail makes it answer 500, and
+// so do the next failures requests.
 type receiver struct {
 	*httptest.Server
-	mu   sync.Mutex
-	got  []received
-	fail atomic.Bool
+	mu       sync.Mutex
+	got      []received
+	fail     atomic.Bool
+	failures atomic.Int32
 }
 
 type received struct {
@@ -229,7 +231,7 @@ func newReceiver(t *testing.T) *receiver {
 		rc.mu.Lock()
 		rc.got = append(rc.got, received{header: r.Header.Clone(), body: body, path: r.URL.Path, method: r.Method})
 		rc.mu.Unlock()
-		if rc.fail.Load() {
+		if rc.fail.Load() || rc.failures.Add(-1) >= 0 {
 			w.WriteHeader(http.StatusInternalServerError)
 			return
 		}
