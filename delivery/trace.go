@@ -12,9 +12,9 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/servertrace"
 )
 
 // Span attributes of hookd's own.
@@ -40,13 +40,11 @@ type tracer struct {
 
 // newTracer returns the tracer of tp, nil when tp traces nothing.
 func newTracer(tp trace.TracerProvider) *tracer {
-	if tp == nil {
+	t := servertrace.Tracer(tp, "github.com/hookd/hookd/delivery")
+	if t == nil {
 		return nil
 	}
-	if _, ok := tp.(noop.TracerProvider); ok {
-		return nil
-	}
-	return &tracer{t: tp.Tracer("github.com/hookd/hookd/delivery")}
+	return &tracer{t: t}
 }
 
 // noEnd ends no span: what publish returns when tracing is off, shared so

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/servertrace"
 )
 
 // Store is what a Server needs of hookd's store besides the engine: the
@@ -95,7 +96,7 @@ func NewServer(cfg Config) *Server {
 	}
 	budget := NewBudget(cfg.DecompressBudget)
 	return &Server{cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), rec: newRecorder(&cfg),
-		budget: budget, metrics: newMetrics(cfg.Registerer, budget), tracer: newTracer(cfg.TracerProvider)}
+		budget: budget, metrics: newMetrics(cfg.Registerer, budget), tracer: servertrace.Tracer(cfg.TracerProvider, tracerName)}
 }
 
 // Budget returns the decompression budget the server's requests share.

@@ -2,18 +2,16 @@ package receive
 
 import (
 	"context"
-	"net"
 	"net/http"
-	"strconv"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/servertrace"
 )
 
 // tracerName is the instrumentation scope of the inbound spans.
@@ -29,20 +27,6 @@ const (
 	attrDup      = attribute.Key("hookd.duplicate")
 )
 
-// propagator reads the provider's trace context, when it sends one.
-var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
-
-// newTracer returns the tracer of tp, nil when tp traces nothing.
-func newTracer(tp trace.TracerProvider) trace.Tracer {
-	if tp == nil {
-		return nil
-	}
-	if _, ok := tp.(noop.TracerProvider); ok {
-		return nil
-	}
-	return tp.Tracer(tracerName)
-}
-
 // ServeHTTP serves the source whose path is the request's path (see
 // Registry.Lookup); any other path is answered 404. With a tracer, each
 // request is a server span named for its source's path.
@@ -51,9 +35,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveHTTP(w, r)
 		return
 	}
-	ctx := propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	ctx, span := s.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(requestAttributes(r)...))
+	ctx, span := servertrace.Start(s.tracer, r)
 	if src, err := s.cfg.Registry.Lookup(r.URL.Path); err == nil {
 		span.SetName(r.Method + " " + src.path)
 		span.SetAttributes(semconv.HTTPRoute(src.path), attrSource.String(src.id))
@@ -65,12 +47,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if v != nil {
 			status = http.StatusInternalServerError
 		}
-		span.SetAttributes(semconv.HTTPResponseStatusCode(status))
-		if status >= 500 {
-			span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(status)))
-			span.SetStatus(codes.Error, http.StatusText(status))
-		}
-		span.End()
+		servertrace.End(span, status)
 		if v != nil {
 			panic(v)
 		}
@@ -96,36 +73,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 		w.code = http.StatusOK
 	}
 	return w.ResponseWriter.Write(b)
-}
-
-// requestAttributes are the HTTP semantic conventions' attributes of a
-// server request known before it is served.
-func requestAttributes(r *http.Request) []attribute.KeyValue {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	attrs := []attribute.KeyValue{
-		semconv.HTTPRequestMethodKey.String(r.Method),
-		semconv.URLPath(r.URL.Path),
-		semconv.URLScheme(scheme),
-		semconv.NetworkProtocolVersion(strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor)),
-	}
-	if host, port, err := net.SplitHostPort(r.Host); err == nil {
-		attrs = append(attrs, semconv.ServerAddress(host))
-		if n, err := strconv.Atoi(port); err == nil {
-			attrs = append(attrs, semconv.ServerPort(n))
-		}
-	} else if r.Host != "" {
-		attrs = append(attrs, semconv.ServerAddress(r.Host))
-	}
-	if ua := r.UserAgent(); ua != "" {
-		attrs = append(attrs, semconv.UserAgentOriginal(ua))
-	}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		attrs = append(attrs, semconv.ClientAddress(host))
-	}
-	return attrs
 }
 
 // recordingParent returns a tracer for children of ctx's span, nil when

@@ -1,0 +1,86 @@
+// Package servertrace holds what hookd's traced HTTP servers (the REST API
+// and the inbound receiver) and its engine share: the tracer of a
+// provider, the W3C propagator, and server spans with the HTTP semantic
+// conventions' attributes.
+package servertrace
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// Tracer returns tp's tracer for the instrumentation scope name, or nil
+// when tp traces nothing (nil or a no-op provider), so that callers can
+// skip tracing with one nil check.
+func Tracer(tp trace.TracerProvider, name string) trace.Tracer {
+	if tp == nil {
+		return nil
+	}
+	if _, ok := tp.(noop.TracerProvider); ok {
+		return nil
+	}
+	return tp.Tracer(name)
+}
+
+// Propagator reads and writes W3C traceparent and tracestate, and baggage.
+func Propagator() propagation.TextMapPropagator {
+	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+}
+
+// Start starts the server span of r, named for its method until the route
+// is known, continuing the caller's trace context when it sends one.
+func Start(t trace.Tracer, r *http.Request) (context.Context, trace.Span) {
+	ctx := Propagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	return t.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(RequestAttributes(r)...))
+}
+
+// End records the response status on span, marks a 5xx answer as an
+// error, and ends it.
+func End(span trace.Span, status int) {
+	span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+	if status >= 500 {
+		span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(status)))
+		span.SetStatus(codes.Error, http.StatusText(status))
+	}
+	span.End()
+}
+
+// RequestAttributes are the HTTP semantic conventions' attributes of a
+// server request known before it is served.
+func RequestAttributes(r *http.Request) []attribute.KeyValue {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(r.Method),
+		semconv.URLPath(r.URL.Path),
+		semconv.URLScheme(scheme),
+		semconv.NetworkProtocolVersion(strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor)),
+	}
+	if host, port, err := net.SplitHostPort(r.Host); err == nil {
+		attrs = append(attrs, semconv.ServerAddress(host))
+		if n, err := strconv.Atoi(port); err == nil {
+			attrs = append(attrs, semconv.ServerPort(n))
+		}
+	} else if r.Host != "" {
+		attrs = append(attrs, semconv.ServerAddress(r.Host))
+	}
+	if ua := r.UserAgent(); ua != "" {
+		attrs = append(attrs, semconv.UserAgentOriginal(ua))
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		attrs = append(attrs, semconv.ClientAddress(host))
+	}
+	return attrs
+}

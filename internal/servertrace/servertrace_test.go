@@ -1,0 +1,50 @@
+package servertrace_test
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/hookd/hookd/internal/servertrace"
+)
+
+func TestTracerOfNothing(t *testing.T) {
+	if servertrace.Tracer(nil, "x") != nil || servertrace.Tracer(noop.NewTracerProvider(), "x") != nil {
+		t.Fatal("a nil or no-op provider must give no tracer")
+	}
+}
+
+func TestServerSpan(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	tr := servertrace.Tracer(tp, "test")
+	for _, status := range []int{204, 503} {
+		r := httptest.NewRequest("POST", "http://hooks.example:8443/in/x", nil)
+		r.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+		_, span := servertrace.Start(tr, r)
+		servertrace.End(span, status)
+	}
+	spans := exp.GetSpans()
+	if len(spans) != 2 {
+		t.Fatalf("spans = %d", len(spans))
+	}
+	for i, s := range spans {
+		if s.SpanContext.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" || !s.Parent.IsRemote() {
+			t.Errorf("span %d does not continue the caller's trace", i)
+		}
+		attrs := map[string]string{}
+		for _, kv := range s.Attributes {
+			attrs[string(kv.Key)] = kv.Value.Emit()
+		}
+		if attrs["server.address"] != "hooks.example" || attrs["server.port"] != "8443" || attrs["url.path"] != "/in/x" {
+			t.Errorf("span %d attributes %v", i, attrs)
+		}
+	}
+	if spans[0].Status.Code == codes.Error || spans[1].Status.Code != codes.Error {
+		t.Errorf("statuses %v %v: only the 503 is an error", spans[0].Status, spans[1].Status)
+	}
+}
