@@ -75,7 +75,7 @@ func New(store hookd.Store, cfg Config) *Engine {
 		policy:     &retryPolicy{schedule: cfg.Schedule, jitter: cfg.Jitter, randFunc: cfg.RandFunc},
 		sender:     &sender{client: cfg.Client, private: cfg.PrivateClient, userAgent: cfg.UserAgent, nowFunc: cfg.NowFunc},
 	}
-	e.router = &router{store: store, cfg: &e.cfg}
+	e.router = &router{store: store, cfg: &e.cfg, kick: make(chan struct{}, 1)}
 	e.disp = newDispatcher(e.limits, time.Now) // timers run on real time, whatever the clock says
 	e.metrics = newMetrics(cfg.Registry,
 		func() float64 { return float64(e.disp.depth()) },
@@ -113,7 +113,26 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.goLoop(e.claimLoop)
 	e.goLoop(e.renewLoop)
 	e.goLoop(e.heartbeatLoop)
+	e.goLoop(e.refreshLoop)
 	return nil
+}
+
+// refreshLoop reloads the routes soon after a change invalidates them, so
+// that publishes do not wait for the reload. A publish that comes first
+// still reloads them itself (router.routes); the two share one reload.
+func (e *Engine) refreshLoop() {
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-e.router.kick:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if _, err := e.router.routes(ctx); err != nil {
+			e.cfg.Logger.Error("reload routes", "err", err)
+		}
+		cancel()
+	}
 }
 
 func (e *Engine) goLoop(f func()) {

@@ -40,6 +40,12 @@ type benchOptions struct {
 	secretsKey   string // master key of a PostgreSQL --db; "" for a new random one
 	template     bool   // endpoints render the Chalk template
 	transform    bool   // endpoints also run a transform on it
+	fanout       int     // --fanout: endpoints of one event, published once a second
+	slow         float64 // --slow: fraction of the 50 endpoints that answer late
+	backlog      int     // --backlog: events piled up for an endpoint that is down
+	// slowDelay is how late slow endpoints answer (default 10s); tests
+	// shorten it.
+	slowDelay time.Duration
 }
 
 func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -70,12 +76,15 @@ receiver. With no --db it uses SQLite in a temporary directory.`,
 	f.StringVar(&o.db, "db", "", "store (default: SQLite in a temporary directory)")
 	f.IntVar(&o.payloadBytes, "payload-bytes", 250, "size of each event's data")
 	f.IntVar(&o.nodes, "nodes", 1, "hookd nodes in this process (PostgreSQL only)")
-	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the publishing phase to this file")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the publishing phase (of the whole scenario with --fanout, --slow, --backlog) to this file")
 	f.StringVar(&o.secretsKey, "secrets-key", "", "master key (base64 of 32 bytes) of a PostgreSQL --db that hookd used before (default: a new random key)")
 	f.BoolVar(&o.inbound, "inbound", false, "measure receiving instead: HMAC-verified, schema-validated requests to a source, stored and answered")
 	f.BoolVar(&o.script, "script", false, "with --inbound: verify with a script authenticator (JavaScript) instead of HMAC")
 	f.BoolVar(&o.template, "template", false, "endpoints send a payload template (Chalk's format) instead of the envelope")
 	f.BoolVar(&o.transform, "transform", false, "endpoints run a JavaScript transform (Chalk's format into FireHydrant's); implies --template")
+	f.IntVar(&o.fanout, "fanout", 0, "measure fan-out instead: one event a second to this many endpoints; reports the time to the last arrival")
+	f.Float64Var(&o.slow, "slow", 0, "measure isolation instead: this fraction of 50 endpoints answers 10 s late; reports the healthy endpoints' rate against a phase without them")
+	f.IntVar(&o.backlog, "backlog", 0, "measure a backlog instead: this many events for an endpoint that is down, then the drain once it is up")
 	return cmd
 }
 
@@ -97,6 +106,34 @@ func (o benchOptions) validate() error {
 		return errors.New("--script goes with --inbound")
 	case o.nodes > 1 && !o.onPostgres():
 		return errors.New("--nodes above 1 needs a PostgreSQL --db: a SQLite file serves one node")
+	}
+	return o.validateScenario()
+}
+
+// validateScenario checks --fanout, --slow and --backlog: each is a run of
+// its own, on one node.
+func (o benchOptions) validateScenario() error {
+	n := 0
+	for _, on := range []bool{o.inbound, o.fanout != 0, o.slow != 0, o.backlog != 0} {
+		if on {
+			n++
+		}
+	}
+	switch {
+	case n > 1:
+		return errors.New("--inbound, --fanout, --slow and --backlog are separate runs: give one")
+	case o.fanout < 0 || o.fanout > 10000:
+		return errors.New("--fanout must be between 1 and 10000")
+	case o.slow < 0 || o.slow >= 1:
+		return errors.New("--slow must be a fraction above 0 and below 1")
+	case o.slow > 0 && int(o.slow*benchSlowEndpoints) < 1:
+		return fmt.Errorf("--slow must make at least one of the %d endpoints slow (at least %.2f)", benchSlowEndpoints, 1.0/benchSlowEndpoints)
+	case o.backlog < 0 || o.backlog > 100_000_000:
+		return errors.New("--backlog must be between 1 and 100000000")
+	case n == 1 && !o.inbound && o.nodes > 1:
+		return errors.New("--fanout, --slow and --backlog run one node")
+	case n == 1 && !o.inbound && (o.template || o.transform):
+		return errors.New("--template and --transform go with the standard run")
 	}
 	return nil
 }
@@ -130,6 +167,10 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	defer nodes.stop()
+	pinning(o.nodes, stdout)
+	if o.fanout > 0 || o.slow > 0 || o.backlog > 0 {
+		return runScenario(ctx, o, nodes, key, rc, loopback, stdout)
+	}
 	bases := nodes.bases
 	if o.inbound {
 		err = createBenchSource(ctx, bases[0], key, o.script)
@@ -139,11 +180,7 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	// Every node routes to the new endpoints from the first event on,
-	// rather than from its next look at the store, and sends from the
-	// start (a node joining others waits until they have counted it).
-	nodes.invalidate()
-	if err := nodes.waitJoined(ctx, stdout); err != nil {
+	if err := nodes.ready(ctx, stdout); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "publishing for %v: %d publishers, %d endpoint(s), %d node(s), rate %s\n",
@@ -152,12 +189,35 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	pg := nodes.pgBefore(ctx)
 	res := runLoad(ctx, o, bases, key, rc)
 	stopProfile()
+	events := res.accepted
+	if !o.inbound {
+		events = res.delivered / int64(o.endpoints)
+	}
+	nodes.pgAfter(ctx, pg, events, &res.extra)
 	res.loopback = loopback
 	res.writer = writerStats(bases[0])
 	res.report(stdout, o)
 	return nil
+}
+
+// runScenario runs --fanout, --slow or --backlog, with a CPU profile of
+// the whole scenario when one is asked for.
+func runScenario(ctx context.Context, o benchOptions, nodes *benchNodes, key string, rc *benchReceiver, loopback float64, stdout io.Writer) error {
+	stopProfile, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
+	switch {
+	case o.fanout > 0:
+		return runFanout(ctx, o, nodes, key, rc, loopback, stdout)
+	case o.slow > 0:
+		return runSlow(ctx, o, nodes, key, rc, loopback, stdout)
+	}
+	return runBacklog(ctx, o, nodes, key, rc, loopback, stdout)
 }
 
 // startCPUProfile starts a CPU profile into path, if one is asked for.
@@ -185,7 +245,9 @@ func rateText(r int) string {
 
 // benchNodes are the nodes of a run, each serving on 127.0.0.1.
 type benchNodes struct {
+	db      string // the store they share
 	bases   []string
+	nodes   []*node
 	engines []*delivery.Engine
 	stops   []func()
 }
@@ -195,6 +257,15 @@ func (ns *benchNodes) stop() {
 	for i := len(ns.stops) - 1; i >= 0; i-- {
 		ns.stops[i]()
 	}
+}
+
+// ready makes every node route to the endpoints just created from the
+// first event on, rather than from its next look at the store, and waits
+// until every node sends (a node joining others waits until they have
+// counted it).
+func (ns *benchNodes) ready(ctx context.Context, stdout io.Writer) error {
+	ns.invalidate()
+	return ns.waitJoined(ctx, stdout)
 }
 
 // invalidate makes every node reload its routes.
@@ -232,7 +303,7 @@ func startBenchNodes(ctx context.Context, o benchOptions, dir, key string, stder
 		}
 		o.secretsKey = k.String()
 	}
-	ns := &benchNodes{}
+	ns := &benchNodes{db: db}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for i := range o.nodes {
 		cfg := benchConfig(db, key, i)
@@ -243,6 +314,7 @@ func startBenchNodes(ctx context.Context, o benchOptions, dir, key string, stder
 			return nil, fmt.Errorf("node %d: %w", i+1, err)
 		}
 		ns.bases, ns.engines, ns.stops = append(ns.bases, base), append(ns.engines, n.engine), append(ns.stops, stop)
+		ns.nodes = append(ns.nodes, n)
 	}
 	return ns, nil
 }
