@@ -77,6 +77,7 @@ func New(store hookd.Store, cfg Config) *Engine {
 	}
 	e.router = &router{store: store, cfg: &e.cfg, kick: make(chan struct{}, 1)}
 	e.disp = newDispatcher(e.limits, time.Now) // timers run on real time, whatever the clock says
+	e.disp.slowCap = max(1, cfg.Workers/2)
 	e.metrics = newMetrics(cfg.Registry,
 		func() float64 { return float64(e.disp.depth()) },
 		func() float64 { return float64(e.heldCount()) })
