@@ -35,6 +35,7 @@ type Engine struct {
 
 	heldMu sync.Mutex
 	held   map[string]*holding // deliveries leased to this node, by id
+	room   chan struct{}       // wakes the claimer: held fell to half of MaxHeld
 
 	keysMu sync.Mutex
 	keys   map[string]struct{} // idempotency keys being committed
@@ -68,6 +69,7 @@ func New(store hookd.Store, cfg Config) *Engine {
 		cfg:        cfg,
 		store:      store,
 		held:       make(map[string]*holding),
+		room:       make(chan struct{}, 1),
 		keys:       make(map[string]struct{}),
 		stop:       make(chan struct{}),
 		writerStop: make(chan struct{}),
@@ -230,10 +232,22 @@ func (e *Engine) hold(tasks []*task) {
 	e.disp.submit(fresh...)
 }
 
+// unhold forgets a delivery whose outcome is committed. When that brings
+// the held deliveries down to half of MaxHeld, the claimer looks for more
+// at once rather than at its next poll, so that a backlog stored beyond
+// MaxHeld drains at full speed.
 func (e *Engine) unhold(id string) {
 	e.heldMu.Lock()
+	_, ok := e.held[id]
 	delete(e.held, id)
+	half := ok && len(e.held) == e.cfg.MaxHeld/2
 	e.heldMu.Unlock()
+	if half {
+		select {
+		case e.room <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (e *Engine) heldCount() int {

@@ -28,6 +28,7 @@ type writer struct {
 	maxBatch int               // writes per transaction
 	stopped  chan struct{}     // closed when the loop has exited
 	retries  map[*resultOp]int // results carried over after a failed commit
+	linger   time.Duration     // how long a batch of results alone waits for company
 }
 
 // writeOp is a caller waiting for its writes to be committed.
@@ -64,6 +65,7 @@ func newWriter(store hookd.Store, cfg *Config, m *metrics) *writer {
 		maxBatch: cfg.BatchSize,
 		stopped:  make(chan struct{}),
 		retries:  make(map[*resultOp]int),
+		linger:   cfg.ResultLinger,
 	}
 }
 
@@ -142,7 +144,42 @@ func (w *writer) gather(stop <-chan struct{}, carry []*resultOp) (*hookd.Batch, 
 		}
 		break
 	}
+	if len(ops) == 0 && len(carry) == 0 {
+		ops, res = w.lingerResults(stop, res)
+	}
 	return w.batch(ops, res), ops, res, true
+}
+
+// lingerResults waits up to w.linger for more to commit with a batch of
+// attempt results alone: nobody waits for results (a crash before their
+// commit makes the delivery be sent again, as it would a moment later),
+// so under light load they share the next publish's transaction, or one
+// of their own every few milliseconds, instead of taking one each. A
+// write that comes ends the wait at once: publishes never wait for
+// results.
+func (w *writer) lingerResults(stop <-chan struct{}, res []*resultOp) ([]*writeOp, []*resultOp) {
+	if w.linger <= 0 || len(res) == 0 || len(res) >= w.maxBatch {
+		return nil, res
+	}
+	t := time.NewTimer(w.linger)
+	defer t.Stop()
+	for len(res) < w.maxBatch {
+		select {
+		case op := <-w.writes:
+			ops := []*writeOp{op}
+			for len(ops)+len(res) < w.maxBatch && len(w.writes) > 0 {
+				ops = append(ops, <-w.writes)
+			}
+			return ops, res
+		case r := <-w.results:
+			res = append(res, r)
+		case <-t.C:
+			return nil, res
+		case <-stop:
+			return nil, res
+		}
+	}
+	return nil, res
 }
 
 func (w *writer) batch(ops []*writeOp, res []*resultOp) *hookd.Batch {

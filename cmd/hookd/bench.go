@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -35,6 +36,7 @@ type benchOptions struct {
 	payloadBytes int
 	nodes        int
 	cpuProfile   string
+	memProfile   string
 	inbound      bool
 	script       bool
 	secretsKey   string // master key of a PostgreSQL --db; "" for a new random one
@@ -77,6 +79,7 @@ receiver. With no --db it uses SQLite in a temporary directory.`,
 	f.IntVar(&o.payloadBytes, "payload-bytes", 250, "size of each event's data")
 	f.IntVar(&o.nodes, "nodes", 1, "hookd nodes in this process (PostgreSQL only)")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the publishing phase (of the whole scenario with --fanout, --slow, --backlog) to this file")
+	f.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to this file at the end of the run (of the accumulation with --backlog)")
 	f.StringVar(&o.secretsKey, "secrets-key", "", "master key (base64 of 32 bytes) of a PostgreSQL --db that hookd used before (default: a new random key)")
 	f.BoolVar(&o.inbound, "inbound", false, "measure receiving instead: HMAC-verified, schema-validated requests to a source, stored and answered")
 	f.BoolVar(&o.script, "script", false, "with --inbound: verify with a script authenticator (JavaScript) instead of HMAC")
@@ -169,7 +172,7 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	defer nodes.stop()
 	pinning(o.nodes, stdout)
 	if o.fanout > 0 || o.slow > 0 || o.backlog > 0 {
-		return runScenario(ctx, o, nodes, key, rc, loopback, stdout)
+		return runScenario(ctx, o, nodes, key, rc, loopback, stdout, stderr)
 	}
 	bases := nodes.bases
 	if o.inbound {
@@ -199,25 +202,45 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	nodes.pgAfter(ctx, pg, events, &res.extra)
 	res.loopback = loopback
 	res.writer = writerStats(bases[0])
+	writeHeapProfile(o.memProfile, stderr)
 	res.report(stdout, o)
 	return nil
 }
 
 // runScenario runs --fanout, --slow or --backlog, with a CPU profile of
 // the whole scenario when one is asked for.
-func runScenario(ctx context.Context, o benchOptions, nodes *benchNodes, key string, rc *benchReceiver, loopback float64, stdout io.Writer) error {
+func runScenario(ctx context.Context, o benchOptions, nodes *benchNodes, key string, rc *benchReceiver, loopback float64, stdout, stderr io.Writer) error {
 	stopProfile, err := startCPUProfile(o.cpuProfile)
 	if err != nil {
 		return err
 	}
 	defer stopProfile()
+	if o.backlog > 0 {
+		return runBacklog(ctx, o, nodes, key, rc, loopback, stdout, stderr)
+	}
+	defer writeHeapProfile(o.memProfile, stderr)
 	switch {
 	case o.fanout > 0:
 		return runFanout(ctx, o, nodes, key, rc, loopback, stdout)
 	case o.slow > 0:
 		return runSlow(ctx, o, nodes, key, rc, loopback, stdout)
 	}
-	return runBacklog(ctx, o, nodes, key, rc, loopback, stdout)
+	return nil
+}
+
+// writeHeapProfile writes a heap profile to path, if one is asked for.
+func writeHeapProfile(path string, stderr io.Writer) {
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		runtime.GC() // the profile shows live memory as of now
+		err = errors.Join(pprof.WriteHeapProfile(f), f.Close())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "heap profile: %v\n", err)
+	}
 }
 
 // startCPUProfile starts a CPU profile into path, if one is asked for.

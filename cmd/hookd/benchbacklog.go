@@ -35,7 +35,7 @@ func benchBacklogSchedule() []hookd.Duration {
 // (validation, routing, group commit, durable before it returns), by
 // o.concurrency goroutines: a million HTTP requests would measure the
 // publishers more than the backlog.
-func runBacklog(ctx context.Context, o benchOptions, ns *benchNodes, key string, rc *benchReceiver, loopback float64, stdout io.Writer) error {
+func runBacklog(ctx context.Context, o benchOptions, ns *benchNodes, key string, rc *benchReceiver, loopback float64, stdout, stderr io.Writer) error {
 	rc.down.Store(true)
 	rc.seenMu.Lock()
 	rc.seen = make([]uint64, (o.backlog+63)/64)
@@ -56,6 +56,7 @@ func runBacklog(ctx context.Context, o benchOptions, ns *benchNodes, key string,
 	accepted, failed := publishBacklog(ctx, ns.engines[0], o)
 	accTime := time.Since(start)
 	accRSS := m.peakMB()
+	writeHeapProfile(o.memProfile, stderr)
 	fmt.Fprintf(stdout, "accumulated %d events (%d failed) in %v: %.0f events/s; peak RSS %.0f MB\n",
 		accepted, failed, accTime.Round(time.Millisecond), float64(accepted)/accTime.Seconds(), accRSS)
 	m.resetPeak()
