@@ -85,8 +85,8 @@ type dispatcher struct {
 
 func newDispatcher(limits func(string) (int, float64), now func() time.Time) *dispatcher {
 	d := &dispatcher{
-		lanes:   make(map[string]*lane),
-		wake:    make(chan struct{}, 1),
+		lanes:     make(map[string]*lane),
+		wake:      make(chan struct{}, 1),
 		limits:    limits,
 		nowFunc:   now,
 		slowAfter: defaultSlowAfter,

@@ -39,9 +39,9 @@ type benchOptions struct {
 	memProfile   string
 	inbound      bool
 	script       bool
-	secretsKey   string // master key of a PostgreSQL --db; "" for a new random one
-	template     bool   // endpoints render the Chalk template
-	transform    bool   // endpoints also run a transform on it
+	secretsKey   string  // master key of a PostgreSQL --db; "" for a new random one
+	template     bool    // endpoints render the Chalk template
+	transform    bool    // endpoints also run a transform on it
 	fanout       int     // --fanout: endpoints of one event, published once a second
 	slow         float64 // --slow: fraction of the 50 endpoints that answer late
 	backlog      int     // --backlog: events piled up for an endpoint that is down
