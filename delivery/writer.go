@@ -28,7 +28,11 @@ type writer struct {
 	maxBatch int               // writes per transaction
 	stopped  chan struct{}     // closed when the loop has exited
 	retries  map[*resultOp]int // results carried over after a failed commit
-	linger   time.Duration     // how long a batch of results alone waits for company
+	linger   time.Duration     // how long attempt results wait for company
+	// pending are attempt results waiting for their linger to end, since
+	// pendingSince. Only the writer's goroutine touches them.
+	pending      []*resultOp
+	pendingSince time.Time
 }
 
 // writeOp is a caller waiting for its writes to be committed.
@@ -120,7 +124,7 @@ func (w *writer) run(stop <-chan struct{}) {
 func (w *writer) gather(stop <-chan struct{}, carry []*resultOp) (*hookd.Batch, []*writeOp, []*resultOp, bool) {
 	var ops []*writeOp
 	res := carry
-	if len(res) == 0 {
+	if len(res) == 0 && len(w.pending) == 0 {
 		select {
 		case op := <-w.writes:
 			ops = append(ops, op)
@@ -144,42 +148,60 @@ func (w *writer) gather(stop <-chan struct{}, carry []*resultOp) (*hookd.Batch, 
 		}
 		break
 	}
-	if len(ops) == 0 && len(carry) == 0 {
-		ops, res = w.lingerResults(stop, res)
+	if len(carry) == 0 {
+		ops, res = w.lingerResults(stop, ops, res)
 	}
 	return w.batch(ops, res), ops, res, true
 }
 
-// lingerResults waits up to w.linger for more to commit with a batch of
-// attempt results alone: nobody waits for results (a crash before their
-// commit makes the delivery be sent again, as it would a moment later),
-// so under light load they share the next publish's transaction, or one
-// of their own every few milliseconds, instead of taking one each. A
-// write that comes ends the wait at once: publishes never wait for
-// results.
-func (w *writer) lingerResults(stop <-chan struct{}, res []*resultOp) ([]*writeOp, []*resultOp) {
-	if w.linger <= 0 || len(res) == 0 || len(res) >= w.maxBatch {
-		return nil, res
+// lingerResults decides when attempt results are committed. Nobody waits
+// for them (a crash before their commit makes the delivery be sent again,
+// as it would a moment later), so they wait up to w.linger from the first
+// of them for company: under light load a few milliseconds of results
+// share one transaction instead of taking one each. Publishes never wait
+// for them, and do not carry them either (a publish's commit stays
+// small): a write that comes meanwhile is committed at once, alone, and
+// the results keep waiting in w.pending. It returns what to commit now.
+func (w *writer) lingerResults(stop <-chan struct{}, ops []*writeOp, res []*resultOp) ([]*writeOp, []*resultOp) {
+	if w.linger <= 0 {
+		return ops, res
 	}
-	t := time.NewTimer(w.linger)
+	if len(w.pending) == 0 && len(res) > 0 {
+		w.pendingSince = time.Now()
+	}
+	w.pending = append(w.pending, res...)
+	wait := w.linger - time.Since(w.pendingSince)
+	if len(w.pending) >= w.maxBatch || wait <= 0 {
+		return ops, w.takePending()
+	}
+	if len(ops) > 0 {
+		return ops, nil
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
-	for len(res) < w.maxBatch {
+	for len(w.pending) < w.maxBatch {
 		select {
 		case op := <-w.writes:
-			ops := []*writeOp{op}
-			for len(ops)+len(res) < w.maxBatch && len(w.writes) > 0 {
+			ops = append(ops, op)
+			for len(ops) < w.maxBatch && len(w.writes) > 0 {
 				ops = append(ops, <-w.writes)
 			}
-			return ops, res
+			return ops, nil
 		case r := <-w.results:
-			res = append(res, r)
+			w.pending = append(w.pending, r)
 		case <-t.C:
-			return nil, res
+			return nil, w.takePending()
 		case <-stop:
-			return nil, res
+			return nil, w.takePending()
 		}
 	}
-	return nil, res
+	return nil, w.takePending()
+}
+
+func (w *writer) takePending() []*resultOp {
+	res := w.pending
+	w.pending = nil
+	return res
 }
 
 func (w *writer) batch(ops []*writeOp, res []*resultOp) *hookd.Batch {
