@@ -59,9 +59,13 @@ func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
 a receiver on loopback, with publishers using the REST API (one event per
 request). Before the run it measures the loopback ceiling: a bare Go client
 and server exchanging the same request. Its last line is
-  rate=<events/s> p50=<ms> p99=<ms> loopback=<req/s> ratio=<rate/(loopback/2)>
+  rate=<events/s> p50=<ms> p99=<ms> loopback=<req/s> ratio=<rate/(loopback/2)> rss_peak_mb=… cpu_ms_per_event=… …
 where latency runs from the start of the publish request to arrival at the
-receiver. With no --db it uses SQLite in a temporary directory.`,
+receiver, rss_peak_mb is the process's peak resident memory during the run
+and cpu_ms_per_event its CPU time over the events delivered; scenarios
+(--fanout, --slow, --backlog) and PostgreSQL runs append figures of their
+own as name=value. With no --db it uses SQLite in a temporary directory.
+docs/performance.md explains every figure.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {
