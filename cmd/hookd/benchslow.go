@@ -74,7 +74,9 @@ func runSlow(ctx context.Context, o benchOptions, ns *benchNodes, key string, rc
 		ratio = mixed.rate / base.rate
 	}
 	f.add("healthy_ratio", "%.2f", ratio)
-	if err := slowFigures(ctx, ns.nodes[0].store, slowIDs, mixed.accepted, rc, f); err != nil {
+	err = slowFigures(ctx, ns.nodes[0].store, slowIDs, mixed.accepted, rc, f)
+	rc.releaseSlow() // the attempts in flight end now, so the nodes stop at once
+	if err != nil {
 		return err
 	}
 	lr := 0.0
