@@ -31,6 +31,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"--inbound", "--slow", "0.2"}, "separate runs: give one"},
 		{[]string{"--fanout", "10", "--nodes", "2", "--db", "postgres://127.0.0.1/none"}, "--fanout, --slow and --backlog run one node"},
 		{[]string{"--backlog", "10", "--template"}, "--template and --transform go with the standard run"},
+		{[]string{"--slow", "0.2", "--endpoints", "5"}, "--endpoints goes with the standard run"},
 	} {
 		code, _, errOut := runInProcess(t, nil, append([]string{"bench"}, tc.args...)...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {
