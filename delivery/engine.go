@@ -123,6 +123,9 @@ func (e *Engine) Start(ctx context.Context) error {
 // refreshLoop reloads the routes soon after a change invalidates them, so
 // that publishes do not wait for the reload. A publish that comes first
 // still reloads them itself (router.routes); the two share one reload.
+// After each reload it rests four times as long as the reload took, so
+// that a burst of changes (a thousand endpoints created one by one)
+// costs at most a fifth of a CPU rather than a reload per change.
 func (e *Engine) refreshLoop() {
 	for {
 		select {
@@ -130,11 +133,19 @@ func (e *Engine) refreshLoop() {
 			return
 		case <-e.router.kick:
 		}
+		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if _, err := e.router.routes(ctx); err != nil {
 			e.cfg.Logger.Error("reload routes", "err", err)
 		}
 		cancel()
+		rest := time.NewTimer(4 * time.Since(start))
+		select {
+		case <-e.stop:
+			rest.Stop()
+			return
+		case <-rest.C:
+		}
 	}
 }
 

@@ -169,6 +169,9 @@ func runFanout(ctx context.Context, o benchOptions, ns *benchNodes, key string, 
 	if err := ns.ready(ctx, stdout); err != nil {
 		return err
 	}
+	// The first event comes a second after the endpoints, as events do
+	// after an endpoint is created: the routes have reloaded meanwhile.
+	time.Sleep(time.Second)
 	rc.mu.Lock()
 	rc.fan = make(map[int64]*fanArrival)
 	rc.mu.Unlock()
