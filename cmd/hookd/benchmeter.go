@@ -58,10 +58,9 @@ type meter struct {
 	start time.Time
 	stop  chan struct{}
 	done  chan struct{}
-	hwm   bool // VmHWM was reset at the start: it is this window's peak
-
-	mu   sync.Mutex
-	peak int64 // bytes
+	mu    sync.Mutex
+	hwm   bool  // VmHWM was reset at the start: it is this window's peak
+	peak  int64 // bytes
 }
 
 // startMeter opens a window.
@@ -91,10 +90,10 @@ func (m *meter) run() {
 
 func (m *meter) sample() {
 	rss, hwm := procMemory()
+	m.mu.Lock()
 	if m.hwm && hwm > rss {
 		rss = hwm
 	}
-	m.mu.Lock()
 	m.peak = max(m.peak, rss)
 	m.mu.Unlock()
 }
@@ -109,10 +108,10 @@ func (m *meter) peakMB() float64 {
 // resetPeak starts a new peak (for a scenario with phases); the window's
 // CPU time is not reset.
 func (m *meter) resetPeak() {
+	m.mu.Lock()
 	if m.hwm {
 		m.hwm = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 	}
-	m.mu.Lock()
 	m.peak = 0
 	m.mu.Unlock()
 	m.sample()
