@@ -54,18 +54,17 @@ func summaryLine(rate, p50, p99, loopback, ratio float64, extra *figures) string
 // publishers and the receiver in one process, so both figures cover all
 // three.
 type meter struct {
-	cpu0  time.Duration
-	start time.Time
-	stop  chan struct{}
-	done  chan struct{}
-	mu    sync.Mutex
-	hwm   bool  // VmHWM was reset at the start: it is this window's peak
-	peak  int64 // bytes
+	cpu0 time.Duration
+	stop chan struct{}
+	done chan struct{}
+	mu   sync.Mutex
+	hwm  bool  // VmHWM was reset at the start: it is this window's peak
+	peak int64 // bytes
 }
 
 // startMeter opens a window.
 func startMeter() *meter {
-	m := &meter{stop: make(chan struct{}), done: make(chan struct{}), start: time.Now(), cpu0: cpuTime()}
+	m := &meter{stop: make(chan struct{}), done: make(chan struct{}), cpu0: cpuTime()}
 	// Writing 5 to clear_refs resets the peak RSS the kernel keeps.
 	m.hwm = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 	m.sample()
