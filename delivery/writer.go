@@ -192,6 +192,9 @@ func (w *writer) lingerResults(stop <-chan struct{}, ops []*writeOp, res []*resu
 		case <-t.C:
 			return nil, w.takePending()
 		case <-stop:
+			for len(w.pending) < w.maxBatch && len(w.results) > 0 {
+				w.pending = append(w.pending, <-w.results)
+			}
 			return nil, w.takePending()
 		}
 	}
