@@ -217,6 +217,22 @@ func (d *dispatcher) syncLimiter(ln *lane, perSec float64) {
 	ln.limiter = rate.NewLimiter(rate.Limit(perSec), burst)
 }
 
+// takesMore reports whether the endpoint's lane would run one more task
+// soon: it has no lane yet, or one that is neither slow nor failing, with
+// fewer than two rounds of its concurrency queued. A node over MaxHeld
+// still leases such deliveries, so the memory it holds stays bounded by
+// the healthy lanes' short queues.
+func (d *dispatcher) takesMore(endpointID string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ln := d.lanes[endpointID]
+	if ln == nil {
+		return true
+	}
+	conc, _ := d.limits(endpointID)
+	return ln.failures < circuitThreshold && !ln.parked && len(ln.queue) < 2*conc && !d.isSlow(ln, d.nowFunc())
+}
+
 // take blocks until a task is runnable, and returns nil once closed.
 func (d *dispatcher) take() *task {
 	d.mu.Lock()

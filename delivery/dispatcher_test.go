@@ -260,3 +260,28 @@ func TestDispatcherOpenCircuitSpacesProbes(t *testing.T) {
 		t.Fatalf("a probe interval later: %d queued, want 1 (the next probe admitted)", n)
 	}
 }
+
+func TestDispatcherTakesMore(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{now: time.Unix(1000, 0)}
+	d := newDispatcher(func(string) (int, float64) { return 2, 0 }, clock.Now)
+	if !d.takesMore("new") {
+		t.Error("an endpoint without a lane must take more")
+	}
+	d.submit(newTestTask("busy", "1"))
+	d.done(d.take(), true) // proven
+	for i := range 6 { // two in flight, four queued
+		d.submit(newTestTask("busy", "b"+string(rune('a'+i))))
+	}
+	if d.takesMore("busy") {
+		t.Error("a lane with two rounds of its concurrency queued must not take more")
+	}
+	d.submit(newTestTask("slow", "s"))
+	clock.Add(2 * time.Second) // in flight without ending
+	if d.takesMore("slow") {
+		t.Error("a stalled lane must not take more")
+	}
+	if !d.takesMore("new") {
+		t.Error("an endpoint without a lane must still take more")
+	}
+}

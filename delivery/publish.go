@@ -196,12 +196,15 @@ func (e *Engine) newEvent(ctx context.Context, tenant, typ string, data []byte) 
 
 // eventWrite makes one delivery per target. While this node has room they
 // are leased to it and dispatched from memory after the commit; beyond
-// that they are stored free, for the claimer to take when there is room.
+// that they are stored free, for the claimer to take when there is room,
+// except those whose endpoint's lane takes them at once (dispatcher
+// takesMore): slow or failing endpoints filling the room must not stall
+// the healthy ones.
 // pl renders what each delivery sends; nil: the event's payload as it is
 // (a forwarded request).
 func (e *Engine) eventWrite(ev *hookd.Event, targets []*target, pl *payloads) (*hookd.EventWrite, []*task) {
 	ew := &hookd.EventWrite{Event: ev, Deliveries: make([]*hookd.Delivery, 0, len(targets))}
-	lease := e.heldCount()+len(targets) <= e.cfg.MaxHeld
+	full := e.heldCount()+len(targets) > e.cfg.MaxHeld
 	until := ev.CreatedAt.Add(e.cfg.Lease)
 	var tasks []*task
 	for _, tg := range targets {
@@ -218,7 +221,7 @@ func (e *Engine) eventWrite(ev *hookd.Event, targets []*target, pl *payloads) (*
 		if pl != nil {
 			d.Shape = pl.shape(tg)
 		}
-		if lease {
+		if !full || e.disp.takesMore(tg.ep.ID) {
 			d.LeaseOwner, d.LeaseUntil = e.cfg.NodeID, until
 			tasks = append(tasks, &task{dlv: d, ev: ev, leaseUntil: until})
 		}
