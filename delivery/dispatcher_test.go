@@ -270,7 +270,7 @@ func TestDispatcherTakesMore(t *testing.T) {
 	}
 	d.submit(newTestTask("busy", "1"))
 	d.done(d.take(), true) // proven
-	for i := range 6 { // two in flight, four queued
+	for i := range 6 {     // two in flight, four queued
 		d.submit(newTestTask("busy", "b"+string(rune('a'+i))))
 	}
 	if d.takesMore("busy") {
