@@ -66,7 +66,9 @@ type Config struct {
 	// for this long. Default 120h (5 days).
 	DisableAfter time.Duration
 	// MaxHeld bounds the deliveries held in memory; beyond it new ones are
-	// stored unleased and claimed later. Default 100000.
+	// stored unleased and claimed later, as soon as half the room is free
+	// again. Each costs about 1 KiB of heap with its event, so the default
+	// keeps a backlog of any size within a few tens of MB. Default 20000.
 	MaxHeld int
 	// PollInterval is how often the claimer looks for due deliveries and
 	// the router for changes made through other nodes. Default 1s.
@@ -83,6 +85,10 @@ type Config struct {
 	// EnqueueWait is how long a publish waits for room in a full queue
 	// before it is refused with EUNAVAILABLE. Default 100ms.
 	EnqueueWait time.Duration
+	// ResultLinger is how long attempt results wait, when nothing else is
+	// to be committed, for more writes to share their transaction.
+	// Publishes never wait for it. Default 5ms; negative: no wait.
+	ResultLinger time.Duration
 	// IdempotencyTTL is how long an idempotency key is kept. Default 24h.
 	IdempotencyTTL time.Duration
 	// UserAgent of attempts. Default "hookd".
@@ -110,7 +116,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Workers, 256)
 	setDefault(&c.MaxConcurrency, 16)
 	setDefault(&c.DisableAfter, 120*time.Hour)
-	setDefault(&c.MaxHeld, 100000)
+	setDefault(&c.MaxHeld, 20000)
 	setDefault(&c.PollInterval, time.Second)
 	setDefault(&c.ClaimBatch, 1000)
 	setDefault(&c.QueueSize, 8192)
@@ -118,6 +124,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.BatchSize, 2048)
 	setDefault(&c.EnqueueWait, 100*time.Millisecond)
 	setDefault(&c.IdempotencyTTL, 24*time.Hour)
+	setDefault(&c.ResultLinger, 5*time.Millisecond)
 	setDefault(&c.UserAgent, "hookd")
 	setDefault(&c.MaxBody, 1<<20)
 	setDefault(&c.Jitter, 0.2)

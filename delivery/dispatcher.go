@@ -21,7 +21,9 @@ type task struct {
 	// reshaped: dlv.Shape was just made by the transform and is stored
 	// with the outcome of the next attempt.
 	reshaped bool
-	logs     string // the transform's console output, for that attempt
+	logs     string    // the transform's console output, for that attempt
+	started  time.Time // when a worker took it, to time the attempt
+	slowSlot bool      // admitted under the slow lanes' share
 }
 
 // lane is the queue of one endpoint: attempts to it respect its
@@ -32,14 +34,32 @@ type lane struct {
 	inflight int     // runnable or being sent
 	limiter  *rate.Limiter
 	rateKey  float64 // the rate the limiter was built for
-	waking   bool    // a timer will admit more once the limiter allows
+	waking   bool    // a timer will admit more once the limiter or the circuit allows
 	failures int     // consecutive failures: the circuit opens at circuitThreshold
+
+	completed bool      // an attempt to it ended: it may use its whole concurrency
+	slowLast  bool      // its latest attempt took slowAfter or longer
+	progress  time.Time // its latest completion, or when its attempts went in flight
+	nextProbe time.Time // open circuit: the next attempt may not start before
+	parked    bool      // waiting in dispatcher.parked for the slow lanes' share
 }
 
 // circuitThreshold is the run of consecutive failures after which a lane
-// sends one attempt at a time until one succeeds, so a dead endpoint is
-// probed rather than hammered.
+// sends one attempt at a time, at most one a probeInterval, until one
+// succeeds: a dead endpoint is probed rather than hammered, and the
+// deliveries behind the probe wait without spending their attempts.
 const circuitThreshold = 5
+
+// probeInterval spaces the attempts of a lane whose circuit is open.
+const probeInterval = time.Second
+
+// freshWindow bounds the attempts in flight to a lane none of whose
+// attempts has ended yet: an endpoint that turns out slow holds no more
+// workers than this while the dispatcher cannot tell.
+const freshWindow = 8
+
+// defaultSlowAfter is the attempt time from which a lane counts as slow.
+const defaultSlowAfter = time.Second
 
 // dispatcher hands tasks to a bounded pool of workers, lane by lane.
 type dispatcher struct {
@@ -52,6 +72,15 @@ type dispatcher struct {
 	closed     bool
 	limitsFunc func(endpointID string) (concurrency int, ratePerSec float64)
 	nowFunc    func() time.Time // the monotonic wall clock of timers and rate limits
+
+	// Slow lanes (latest attempt took slowAfter or more, or attempts in
+	// flight without one ending for that long) share at most slowCap
+	// attempts in flight, so that however many endpoints are slow, the
+	// others keep the rest of the workers. 0: no cap.
+	slowAfter    time.Duration
+	slowCap      int
+	slowInflight int
+	parked       []*lane // slow lanes waiting for the share
 }
 
 func newDispatcher(limits func(string) (int, float64), now func() time.Time) *dispatcher {
@@ -60,6 +89,7 @@ func newDispatcher(limits func(string) (int, float64), now func() time.Time) *di
 		wake:       make(chan struct{}, 1),
 		limitsFunc: limits,
 		nowFunc:    now,
+		slowAfter:  defaultSlowAfter,
 	}
 	d.cond = sync.NewCond(&d.mu)
 	return d
@@ -85,32 +115,91 @@ func (d *dispatcher) submit(tasks ...*task) {
 // lane's limits allow. d.mu is held.
 func (d *dispatcher) admit(ln *lane) {
 	conc, perSec := d.limitsFunc(ln.id)
-	if ln.failures >= circuitThreshold {
+	if !ln.completed {
+		conc = min(conc, freshWindow)
+	}
+	open := ln.failures >= circuitThreshold
+	if open {
 		conc = 1
 	}
 	d.syncLimiter(ln, perSec)
+	now := d.nowFunc()
 	for len(ln.queue) > 0 && ln.inflight < conc && !d.closed {
+		if open && now.Before(ln.nextProbe) {
+			d.wakeAt(ln, ln.nextProbe)
+			return
+		}
+		slow := d.isSlow(ln, now)
+		if slow && d.slowCap > 0 && d.slowInflight >= d.slowCap {
+			if !ln.parked {
+				ln.parked = true
+				d.parked = append(d.parked, ln)
+			}
+			return
+		}
 		if ln.limiter != nil {
-			now := d.nowFunc()
 			r := ln.limiter.ReserveN(now, 1)
 			if delay := r.DelayFrom(now); delay > 0 {
 				r.CancelAt(now)
-				if !ln.waking {
-					ln.waking = true
-					d.addTimer(&timerItem{at: now.Add(delay), lane: ln})
-				}
+				d.wakeAt(ln, now.Add(delay))
 				return
 			}
 		}
-		t := ln.queue[0]
-		ln.queue[0] = nil
-		ln.queue = ln.queue[1:]
-		ln.inflight++
-		d.runnable = append(d.runnable, t)
-		d.cond.Signal()
+		d.run(ln, slow, open, now)
 	}
-	if len(ln.queue) == 0 && ln.inflight == 0 && !ln.waking && ln.failures == 0 && ln.limiter == nil {
+	if len(ln.queue) == 0 && ln.inflight == 0 && !ln.waking && ln.failures == 0 && ln.limiter == nil && !ln.parked && !ln.slowLast {
 		delete(d.lanes, ln.id) // idle, healthy, unlimited lanes need no memory
+	}
+}
+
+// run makes the lane's next task runnable. d.mu is held.
+func (d *dispatcher) run(ln *lane, slow, open bool, now time.Time) {
+	t := ln.queue[0]
+	ln.queue[0] = nil
+	ln.queue = ln.queue[1:]
+	if ln.inflight == 0 {
+		ln.progress = now
+	}
+	ln.inflight++
+	if slow {
+		t.slowSlot = true
+		d.slowInflight++
+	}
+	if open {
+		ln.nextProbe = now.Add(probeInterval)
+	}
+	d.runnable = append(d.runnable, t)
+	d.cond.Signal()
+}
+
+// isSlow reports whether the lane counts as slow: its latest attempt was,
+// or its attempts in flight have gone slowAfter without one ending.
+func (d *dispatcher) isSlow(ln *lane, now time.Time) bool {
+	return ln.slowLast || (ln.inflight > 0 && now.Sub(ln.progress) >= d.slowAfter)
+}
+
+// wakeAt has the timer goroutine admit the lane again at t. d.mu is held.
+func (d *dispatcher) wakeAt(ln *lane, t time.Time) {
+	if !ln.waking {
+		ln.waking = true
+		d.addTimer(&timerItem{at: t, lane: ln})
+	}
+}
+
+// unpark admits the parked slow lanes again while the share has room.
+// d.mu is held.
+func (d *dispatcher) unpark() {
+	lanes := d.parked
+	d.parked = nil
+	for i, ln := range lanes {
+		if d.slowInflight >= d.slowCap {
+			d.parked = append(d.parked, lanes[i:]...)
+			return
+		}
+		ln.parked = false
+		if d.lanes[ln.id] == ln {
+			d.admit(ln)
+		}
 	}
 }
 
@@ -128,6 +217,22 @@ func (d *dispatcher) syncLimiter(ln *lane, perSec float64) {
 	ln.limiter = rate.NewLimiter(rate.Limit(perSec), burst)
 }
 
+// takesMore reports whether the endpoint's lane would run one more task
+// soon: it has no lane yet, or one that is neither slow nor failing, with
+// fewer than two rounds of its concurrency queued. A node over MaxHeld
+// still leases such deliveries, so the memory it holds stays bounded by
+// the healthy lanes' short queues.
+func (d *dispatcher) takesMore(endpointID string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ln := d.lanes[endpointID]
+	if ln == nil {
+		return true
+	}
+	conc, _ := d.limitsFunc(endpointID)
+	return ln.failures < circuitThreshold && !ln.parked && len(ln.queue) < 2*conc && !d.isSlow(ln, d.nowFunc())
+}
+
 // take blocks until a task is runnable, and returns nil once closed.
 func (d *dispatcher) take() *task {
 	d.mu.Lock()
@@ -141,6 +246,7 @@ func (d *dispatcher) take() *task {
 	t := d.runnable[0]
 	d.runnable[0] = nil
 	d.runnable = d.runnable[1:]
+	t.started = d.nowFunc()
 	return t
 }
 
@@ -151,6 +257,16 @@ func (d *dispatcher) done(t *task, succeeded bool) {
 	defer d.mu.Unlock()
 	ln := t.lane
 	ln.inflight--
+	now := d.nowFunc()
+	ln.completed, ln.progress = true, now
+	if !t.started.IsZero() {
+		ln.slowLast = now.Sub(t.started) >= d.slowAfter
+	}
+	if t.slowSlot {
+		t.slowSlot = false
+		d.slowInflight--
+		defer d.unpark()
+	}
 	if succeeded {
 		ln.failures = 0
 	} else {

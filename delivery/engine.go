@@ -38,6 +38,7 @@ type Engine struct {
 
 	heldMu sync.Mutex
 	held   map[string]*holding // deliveries leased to this node, by id
+	room   chan struct{}       // wakes the claimer: held fell to half of MaxHeld
 
 	keysMu sync.Mutex
 	keys   map[string]struct{} // idempotency keys being committed
@@ -71,6 +72,7 @@ func New(store hookd.Store, cfg Config) *Engine {
 		cfg:        cfg,
 		store:      store,
 		held:       make(map[string]*holding),
+		room:       make(chan struct{}, 1),
 		keys:       make(map[string]struct{}),
 		stop:       make(chan struct{}),
 		writerStop: make(chan struct{}),
@@ -78,8 +80,9 @@ func New(store hookd.Store, cfg Config) *Engine {
 		policy:     &retryPolicy{schedule: cfg.Schedule, jitter: cfg.Jitter, randFunc: cfg.RandFunc},
 		sender:     &sender{client: cfg.Client, private: cfg.PrivateClient, userAgent: cfg.UserAgent, nowFunc: cfg.NowFunc},
 	}
-	e.router = &router{store: store, cfg: &e.cfg}
+	e.router = &router{store: store, cfg: &e.cfg, kick: make(chan struct{}, 1)}
 	e.disp = newDispatcher(e.limits, time.Now) // timers run on real time, whatever the clock says
+	e.disp.slowCap = max(1, cfg.Workers/2)
 	e.metrics = newMetrics(cfg.Registry,
 		func() float64 { return float64(e.disp.depth()) },
 		func() float64 { return float64(e.heldCount()) })
@@ -123,7 +126,37 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.goLoop(e.claimLoop)
 	e.goLoop(e.renewLoop)
 	e.goLoop(e.heartbeatLoop)
+	e.goLoop(e.refreshLoop)
 	return nil
+}
+
+// refreshLoop reloads the routes soon after a change invalidates them, so
+// that publishes do not wait for the reload. A publish that comes first
+// still reloads them itself (router.routes); the two share one reload.
+// After each reload it rests four times as long as the reload took, so
+// that a burst of changes (a thousand endpoints created one by one)
+// costs at most a fifth of a CPU rather than a reload per change.
+func (e *Engine) refreshLoop() {
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-e.router.kick:
+		}
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if _, err := e.router.routes(ctx); err != nil {
+			e.cfg.Logger.Error("reload routes", "err", err)
+		}
+		cancel()
+		rest := time.NewTimer(4 * time.Since(start))
+		select {
+		case <-e.stop:
+			rest.Stop()
+			return
+		case <-rest.C:
+		}
+	}
 }
 
 func (e *Engine) goLoop(f func()) {
@@ -223,10 +256,22 @@ func (e *Engine) hold(tasks []*task) {
 	e.disp.submit(fresh...)
 }
 
+// unhold forgets a delivery whose outcome is committed. When that brings
+// the held deliveries down to half of MaxHeld, the claimer looks for more
+// at once rather than at its next poll, so that a backlog stored beyond
+// MaxHeld drains at full speed.
 func (e *Engine) unhold(id string) {
 	e.heldMu.Lock()
+	_, ok := e.held[id]
 	delete(e.held, id)
+	half := ok && len(e.held) == e.cfg.MaxHeld/2
 	e.heldMu.Unlock()
+	if half {
+		select {
+		case e.room <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (e *Engine) heldCount() int {

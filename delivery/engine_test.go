@@ -366,6 +366,33 @@ func TestSlowEndpointDoesNotBlockOthers(t *testing.T) {
 	}
 }
 
+// TestSlowEndpointsCannotTakeEveryWorker: three endpoints that hang may
+// together want 48 attempts in flight, more than the 32 workers; a new
+// endpoint's lane starts with 8, and stalled lanes count as slow, so the
+// fast endpoint still gets workers.
+func TestSlowEndpointsCannotTakeEveryWorker(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	hang := newReceiver(t, func(int, http.ResponseWriter) int { <-release; return http.StatusOK })
+	defer close(release)
+	fast := newReceiver(t, nil)
+	e := newEnv(t, delivery.Config{Workers: 32, MaxConcurrency: 16, Timeout: 30 * time.Second})
+	for i := range 3 {
+		e.endpoint(fmt.Sprintf("%s/%d", hang.URL, i), func(ep *hookd.Endpoint) { ep.EventTypes = []string{"slow.*"} })
+	}
+	e.endpoint(fast.URL, func(ep *hookd.Endpoint) { ep.EventTypes = []string{"fast.*"} })
+	for range 50 {
+		e.publish("slow.x", `{}`)
+	}
+	for range 100 {
+		e.publish("fast.x", `{}`)
+	}
+	waitFor(t, 20*time.Second, func() bool { return fast.count.Load() == 100 })
+	if n := hang.count.Load(); n > 24 {
+		t.Fatalf("hanging endpoints have %d attempts in flight, want at most 3×8", n)
+	}
+}
+
 func TestPublishIdempotency(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, delivery.Config{})

@@ -25,6 +25,8 @@ func (e *Engine) claimLoop() {
 			if !ok {
 				due = nil // the store closed: poll only
 			}
+		case <-e.room:
+			continue // claim again; the routes are reloaded on the poll
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.PollInterval*5)

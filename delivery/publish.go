@@ -205,14 +205,19 @@ func (e *Engine) newEvent(ctx context.Context, tenant, typ string, data []byte) 
 
 // eventWrite makes one delivery per target. While this node has room they
 // are leased to it and dispatched from memory after the commit; beyond
-// that they are stored free, for the claimer to take when there is room.
+// that they are stored free, for the claimer to take when there is room,
+// except those whose endpoint's lane takes them at once (dispatcher
+// takesMore): slow or failing endpoints filling the room must not stall
+// the healthy ones.
 // pl renders what each delivery sends; nil: the event's payload as it is
 // (a forwarded request).
 func (e *Engine) eventWrite(ev *hookd.Event, targets []*target, pl *payloads) (*hookd.EventWrite, []*task) {
 	return e.leasedWrite(ev, targets, pl, e.heldCount()+len(targets) <= e.cfg.MaxHeld)
 }
 
-// leasedWrite is eventWrite, told whether this node has room to lease.
+// leasedWrite is eventWrite, told whether this node has room to lease;
+// without room it still leases the deliveries whose lane takes them at
+// once.
 func (e *Engine) leasedWrite(ev *hookd.Event, targets []*target, pl *payloads, lease bool) (*hookd.EventWrite, []*task) {
 	ew := &hookd.EventWrite{Event: ev, Deliveries: make([]*hookd.Delivery, 0, len(targets))}
 	until := ev.CreatedAt.Add(e.cfg.Lease)
@@ -231,7 +236,7 @@ func (e *Engine) leasedWrite(ev *hookd.Event, targets []*target, pl *payloads, l
 		if pl != nil {
 			d.Shape = pl.shape(tg)
 		}
-		if lease {
+		if lease || e.disp.takesMore(tg.ep.ID) {
 			d.LeaseOwner, d.LeaseUntil = e.cfg.NodeID, until
 			tasks = append(tasks, &task{dlv: d, ev: ev, leaseUntil: until})
 		}

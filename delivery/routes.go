@@ -137,6 +137,9 @@ type router struct {
 
 	tenants  sync.Map // id → *hookd.Tenant known to exist
 	forwards sync.Map // forward destination id → *target
+	// kick wakes the engine's refresher after an invalidate (capacity 1:
+	// a burst of changes makes one reload, not one each).
+	kick chan struct{}
 }
 
 func (r *router) routes(ctx context.Context) (*routes, error) {
@@ -188,9 +191,16 @@ func (r *router) oldTarget(cur *routes, id string) *target {
 	return cur.byID[id]
 }
 
-// invalidate makes the next lookup reload the routes.
+// invalidate makes the next lookup reload the routes, and has the
+// engine's refresher reload them in the background meanwhile, so that the
+// next publish usually finds them current (with a thousand endpoints a
+// reload takes tens of milliseconds).
 func (r *router) invalidate() {
 	r.gen.Add(1)
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
 }
 
 // target returns the endpoint's current target, or the forward

@@ -28,6 +28,11 @@ type writer struct {
 	maxBatch int               // writes per transaction
 	stopped  chan struct{}     // closed when the loop has exited
 	retries  map[*resultOp]int // results carried over after a failed commit
+	linger   time.Duration     // how long attempt results wait for company
+	// pending are attempt results waiting for their linger to end, since
+	// pendingSince. Only the writer's goroutine touches them.
+	pending      []*resultOp
+	pendingSince time.Time
 }
 
 // writeOp is a caller waiting for its writes to be committed. Its writes
@@ -69,6 +74,7 @@ func newWriter(store hookd.Store, cfg *Config, m *metrics) *writer {
 		maxBatch: cfg.BatchSize,
 		stopped:  make(chan struct{}),
 		retries:  make(map[*resultOp]int),
+		linger:   cfg.ResultLinger,
 	}
 }
 
@@ -124,7 +130,7 @@ func (w *writer) gather(stop <-chan struct{}, carry []*resultOp) (*hookd.Batch, 
 	var ops []*writeOp
 	res := carry
 	n := 0 // writes of ops
-	if len(res) == 0 {
+	if len(res) == 0 && len(w.pending) == 0 {
 		select {
 		case op := <-w.writes:
 			ops, n = append(ops, op), op.weight()
@@ -150,7 +156,64 @@ func (w *writer) gather(stop <-chan struct{}, carry []*resultOp) (*hookd.Batch, 
 		}
 		break
 	}
+	if len(carry) == 0 {
+		ops, res = w.lingerResults(stop, ops, res)
+	}
 	return w.batch(ops, res), ops, res, true
+}
+
+// lingerResults decides when attempt results are committed. Nobody waits
+// for them (a crash before their commit makes the delivery be sent again,
+// as it would a moment later), so they wait up to w.linger from the first
+// of them for company: under light load a few milliseconds of results
+// share one transaction instead of taking one each. Publishes never wait
+// for them, and do not carry them either (a publish's commit stays
+// small): a write that comes meanwhile is committed at once, alone, and
+// the results keep waiting in w.pending. It returns what to commit now.
+func (w *writer) lingerResults(stop <-chan struct{}, ops []*writeOp, res []*resultOp) ([]*writeOp, []*resultOp) {
+	if w.linger <= 0 {
+		return ops, res
+	}
+	if len(w.pending) == 0 && len(res) > 0 {
+		w.pendingSince = time.Now()
+	}
+	w.pending = append(w.pending, res...)
+	wait := w.linger - time.Since(w.pendingSince)
+	if len(w.pending) >= w.maxBatch || wait <= 0 {
+		return ops, w.takePending()
+	}
+	if len(ops) > 0 {
+		return ops, nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for len(w.pending) < w.maxBatch {
+		select {
+		case op := <-w.writes:
+			ops = append(ops, op)
+			for n := op.weight(); n < w.maxBatch && len(w.writes) > 0; {
+				op := <-w.writes
+				ops, n = append(ops, op), n+op.weight()
+			}
+			return ops, nil
+		case r := <-w.results:
+			w.pending = append(w.pending, r)
+		case <-t.C:
+			return nil, w.takePending()
+		case <-stop:
+			for len(w.pending) < w.maxBatch && len(w.results) > 0 {
+				w.pending = append(w.pending, <-w.results)
+			}
+			return nil, w.takePending()
+		}
+	}
+	return nil, w.takePending()
+}
+
+func (w *writer) takePending() []*resultOp {
+	res := w.pending
+	w.pending = nil
+	return res
 }
 
 func (w *writer) batch(ops []*writeOp, res []*resultOp) *hookd.Batch {

@@ -3,7 +3,9 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -45,7 +47,14 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, errOut, "is open in a running hookd (its lock is held): stop it first")
 	require.NoError(t, s.Close())
-	code, _, errOut = runInProcess(t, nil, "restore", "--from", out, "--db", db)
+	// Another test of this package starting a process at the moment of the
+	// Close shares the lock's file until its exec, an instant: wait it out.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		code, _, errOut = runInProcess(t, nil, "restore", "--from", out, "--db", db)
+		if !strings.Contains(errOut, "its lock is held") || time.Now().After(deadline) {
+			break
+		}
+	}
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, errOut, "holds a database: give --force")
 

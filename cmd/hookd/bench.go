@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -36,12 +37,19 @@ type benchOptions struct {
 	payloadBytes int
 	nodes        int
 	cpuProfile   string
+	memProfile   string
 	inbound      bool
 	script       bool
-	secretsKey   string // master key of a PostgreSQL --db; "" for a new random one
-	template     bool   // endpoints render the Chalk template
-	transform    bool   // endpoints also run a transform on it
-	batch        int    // events per publish request (1: the single route)
+	secretsKey   string  // master key of a PostgreSQL --db; "" for a new random one
+	template     bool    // endpoints render the Chalk template
+	transform    bool    // endpoints also run a transform on it
+	fanout       int     // --fanout: endpoints of one event, published once a second
+	slow         float64 // --slow: fraction of the 50 endpoints that answer late
+	backlog      int     // --backlog: events piled up for an endpoint that is down
+	batch        int     // events per publish request (1: the single route)
+	// slowDelay is how late slow endpoints answer (default 10s); tests
+	// shorten it.
+	slowDelay time.Duration
 }
 
 func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -53,9 +61,13 @@ func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
 a receiver on loopback, with publishers using the REST API (one event per
 request, or --batch N events per request through the batch route). Before the run it measures the loopback ceiling: a bare Go client
 and server exchanging the same request. Its last line is
-  rate=<events/s> p50=<ms> p99=<ms> loopback=<req/s> ratio=<rate/(loopback/2)>
+  rate=<events/s> p50=<ms> p99=<ms> loopback=<req/s> ratio=<rate/(loopback/2)> rss_peak_mb=… cpu_ms_per_event=… …
 where latency runs from the start of the publish request to arrival at the
-receiver. With no --db it uses SQLite in a temporary directory.`,
+receiver, rss_peak_mb is the process's peak resident memory during the run
+and cpu_ms_per_event its CPU time over the events delivered; scenarios
+(--fanout, --slow, --backlog) and PostgreSQL runs append figures of their
+own as name=value. With no --db it uses SQLite in a temporary directory.
+docs/performance.md explains every figure.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {
@@ -72,13 +84,17 @@ receiver. With no --db it uses SQLite in a temporary directory.`,
 	f.StringVar(&o.db, "db", "", "store (default: SQLite in a temporary directory)")
 	f.IntVar(&o.payloadBytes, "payload-bytes", 250, "size of each event's data")
 	f.IntVar(&o.nodes, "nodes", 1, "hookd nodes in this process (PostgreSQL only)")
-	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the publishing phase to this file")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the publishing phase (of the whole scenario with --fanout, --slow, --backlog) to this file")
+	f.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to this file at the end of the run (of the accumulation with --backlog)")
 	f.StringVar(&o.secretsKey, "secrets-key", "", "master key (base64 of 32 bytes) of a PostgreSQL --db that hookd used before (default: a new random key)")
 	f.BoolVar(&o.inbound, "inbound", false, "measure receiving instead: HMAC-verified, schema-validated requests to a source, stored and answered")
 	f.BoolVar(&o.script, "script", false, "with --inbound: verify with a script authenticator (JavaScript) instead of HMAC")
 	f.BoolVar(&o.template, "template", false, "endpoints send a payload template (Chalk's format) instead of the envelope")
 	f.BoolVar(&o.transform, "transform", false, "endpoints run a JavaScript transform (Chalk's format into FireHydrant's); implies --template")
 	f.IntVar(&o.batch, "batch", 1, "events per publish request: above 1, publishers use the batch route (at most 1000)")
+	f.IntVar(&o.fanout, "fanout", 0, "measure fan-out instead: one event a second to this many endpoints; reports the time to the last arrival")
+	f.Float64Var(&o.slow, "slow", 0, "measure isolation instead: this fraction of 50 endpoints answers 10 s late; reports the healthy endpoints' rate against a phase without them")
+	f.IntVar(&o.backlog, "backlog", 0, "measure a backlog instead: this many events for an endpoint that is down, then the drain once it is up")
 	return cmd
 }
 
@@ -106,6 +122,36 @@ func (o benchOptions) validate() error {
 		return errors.New("--batch goes with publishing, not --inbound")
 	case o.nodes > 1 && !o.onPostgres():
 		return errors.New("--nodes above 1 needs a PostgreSQL --db: a SQLite file serves one node")
+	}
+	return o.validateScenario()
+}
+
+// validateScenario checks --fanout, --slow and --backlog: each is a run of
+// its own, on one node.
+func (o benchOptions) validateScenario() error {
+	n := 0
+	for _, on := range []bool{o.inbound, o.fanout != 0, o.slow != 0, o.backlog != 0} {
+		if on {
+			n++
+		}
+	}
+	switch {
+	case n > 1:
+		return errors.New("--inbound, --fanout, --slow and --backlog are separate runs: give one")
+	case o.fanout < 0 || o.fanout > 10000:
+		return errors.New("--fanout must be between 1 and 10000")
+	case o.slow < 0 || o.slow >= 1:
+		return errors.New("--slow must be a fraction above 0 and below 1")
+	case o.slow > 0 && int(o.slow*benchSlowEndpoints) < 1:
+		return fmt.Errorf("--slow must make at least one of the %d endpoints slow (at least %.2f)", benchSlowEndpoints, 1.0/benchSlowEndpoints)
+	case o.backlog < 0 || o.backlog > 100_000_000:
+		return errors.New("--backlog must be between 1 and 100000000")
+	case n == 1 && !o.inbound && o.nodes > 1:
+		return errors.New("--fanout, --slow and --backlog run one node")
+	case n == 1 && !o.inbound && (o.template || o.transform):
+		return errors.New("--template and --transform go with the standard run")
+	case n == 1 && !o.inbound && o.endpoints != 1:
+		return errors.New("--endpoints goes with the standard run: --fanout, --slow and --backlog choose their own")
 	}
 	return nil
 }
@@ -139,6 +185,10 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	defer nodes.stop()
+	pinning(o.nodes, stdout)
+	if o.fanout > 0 || o.slow > 0 || o.backlog > 0 {
+		return runScenario(ctx, o, nodes, key, rc, loopback, stdout, stderr)
+	}
 	bases := nodes.bases
 	if o.inbound {
 		err = createBenchSource(ctx, bases[0], key, o.script)
@@ -148,11 +198,7 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	// Every node routes to the new endpoints from the first event on,
-	// rather than from its next look at the store, and sends from the
-	// start (a node joining others waits until they have counted it).
-	nodes.invalidate()
-	if err := nodes.waitJoined(ctx, stdout); err != nil {
+	if err := nodes.ready(ctx, stdout); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "publishing for %v: %d publishers, %d endpoint(s), %d node(s), rate %s\n",
@@ -161,12 +207,55 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	pg := nodes.pgBefore(ctx)
 	res := runLoad(ctx, o, bases, key, rc)
 	stopProfile()
+	events := res.accepted
+	if !o.inbound {
+		events = res.delivered / int64(o.endpoints)
+	}
+	nodes.pgAfter(ctx, pg, events, &res.extra)
 	res.loopback = loopback
 	res.writer = writerStats(bases[0])
+	writeHeapProfile(o.memProfile, stderr)
 	res.report(stdout, o)
 	return nil
+}
+
+// runScenario runs --fanout, --slow or --backlog, with a CPU profile of
+// the whole scenario when one is asked for.
+func runScenario(ctx context.Context, o benchOptions, nodes *benchNodes, key string, rc *benchReceiver, loopback float64, stdout, stderr io.Writer) error {
+	stopProfile, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
+	if o.backlog > 0 {
+		return runBacklog(ctx, o, nodes, key, rc, loopback, stdout, stderr)
+	}
+	defer writeHeapProfile(o.memProfile, stderr)
+	switch {
+	case o.fanout > 0:
+		return runFanout(ctx, o, nodes, key, rc, loopback, stdout)
+	case o.slow > 0:
+		return runSlow(ctx, o, nodes, key, rc, loopback, stdout)
+	}
+	return nil
+}
+
+// writeHeapProfile writes a heap profile to path, if one is asked for.
+func writeHeapProfile(path string, stderr io.Writer) {
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		runtime.GC() // the profile shows live memory as of now
+		err = errors.Join(pprof.WriteHeapProfile(f), f.Close())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "heap profile: %v\n", err)
+	}
 }
 
 // startCPUProfile starts a CPU profile into path, if one is asked for.
@@ -194,7 +283,9 @@ func rateText(r int) string {
 
 // benchNodes are the nodes of a run, each serving on 127.0.0.1.
 type benchNodes struct {
+	db      string // the store they share
 	bases   []string
+	nodes   []*node
 	engines []*delivery.Engine
 	stops   []func()
 }
@@ -204,6 +295,15 @@ func (ns *benchNodes) stop() {
 	for i := len(ns.stops) - 1; i >= 0; i-- {
 		ns.stops[i]()
 	}
+}
+
+// ready makes every node route to the endpoints just created from the
+// first event on, rather than from its next look at the store, and waits
+// until every node sends (a node joining others waits until they have
+// counted it).
+func (ns *benchNodes) ready(ctx context.Context, stdout io.Writer) error {
+	ns.invalidate()
+	return ns.waitJoined(ctx, stdout)
 }
 
 // invalidate makes every node reload its routes.
@@ -241,7 +341,7 @@ func startBenchNodes(ctx context.Context, o benchOptions, dir, key string, stder
 		}
 		o.secretsKey = k.String()
 	}
-	ns := &benchNodes{}
+	ns := &benchNodes{db: db}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for i := range o.nodes {
 		cfg := benchConfig(db, key, i)
@@ -252,6 +352,7 @@ func startBenchNodes(ctx context.Context, o benchOptions, dir, key string, stder
 			return nil, fmt.Errorf("node %d: %w", i+1, err)
 		}
 		ns.bases, ns.engines, ns.stops = append(ns.bases, base), append(ns.engines, n.engine), append(ns.stops, stop)
+		ns.nodes = append(ns.nodes, n)
 	}
 	return ns, nil
 }

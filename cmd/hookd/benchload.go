@@ -21,7 +21,7 @@ import (
 
 // benchReceiver is the loopback receiver of hookd bench. Every event's data
 // carries the time its publish started, so the receiver measures the whole
-// path.
+// path. The scenarios add their own bookkeeping (benchscenario.go).
 type benchReceiver struct {
 	url      string
 	srv      *http.Server
@@ -29,6 +29,7 @@ type benchReceiver struct {
 	mu       sync.Mutex
 	lat      []time.Duration
 	last     atomic.Int64 // unix ns of the latest arrival
+	scenarioState
 }
 
 func startBenchReceiver() (*benchReceiver, error) {
@@ -37,6 +38,7 @@ func startBenchReceiver() (*benchReceiver, error) {
 		return nil, err
 	}
 	rc := &benchReceiver{url: "http://" + ln.Addr().String(), lat: make([]time.Duration, 0, 1<<20)}
+	rc.release = make(chan struct{})
 	rc.srv = &http.Server{Handler: rc, ReadHeaderTimeout: 5 * time.Second}
 	go rc.srv.Serve(ln)
 	return rc, nil
@@ -45,6 +47,15 @@ func startBenchReceiver() (*benchReceiver, error) {
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (rc *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, slowPath) {
+		rc.serveSlow(w, r)
+		return
+	}
+	if rc.down.Load() {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	_, _ = buf.ReadFrom(r.Body)
@@ -52,8 +63,10 @@ func (rc *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if t, ok := sentAt(buf.Bytes()); ok {
 		rc.mu.Lock()
 		rc.lat = append(rc.lat, now.Sub(t))
+		rc.arrive(t, now)
 		rc.mu.Unlock()
 	}
+	rc.count(r.URL.Path, buf.Bytes(), now)
 	bufPool.Put(buf)
 	rc.last.Store(now.UnixNano())
 	rc.received.Add(1)
@@ -62,20 +75,29 @@ func (rc *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // sentAt finds "t":<unix ns> in a delivered body.
 func sentAt(b []byte) (time.Time, bool) {
-	i := bytes.Index(b, []byte(`"t":`))
+	ns, ok := intField(b, `"t":`)
+	return time.Unix(0, ns), ok
+}
+
+// intField finds key (such as `"t":`) in b and parses the integer after it.
+func intField(b []byte, key string) (int64, bool) {
+	i := bytes.Index(b, []byte(key))
 	if i < 0 {
-		return time.Time{}, false
+		return 0, false
 	}
-	b = b[i+4:]
+	b = b[i+len(key):]
 	j := 0
 	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
 		j++
 	}
-	ns, err := strconv.ParseInt(string(b[:j]), 10, 64)
-	return time.Unix(0, ns), err == nil
+	n, err := strconv.ParseInt(string(b[:j]), 10, 64)
+	return n, err == nil
 }
 
-func (rc *benchReceiver) close() { _ = rc.srv.Close() }
+func (rc *benchReceiver) close() {
+	rc.releaseSlow()
+	_ = rc.srv.Close()
+}
 
 // loadResult is what a run measured.
 type loadResult struct {
@@ -89,6 +111,9 @@ type loadResult struct {
 	mu                        sync.Mutex
 	publishLat                []time.Duration // time to the 202
 	cores                     float64         // CPU used by the process, in cores
+	peakMB                    float64         // peak RSS of the process in the window
+	cpu                       time.Duration   // CPU time of the process in the window
+	extra                     figures         // figures appended after the process's
 }
 
 // runLoad publishes for o.duration, then waits for the deliveries of every
@@ -104,6 +129,7 @@ func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc
 	}
 	start := time.Now()
 	cpu0 := cpuTime()
+	m := startMeter()
 	var wg sync.WaitGroup
 	for i := range o.concurrency {
 		wg.Add(1)
@@ -125,6 +151,7 @@ func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc
 	wg.Wait()
 	res.cores = (cpuTime() - cpu0).Seconds() / time.Since(start).Seconds()
 	if o.inbound { // answered means stored: the run ends with the last answer
+		res.peakMB, res.cpu = m.end()
 		res.elapsed = time.Since(start)
 		res.latencies = res.publishLat
 		res.complete = true
@@ -135,6 +162,7 @@ func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc
 	for rc.received.Load() < want && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
+	res.peakMB, res.cpu = m.end()
 	res.delivered = rc.received.Load()
 	res.complete = res.delivered >= want
 	res.elapsed = time.Unix(0, rc.last.Load()).Sub(start)
@@ -177,6 +205,7 @@ type publisher struct {
 	body    []byte
 	lat     []time.Duration
 	hmacKey []byte // inbound mode: sign with this key
+	typ     string // event type; "" for bench.event
 }
 
 func (p *publisher) run(ctx context.Context, paced bool, tokens <-chan struct{}, res *loadResult) {
@@ -244,7 +273,13 @@ func (p *publisher) publish() int {
 // to the payload size; in inbound mode, the data alone.
 func (p *publisher) appendEvent(b []byte, sent int64) []byte {
 	if p.hmacKey == nil {
-		b = append(b, `{"type":"bench.event","data":`...)
+		typ := p.typ
+		if typ == "" {
+			typ = "bench.event"
+		}
+		b = append(b, `{"type":"`...)
+		b = append(b, typ...)
+		b = append(b, `","data":`...)
 	}
 	start := len(b)
 	b = append(b, `{"t":`...)
@@ -322,7 +357,16 @@ func (r *loadResult) report(w io.Writer, o benchOptions) {
 	if r.loopback > 0 {
 		ratio = rate / (r.loopback / 2)
 	}
-	fmt.Fprintf(w, "rate=%.0f p50=%.2f p99=%.2f loopback=%.0f ratio=%.2f\n", rate, p50, p99, r.loopback, ratio)
+	fmt.Fprintln(w, summaryLine(rate, p50, p99, r.loopback, ratio, r.figures(r.delivered/int64(o.endpoints))))
+}
+
+// figures returns the process's figures over events, then the extra ones.
+func (r *loadResult) figures(events int64) *figures {
+	f := &figures{}
+	procFigures(f, r.peakMB, r.cpu, events)
+	f.names = append(f.names, r.extra.names...)
+	f.values = append(f.values, r.extra.values...)
+	return f
 }
 
 // percentile returns the q-quantile of ds in milliseconds.
@@ -401,6 +445,5 @@ func (r *loadResult) reportInbound(w io.Writer) {
 	if r.loopback > 0 {
 		ratio = rate / r.loopback
 	}
-	fmt.Fprintf(w, "rate=%.0f p50=%.2f p99=%.2f loopback=%.0f ratio=%.2f\n",
-		rate, percentile(r.latencies, 0.50), percentile(r.latencies, 0.99), r.loopback, ratio)
+	fmt.Fprintln(w, summaryLine(rate, percentile(r.latencies, 0.50), percentile(r.latencies, 0.99), r.loopback, ratio, r.figures(r.accepted)))
 }
