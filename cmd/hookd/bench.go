@@ -150,6 +150,8 @@ func (o benchOptions) validateScenario() error {
 		return errors.New("--fanout, --slow and --backlog run one node")
 	case n == 1 && !o.inbound && (o.template || o.transform):
 		return errors.New("--template and --transform go with the standard run")
+	case n == 1 && !o.inbound && o.batch > 1:
+		return errors.New("--batch goes with the standard run: --fanout, --slow and --backlog publish their own way")
 	case n == 1 && !o.inbound && o.endpoints != 1:
 		return errors.New("--endpoints goes with the standard run: --fanout, --slow and --backlog choose their own")
 	}

@@ -144,7 +144,7 @@ func TestBenchFanout(t *testing.T) {
 
 func TestBenchSlow(t *testing.T) {
 	var out, errOut strings.Builder
-	o := benchOptions{duration: time.Second, endpoints: 1, concurrency: 4, payloadBytes: 64, nodes: 1,
+	o := benchOptions{duration: time.Second, endpoints: 1, concurrency: 4, payloadBytes: 64, nodes: 1, batch: 1,
 		slow: 0.1, rate: 20, slowDelay: 300 * time.Millisecond}
 	if err := o.validate(); err != nil {
 		t.Fatal(err)
@@ -237,6 +237,8 @@ func TestBenchBatchUsageErrors(t *testing.T) {
 		{[]string{"--batch", "1001"}, "--batch must be between 1 and 1000"},
 		{[]string{"--batch", "10", "--inbound"}, "--batch goes with publishing"},
 		{[]string{"--batch", "100", "--rate", "50"}, "give at least one batch a second"},
+		{[]string{"--batch", "100", "--fanout", "10"}, "--batch goes with the standard run"},
+		{[]string{"--batch", "100", "--backlog", "10"}, "--batch goes with the standard run"},
 	} {
 		code, _, errOut := runInProcess(t, nil, append([]string{"bench"}, tc.args...)...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) {
