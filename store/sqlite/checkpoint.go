@@ -33,11 +33,15 @@ const (
 	// At most maxPasses concurrent passes run in a round, until no more
 	// than half of walResetFrames are left for the write connection.
 	maxPasses = 4
+	// checkpointCacheKiB is the page cache of the checkpoint connection.
+	checkpointCacheKiB = 2048
 )
 
 func (s *Store) startCheckpoints(ctx context.Context) error {
 	var err error
-	if s.cdb, err = sql.Open("sqlite", s.dsn(false)); err != nil {
+	// A checkpoint copies frames from the WAL into the database file
+	// without going through the page cache: a small one will do.
+	if s.cdb, err = sql.Open("sqlite", s.dsnCache(false, checkpointCacheKiB)); err != nil {
 		return err
 	}
 	s.cdb.SetMaxOpenConns(1)

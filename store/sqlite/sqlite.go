@@ -62,7 +62,7 @@ type Options struct {
 	// ReadConns is the size of the read connection pool. Zero means 4.
 	ReadConns int
 	// CacheSize is the page cache of the write connection, in KiB; each
-	// read connection gets a quarter of it. Zero means 65536 (64 MiB).
+	// read connection gets a quarter of it. Zero means 32768 (32 MiB).
 	CacheSize int
 	// Cipher seals the secrets kept at rest (endpoint secrets, source
 	// specs, the API-key hashing key). Nil means a cipher under the key in
@@ -90,7 +90,7 @@ func (o Options) withDefaults() Options {
 		o.ReadConns = 4
 	}
 	if o.CacheSize <= 0 {
-		o.CacheSize = 64 << 10
+		o.CacheSize = 32 << 10
 	}
 	return o
 }
@@ -190,6 +190,11 @@ func (s *Store) dsn(read bool) string {
 	if read {
 		cache /= 4
 	}
+	return s.dsnCache(read, cache)
+}
+
+// dsnCache is dsn with a page cache of cache KiB.
+func (s *Store) dsnCache(read bool, cache int) string {
 	q := []string{
 		"_pragma=busy_timeout(" + strconv.FormatInt(s.opts.BusyTimeout.Milliseconds(), 10) + ")",
 		"_pragma=journal_mode(WAL)",
