@@ -17,18 +17,6 @@ import (
 	"github.com/hookd/hookd/internal/servertrace"
 )
 
-// Span attributes of hookd's own.
-const (
-	attrTenant     = attribute.Key("hookd.tenant")
-	attrEventID    = attribute.Key("hookd.event.id")
-	attrEventType  = attribute.Key("hookd.event.type")
-	attrDeliveryID = attribute.Key("hookd.delivery.id")
-	attrEndpointID = attribute.Key("hookd.endpoint.id")
-	attrAttempt    = attribute.Key("hookd.attempt")
-	attrDeliveries = attribute.Key("hookd.deliveries")
-	attrDuplicate  = attribute.Key("hookd.duplicate")
-)
-
 // tracer makes the engine's spans: one producer span per publish, a span
 // over the wait for its group commit, and one client span per attempt,
 // a child of the span its event was published in. A nil *tracer (no
@@ -58,11 +46,11 @@ func (t *tracer) publish(ctx context.Context, p *hookd.Publish) (context.Context
 		return ctx, noEnd
 	}
 	ctx, span := t.t.Start(ctx, "hookd.publish", trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(attrTenant.String(p.TenantID), attrEventType.String(p.Type)))
+		trace.WithAttributes(servertrace.AttrTenant.String(p.TenantID), servertrace.AttrEventType.String(p.Type)))
 	return ctx, func(res *hookd.PublishResult, err error) {
 		if res != nil && span.IsRecording() {
-			span.SetAttributes(attrEventID.String(res.Event.ID), attrDeliveries.Int(res.Deliveries),
-				attrDuplicate.Bool(res.Duplicate))
+			span.SetAttributes(servertrace.AttrEventID.String(res.Event.ID), servertrace.AttrDeliveries.Int(res.Deliveries),
+				servertrace.AttrDuplicate.Bool(res.Duplicate))
 		}
 		endWith(span, err)
 		span.End()
@@ -140,13 +128,13 @@ func (t *tracer) startAttempt(ctx context.Context, tk *task, tg *target) (contex
 	method := methodOf(tk, tg)
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(method),
-		attrAttempt.Int(tk.dlv.Attempts + 1),
-		attrEventID.String(tk.ev.ID),
-		attrDeliveryID.String(tk.dlv.ID),
-		attrEndpointID.String(tg.ep.ID),
+		servertrace.AttrAttempt.Int(tk.dlv.Attempts + 1),
+		servertrace.AttrEventID.String(tk.ev.ID),
+		servertrace.AttrDeliveryID.String(tk.dlv.ID),
+		servertrace.AttrEndpointID.String(tg.ep.ID),
 	}
 	if tk.dlv.TenantID != "" {
-		attrs = append(attrs, attrTenant.String(tk.dlv.TenantID))
+		attrs = append(attrs, servertrace.AttrTenant.String(tk.dlv.TenantID))
 	}
 	if u, err := url.Parse(tg.ep.URL); err == nil {
 		attrs = append(attrs, semconv.ServerAddress(u.Hostname()), semconv.URLScheme(u.Scheme))

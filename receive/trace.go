@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -17,16 +16,6 @@ import (
 // tracerName is the instrumentation scope of the inbound spans.
 const tracerName = "github.com/hookd/hookd/receive"
 
-// Span attributes of hookd's own.
-const (
-	attrSource   = attribute.Key("hookd.source")
-	attrRequest  = attribute.Key("hookd.request.id")
-	attrDestKind = attribute.Key("hookd.destination.kind")
-	attrDestID   = attribute.Key("hookd.destination.id")
-	attrEventID  = attribute.Key("hookd.event.id")
-	attrDup      = attribute.Key("hookd.duplicate")
-)
-
 // ServeHTTP serves the source whose path is the request's path (see
 // Registry.Lookup); any other path is answered 404. With a tracer, each
 // request is a server span named for its source's path.
@@ -38,7 +27,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, span := servertrace.Start(s.tracer, r)
 	if src, err := s.cfg.Registry.Lookup(r.URL.Path); err == nil {
 		span.SetName(r.Method + " " + src.path)
-		span.SetAttributes(semconv.HTTPRoute(src.path), attrSource.String(src.id))
+		span.SetAttributes(semconv.HTTPRoute(src.path), servertrace.AttrSource.String(src.id))
 	}
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
@@ -125,16 +114,16 @@ func (s *Server) traceReceive(ctx context.Context, src *Source, in *hookd.Inboun
 		p.Trace, span = startDestination(ctx, t, "publish", p.TenantID+"/"+p.Type)
 		dests = append(dests, span)
 	}
-	sctx, store := t.Start(ctx, "hookd.store", trace.WithAttributes(attrRequest.String(in.Request.ID)))
+	sctx, store := t.Start(ctx, "hookd.store", trace.WithAttributes(servertrace.AttrRequestID.String(in.Request.ID)))
 	orig, err := s.receive(sctx, src, in)
 	for i, span := range dests {
 		if err == nil && orig == "" && i < len(in.EventIDs) {
-			span.SetAttributes(attrEventID.String(in.EventIDs[i]))
+			span.SetAttributes(servertrace.AttrEventID.String(in.EventIDs[i]))
 		}
 	}
 	for _, span := range append(dests, store) {
 		if orig != "" {
-			span.SetAttributes(attrDup.Bool(true))
+			span.SetAttributes(servertrace.AttrDuplicate.Bool(true))
 		}
 		if err != nil {
 			span.RecordError(err)
@@ -148,7 +137,7 @@ func (s *Server) traceReceive(ctx context.Context, src *Source, in *hookd.Inboun
 // startDestination starts the span of one destination and returns its
 // context in header form, for the destination's event to carry.
 func startDestination(ctx context.Context, t trace.Tracer, kind, id string) (hookd.TraceContext, trace.Span) {
-	ctx, span := t.Start(ctx, "hookd.destination", trace.WithAttributes(attrDestKind.String(kind), attrDestID.String(id)))
+	ctx, span := t.Start(ctx, "hookd.destination", trace.WithAttributes(servertrace.AttrDestKind.String(kind), servertrace.AttrDestID.String(id)))
 	c := propagation.MapCarrier{}
 	propagation.TraceContext{}.Inject(ctx, c)
 	return hookd.TraceContext{Parent: c["traceparent"], State: c["tracestate"]}, span

@@ -18,6 +18,23 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 )
 
+// Attributes of hookd's own on its spans, one vocabulary for the API, the
+// receiver and the engine.
+const (
+	AttrTenant     = attribute.Key("hookd.tenant")
+	AttrEventID    = attribute.Key("hookd.event.id")
+	AttrEventType  = attribute.Key("hookd.event.type")
+	AttrDeliveryID = attribute.Key("hookd.delivery.id")
+	AttrEndpointID = attribute.Key("hookd.endpoint.id")
+	AttrAttempt    = attribute.Key("hookd.attempt")
+	AttrDeliveries = attribute.Key("hookd.deliveries")
+	AttrDuplicate  = attribute.Key("hookd.duplicate")
+	AttrSource     = attribute.Key("hookd.source")
+	AttrRequestID  = attribute.Key("hookd.request.id")
+	AttrDestKind   = attribute.Key("hookd.destination.kind")
+	AttrDestID     = attribute.Key("hookd.destination.id")
+)
+
 // Tracer returns tp's tracer for the instrumentation scope name, or nil
 // when tp traces nothing (nil or a no-op provider), so that callers can
 // skip tracing with one nil check.
