@@ -27,6 +27,9 @@ const (
 	// Credentials.
 	LogMsgAPIKeyChanged = "api key changed"         // info
 	LogMsgSecretChanged = "endpoint secret changed" // info
+	// LogMsgSourceSecretChanged: a source created with secrets (created),
+	// updated with other secrets (rotated), or deleted (revoked).
+	LogMsgSourceSecretChanged = "source secret changed" // info
 )
 
 // Attribute keys.

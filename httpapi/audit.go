@@ -9,7 +9,8 @@ import (
 )
 
 // Audit lines: one info line per change to a credential (an API key
-// created or revoked, an endpoint secret rotated or revealed) and per
+// created or revoked, an endpoint secret rotated or revealed, a source's
+// secrets set, changed or deleted) and per
 // endpoint turned on or off through the API, naming who did it by key id
 // ("bootstrap" for the configured key). Never the key or the secret.
 
@@ -41,6 +42,14 @@ func (s *Server) logSecretChange(r *http.Request, action, tenant, endpoint strin
 	s.logger.LogAttrs(r.Context(), slog.LevelInfo, hookd.LogMsgSecretChanged,
 		slog.String(hookd.LogKeyActor, actor(r)), slog.String(hookd.LogKeyAction, action),
 		slog.String(hookd.LogKeyTenant, tenant), slog.String(hookd.LogKeyEndpoint, endpoint))
+}
+
+// logSourceSecrets logs a source created with secrets, or updated with
+// other secrets than it had, or deleted with its secrets.
+func (s *Server) logSourceSecrets(r *http.Request, action, source string) {
+	s.logger.LogAttrs(r.Context(), slog.LevelInfo, hookd.LogMsgSourceSecretChanged,
+		slog.String(hookd.LogKeyActor, actor(r)), slog.String(hookd.LogKeyAction, action),
+		slog.String(hookd.LogKeySource, source))
 }
 
 // logEndpointSwitch logs an endpoint turned on or off by a PATCH of its

@@ -190,6 +190,9 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.sourcesChanged()
+	if s.secretsChanged(src.Spec, nil) {
+		s.logSourceSecrets(r, hookd.LogActionCreated, src.ID)
+	}
 	return created(w, sourcePath(src.ID), s.sourceOut(src))
 }
 
@@ -242,14 +245,19 @@ func (s *Server) patchSource(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.sourcesChanged()
+	if s.secretsChanged(src.Spec, cur.Spec) {
+		s.logSourceSecrets(r, hookd.LogActionRotated, src.ID)
+	}
 	return writeJSON(w, http.StatusOK, s.sourceOut(src))
 }
 
 func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) error {
-	if err := s.store.DeleteSource(r.Context(), r.PathValue("id")); err != nil {
+	id := r.PathValue("id")
+	if err := s.store.DeleteSource(r.Context(), id); err != nil {
 		return err
 	}
 	s.sourcesChanged()
+	s.logSourceSecrets(r, hookd.LogActionRevoked, id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -169,6 +169,39 @@ func restoreMember(ms, old []member, name string) []member {
 	return ms
 }
 
+// secretsOf returns the secret members of spec, in the order of paths, so
+// that two specs can be told to carry the same secrets or not.
+func secretsOf(spec []byte, paths [][]string) ([]byte, error) {
+	var out bytes.Buffer
+	collect := func(ms, _ []member, name string) []member {
+		if i := indexOf(ms, name); i >= 0 {
+			out.WriteString(name)
+			out.WriteByte('=')
+			out.Write(ms[i].val)
+			out.WriteByte(0)
+		}
+		return ms
+	}
+	for _, p := range paths {
+		out.WriteByte(1) // each path apart
+		if _, err := atPath(spec, nil, p, collect); err != nil {
+			return nil, err
+		}
+	}
+	return out.Bytes(), nil
+}
+
+// secretsChanged reports whether spec carries other secrets than stored
+// (nil for a new source); a spec that does not parse counts as changed.
+func (s *Server) secretsChanged(spec, stored []byte) bool {
+	now, err := secretsOf(spec, s.access.secretPaths)
+	if err != nil {
+		return true
+	}
+	before, err := secretsOf(stored, s.access.secretPaths)
+	return err != nil || !bytes.Equal(now, before)
+}
+
 // redactedSpec is redactSpec for a stored spec, which is always an
 // object; should it not parse, nothing of it is shown.
 func (s *Server) redactedSpec(id string, spec []byte) json.RawMessage {

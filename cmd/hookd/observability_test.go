@@ -150,7 +150,41 @@ func changeCredentials(t *testing.T, n *testNode, logs *lineBuffer, endpoint str
 	for _, action := range []string{"rotated", "revealed"} {
 		waitLogLine(t, logs, "endpoint secret changed", func(l logLine) bool { return l["action"] == action && l["endpoint"] == endpoint })
 	}
-	return append([]string{k.Key, rotated.Secret}, revealed.Secrets...)
+	return append(append([]string{k.Key, rotated.Secret}, revealed.Secrets...), changeSourceSecrets(t, n, logs)...)
+}
+
+// changeSourceSecrets creates a source with a secret, patches its
+// description (no audit line), then its secret, deletes it, and waits for
+// the audit lines. It returns the secrets, which must not be logged.
+func changeSourceSecrets(t *testing.T, n *testNode, logs *lineBuffer) []string {
+	t.Helper()
+	first, second := "hmac-audit-secret-one-4f1c", "hmac-audit-secret-two-9b2e"
+	hmacSpec := func(secret string) string { return `{"hmac":{"header":"X-Sig","secret":"` + secret + `"}}` }
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/v1/sources", `{"id":"audited","verify":[` + hmacSpec(first) + `]}`},
+		{"PATCH", "/v1/sources/audited", `{"description":"no secret changes here"}`},
+		{"PATCH", "/v1/sources/audited", `{"verify":[` + hmacSpec(second) + `]}`},
+		{"DELETE", "/v1/sources/audited", ""},
+	} {
+		if status, _, b := n.do(c.method, c.path, c.body); status >= 300 {
+			t.Fatalf("%s %s: %d %s", c.method, c.path, status, b)
+		}
+	}
+	for _, action := range []string{"created", "rotated", "revoked"} {
+		waitLogLine(t, logs, "source secret changed", func(l logLine) bool {
+			return l["action"] == action && l["source"] == "audited" && l["actor"] == "bootstrap"
+		})
+	}
+	rotations := 0
+	for _, l := range parseLog(logs.String()) {
+		if l.msg() == "source secret changed" && l["action"] == "rotated" {
+			rotations++
+		}
+	}
+	if rotations != 1 {
+		t.Errorf("%d lines of a rotated source secret, want 1: a description patch changes no secret", rotations)
+	}
+	return []string{first, second}
 }
 
 // parseLog returns the JSON lines of out.
