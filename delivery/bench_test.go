@@ -16,8 +16,15 @@ var payload250 = json.RawMessage(`{"id":"in_1NqQ2x2eZvKYlo2C","object":"invoice"
 // BenchmarkPublishDeliver measures publish (group commit with fsync) and
 // delivery to one loopback endpoint, with parallel publishers.
 func BenchmarkPublishDeliver(b *testing.B) {
+	benchPublishDeliver(b, delivery.Config{Workers: 64, MaxConcurrency: 64})
+}
+
+// benchPublishDeliver publishes b.N events from 16 parallel publishers
+// through an engine of cfg to one loopback endpoint, and reports the
+// events delivered a second.
+func benchPublishDeliver(b *testing.B, cfg delivery.Config) {
 	rc := newReceiver(b, nil)
-	e := newEnv(b, delivery.Config{Workers: 64, MaxConcurrency: 64})
+	e := newEnv(b, cfg)
 	e.endpoint(rc.URL, nil)
 	b.ReportAllocs()
 	b.SetParallelism(16)

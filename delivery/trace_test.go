@@ -86,26 +86,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 func BenchmarkPublishDeliverTraced(b *testing.B) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	rc := newReceiver(b, nil)
-	e := newEnv(b, delivery.Config{Workers: 64, MaxConcurrency: 64, TracerProvider: tp})
-	e.endpoint(rc.URL, nil)
-	b.ReportAllocs()
-	b.SetParallelism(16)
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		p := &hookd.Publish{TenantID: hookd.DefaultTenant, Type: "invoice.paid", Data: payload250}
-		for pb.Next() {
-			if _, err := e.engine.Publish(context.Background(), p); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for rc.count.Load() < int64(b.N) && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	benchPublishDeliver(b, delivery.Config{Workers: 64, MaxConcurrency: 64, TracerProvider: tp})
 }
 
 // TestTraceFailedConnection marks an attempt that got no answer as an
