@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
+	"github.com/hookd/hookd/internal/servertrace/spantest"
 )
 
 // TestTraceContinuesFromStore checks that an attempt of a delivery this
@@ -42,8 +44,8 @@ func TestTraceContinuesFromStore(t *testing.T) {
 	waitUntil(t, "the claimed delivery's attempt span", func() bool { return len(exp.GetSpans()) > 0 })
 
 	s := exp.GetSpans()[0]
-	if s.Name != http.MethodPost || attrInt(s, "hookd.attempt") != 1 {
-		t.Fatalf("first span %q attempt %d, want the first attempt", s.Name, attrInt(s, "hookd.attempt"))
+	if s.Name != http.MethodPost || spantest.Attr(s, "hookd.attempt").AsInt64() != 1 {
+		t.Fatalf("first span %q attempt %d, want the first attempt", s.Name, spantest.Attr(s, "hookd.attempt").AsInt64())
 	}
 	if s.SpanContext.TraceID().String() != traceID || s.Parent.SpanID().String() != spanID || !s.Parent.IsRemote() {
 		t.Fatalf("attempt span trace %s parent %s, want the stored %s/%s", s.SpanContext.TraceID(), s.Parent.SpanID(), traceID, spanID)
@@ -58,15 +60,6 @@ func TestTraceContinuesFromStore(t *testing.T) {
 	if s.Status.Code.String() != "Error" {
 		t.Errorf("a 500 answer left the attempt span with status %v", s.Status)
 	}
-}
-
-func attrInt(s tracetest.SpanStub, key string) int64 {
-	for _, kv := range s.Attributes {
-		if string(kv.Key) == key {
-			return kv.Value.AsInt64()
-		}
-	}
-	return -1
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
@@ -116,16 +109,10 @@ func TestTraceFailedConnection(t *testing.T) {
 	if attempt.Status.Code.String() != "Error" || attempt.Status.Description == "" {
 		t.Errorf("attempt status %+v, want an error with its reason", attempt.Status)
 	}
-	if attrInt(attempt, "http.response.status_code") != -1 {
+	if spantest.Attr(attempt, "http.response.status_code").Type() != attribute.INVALID {
 		t.Error("an attempt without an answer has a status code")
 	}
-	var errType string
-	for _, kv := range attempt.Attributes {
-		if kv.Key == "error.type" {
-			errType = kv.Value.AsString()
-		}
-	}
-	if errType != "_OTHER" {
+	if errType := spantest.Attr(attempt, "error.type").AsString(); errType != "_OTHER" {
 		t.Errorf("error.type = %q, want _OTHER", errType)
 	}
 }

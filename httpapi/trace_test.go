@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"testing"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -13,6 +12,7 @@ import (
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/httpapi"
+	"github.com/hookd/hookd/internal/servertrace/spantest"
 )
 
 // tracedHarness is a harness whose API and engine report spans to an
@@ -29,26 +29,6 @@ func tracedHarness(t *testing.T) (*harness, *tracetest.InMemoryExporter) {
 	return h, exp
 }
 
-// spansNamed returns the ended spans called name.
-func spansNamed(exp *tracetest.InMemoryExporter, name string) tracetest.SpanStubs {
-	var out tracetest.SpanStubs
-	for _, s := range exp.GetSpans() {
-		if s.Name == name {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func attrOf(s tracetest.SpanStub, key attribute.Key) attribute.Value {
-	for _, kv := range s.Attributes {
-		if kv.Key == key {
-			return kv.Value
-		}
-	}
-	return attribute.Value{}
-}
-
 func TestTracePublishSpanTree(t *testing.T) {
 	h, exp := tracedHarness(t)
 	ep := h.createEndpoint("default", httpapi.EndpointInput{})
@@ -59,9 +39,9 @@ func TestTracePublishSpanTree(t *testing.T) {
 	ev := decode[httpapi.Event](t, h.do("POST", "/v1/tenants/default/events", `{"type":"order.created","data":{"n":1}}`,
 		"traceparent", "00-"+callerTrace+"-"+callerSpan+"-01"), http.StatusAccepted)
 	got := h.waitAt(ev.ID, "/hook", 2)
-	waitFor(t, "two attempt spans", func() bool { return len(spansNamed(exp, "POST")) >= 2 })
+	waitFor(t, "two attempt spans", func() bool { return len(spantest.Named(exp, "POST")) >= 2 })
 
-	apis := spansNamed(exp, "POST /v1/tenants/{tenant}/events")
+	apis := spantest.Named(exp, "POST /v1/tenants/{tenant}/events")
 	if len(apis) != 1 {
 		t.Fatalf("API spans = %d, want 1", len(apis))
 	}
@@ -71,38 +51,38 @@ func TestTracePublishSpanTree(t *testing.T) {
 		t.Fatalf("API span kind %v trace %s parent %s: want a server span continuing the caller's trace",
 			api.SpanKind, api.SpanContext.TraceID(), api.Parent.SpanID())
 	}
-	if v := attrOf(api, "http.route").AsString(); v != "/v1/tenants/{tenant}/events" {
+	if v := spantest.Attr(api, "http.route").AsString(); v != "/v1/tenants/{tenant}/events" {
 		t.Errorf("http.route = %q", v)
 	}
-	if v := attrOf(api, "http.response.status_code").AsInt64(); v != http.StatusAccepted {
+	if v := spantest.Attr(api, "http.response.status_code").AsInt64(); v != http.StatusAccepted {
 		t.Errorf("http.response.status_code = %d, want 202", v)
 	}
-	if v := attrOf(api, "http.request.method").AsString(); v != "POST" {
+	if v := spantest.Attr(api, "http.request.method").AsString(); v != "POST" {
 		t.Errorf("http.request.method = %q", v)
 	}
 
 	pub := onlyChild(t, exp, api, "hookd.publish")
-	if pub.SpanKind != trace.SpanKindProducer || attrOf(pub, "hookd.event.id").AsString() != ev.ID {
-		t.Fatalf("publish span kind %v event %q, want a producer span of %s", pub.SpanKind, attrOf(pub, "hookd.event.id").AsString(), ev.ID)
+	if pub.SpanKind != trace.SpanKindProducer || spantest.Attr(pub, "hookd.event.id").AsString() != ev.ID {
+		t.Fatalf("publish span kind %v event %q, want a producer span of %s", pub.SpanKind, spantest.Attr(pub, "hookd.event.id").AsString(), ev.ID)
 	}
 	onlyChild(t, exp, pub, "hookd.commit")
 
-	attempts := spansNamed(exp, "POST")
+	attempts := spantest.Named(exp, "POST")
 	for i, a := range attempts[:2] {
 		if a.Parent.SpanID() != pub.SpanContext.SpanID() || a.SpanContext.TraceID() != pub.SpanContext.TraceID() {
 			t.Fatalf("attempt %d is not a child of the publish span", i+1)
 		}
-		if a.SpanKind != trace.SpanKindClient || attrOf(a, "hookd.attempt").AsInt64() != int64(i+1) ||
-			attrOf(a, "hookd.event.id").AsString() != ev.ID || attrOf(a, "hookd.endpoint.id").AsString() != ep.ID ||
-			attrOf(a, "server.address").AsString() != "127.0.0.1" {
+		if a.SpanKind != trace.SpanKindClient || spantest.Attr(a, "hookd.attempt").AsInt64() != int64(i+1) ||
+			spantest.Attr(a, "hookd.event.id").AsString() != ev.ID || spantest.Attr(a, "hookd.endpoint.id").AsString() != ep.ID ||
+			spantest.Attr(a, "server.address").AsString() != "127.0.0.1" {
 			t.Fatalf("attempt %d span: kind %v attributes %v", i+1, a.SpanKind, a.Attributes)
 		}
 	}
-	if a := attempts[0]; a.Status.Code != codes.Error || attrOf(a, "http.response.status_code").AsInt64() != 500 {
-		t.Errorf("first attempt: status %v code %d, want an error with 500", a.Status, attrOf(a, "http.response.status_code").AsInt64())
+	if a := attempts[0]; a.Status.Code != codes.Error || spantest.Attr(a, "http.response.status_code").AsInt64() != 500 {
+		t.Errorf("first attempt: status %v code %d, want an error with 500", a.Status, spantest.Attr(a, "http.response.status_code").AsInt64())
 	}
-	if a := attempts[1]; a.Status.Code == codes.Error || attrOf(a, "http.response.status_code").AsInt64() != 204 {
-		t.Errorf("second attempt: status %v code %d, want 204", a.Status, attrOf(a, "http.response.status_code").AsInt64())
+	if a := attempts[1]; a.Status.Code == codes.Error || spantest.Attr(a, "http.response.status_code").AsInt64() != 204 {
+		t.Errorf("second attempt: status %v code %d, want 204", a.Status, spantest.Attr(a, "http.response.status_code").AsInt64())
 	}
 
 	// The receiver sees the trace in every attempt, the attempt's own span
@@ -122,7 +102,7 @@ func TestTracePublishSpanTree(t *testing.T) {
 func onlyChild(t *testing.T, exp *tracetest.InMemoryExporter, parent tracetest.SpanStub, name string) tracetest.SpanStub {
 	t.Helper()
 	var out tracetest.SpanStubs
-	for _, s := range spansNamed(exp, name) {
+	for _, s := range spantest.Named(exp, name) {
 		if s.Parent.SpanID() == parent.SpanContext.SpanID() && s.SpanContext.TraceID() == parent.SpanContext.TraceID() {
 			out = append(out, s)
 		}

@@ -4,12 +4,12 @@ import (
 	"net/http"
 	"testing"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/hookd/hookd/internal/servertrace/spantest"
 	"github.com/hookd/hookd/receive"
 )
 
@@ -39,25 +39,25 @@ func TestTraceInboundSpanTree(t *testing.T) {
 	r.URL.Path = "/in/gh"
 	expectStatus(t, serve(h.mux, r), http.StatusOK)
 	waitFor(t, "the forward", func() bool { return h.got.count() == 1 })
-	waitFor(t, "the forward's attempt span", func() bool { return len(named(exp, "POST")) == 1 })
+	waitFor(t, "the forward's attempt span", func() bool { return len(spantest.Named(exp, "POST")) == 1 })
 
-	servers := kind(named(exp, "POST /in/gh"), trace.SpanKindServer)
+	servers := kind(spantest.Named(exp, "POST /in/gh"), trace.SpanKindServer)
 	if len(servers) != 1 {
 		t.Fatalf("server spans = %d, want 1", len(servers))
 	}
 	srv := servers[0]
-	if v := attr(srv, "http.response.status_code").AsInt64(); v != http.StatusOK {
+	if v := spantest.Attr(srv, "http.response.status_code").AsInt64(); v != http.StatusOK {
 		t.Errorf("server span status code %d, want 200", v)
 	}
-	if v := attr(srv, "hookd.source").AsString(); v != "gh" {
+	if v := spantest.Attr(srv, "hookd.source").AsString(); v != "gh" {
 		t.Errorf("hookd.source = %q", v)
 	}
 	children := map[string]int{}
 	var forward tracetest.SpanStub
 	for _, s := range exp.GetSpans() {
 		if s.Parent.SpanID() == srv.SpanContext.SpanID() {
-			children[s.Name+" "+attr(s, "hookd.destination.kind").AsString()]++
-			if attr(s, "hookd.destination.kind").AsString() == "forward" {
+			children[s.Name+" "+spantest.Attr(s, "hookd.destination.kind").AsString()]++
+			if spantest.Attr(s, "hookd.destination.kind").AsString() == "forward" {
 				forward = s
 			}
 		}
@@ -71,12 +71,12 @@ func TestTraceInboundSpanTree(t *testing.T) {
 			t.Fatalf("children of the server span %v, want %v", children, want)
 		}
 	}
-	if attr(forward, "hookd.event.id").AsString() == "" {
+	if spantest.Attr(forward, "hookd.event.id").AsString() == "" {
 		t.Error("the forward's span names no event")
 	}
 
 	var attempt tracetest.SpanStub
-	for _, s := range kind(named(exp, "POST"), trace.SpanKindClient) {
+	for _, s := range kind(spantest.Named(exp, "POST"), trace.SpanKindClient) {
 		attempt = s
 	}
 	if attempt.Parent.SpanID() != forward.SpanContext.SpanID() || attempt.SpanContext.TraceID() != srv.SpanContext.TraceID() {
@@ -98,23 +98,13 @@ func TestTraceInboundRejected(t *testing.T) {
 	r.Header.Set("X-Hub-Signature-256", "sha256=00")
 	r.URL.Path = "/in/gh"
 	expectStatus(t, serve(h.mux, r), http.StatusUnauthorized)
-	v := named(exp, "hookd.verify")
-	if len(v) != 1 || v[0].Status.Code != codes.Error || attr(v[0], "http.response.status_code").AsInt64() != 401 {
+	v := spantest.Named(exp, "hookd.verify")
+	if len(v) != 1 || v[0].Status.Code != codes.Error || spantest.Attr(v[0], "http.response.status_code").AsInt64() != 401 {
 		t.Fatalf("verify spans %+v, want one failed with 401", v)
 	}
-	if len(named(exp, "hookd.store")) != 0 {
+	if len(spantest.Named(exp, "hookd.store")) != 0 {
 		t.Error("a rejected request has a store span")
 	}
-}
-
-func named(exp *tracetest.InMemoryExporter, name string) tracetest.SpanStubs {
-	var out tracetest.SpanStubs
-	for _, s := range exp.GetSpans() {
-		if s.Name == name {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func kind(spans tracetest.SpanStubs, k trace.SpanKind) tracetest.SpanStubs {
@@ -125,13 +115,4 @@ func kind(spans tracetest.SpanStubs, k trace.SpanKind) tracetest.SpanStubs {
 		}
 	}
 	return out
-}
-
-func attr(s tracetest.SpanStub, key attribute.Key) attribute.Value {
-	for _, kv := range s.Attributes {
-		if kv.Key == key {
-			return kv.Value
-		}
-	}
-	return attribute.Value{}
 }
