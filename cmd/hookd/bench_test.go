@@ -137,8 +137,11 @@ func TestBenchFanout(t *testing.T) {
 		t.Fatalf("no summary line:\n%s", out)
 	}
 	m := hasFigures(t, out, "rss_peak_mb", "cpu_ms_per_event", "fanout_p50_ms", "fanout_p99_ms", "fanout_first_ms", "fanout_events")
-	if m["fanout_events"] != "2" {
-		t.Errorf("fanout_events = %s, want both events complete:\n%s", m["fanout_events"], out)
+	// A busy machine may publish one event or two in 2 s: every one
+	// published must be complete.
+	published := regexp.MustCompile(`published (\d+) events`).FindStringSubmatch(out)
+	if published == nil || published[1] == "0" || m["fanout_events"] != published[1] {
+		t.Errorf("fanout_events = %s, want every published event complete:\n%s", m["fanout_events"], out)
 	}
 }
 
