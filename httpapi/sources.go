@@ -252,12 +252,17 @@ func (s *Server) patchSource(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	if err := s.store.DeleteSource(r.Context(), id); err != nil {
+	cur, err := s.store.GetSource(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteSource(r.Context(), cur.ID); err != nil {
 		return err
 	}
 	s.sourcesChanged()
-	s.logSourceSecrets(r, hookd.LogActionRevoked, id)
+	if s.secretsChanged(nil, cur.Spec) {
+		s.logSourceSecrets(r, hookd.LogActionRevoked, cur.ID)
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

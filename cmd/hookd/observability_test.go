@@ -155,7 +155,7 @@ func changeCredentials(t *testing.T, n *testNode, logs *lineBuffer, endpoint str
 
 // changeSourceSecrets creates a source with a secret, patches its
 // description (no audit line), then its secret, deletes it, and waits for
-// the audit lines. It returns the secrets, which must not be logged.
+// the audit lines; a source without secrets makes none. It returns the secrets, which must not be logged.
 func changeSourceSecrets(t *testing.T, n *testNode, logs *lineBuffer) []string {
 	t.Helper()
 	first, second := "hmac-audit-secret-one-4f1c", "hmac-audit-secret-two-9b2e"
@@ -165,6 +165,8 @@ func changeSourceSecrets(t *testing.T, n *testNode, logs *lineBuffer) []string {
 		{"PATCH", "/v1/sources/audited", `{"description":"no secret changes here"}`},
 		{"PATCH", "/v1/sources/audited", `{"verify":[` + hmacSpec(second) + `]}`},
 		{"DELETE", "/v1/sources/audited", ""},
+		{"POST", "/v1/sources", `{"id":"plain","destinations":[{"publish":{"type":"inbound.card"}}]}`},
+		{"DELETE", "/v1/sources/plain", ""},
 	} {
 		if status, _, b := n.do(c.method, c.path, c.body); status >= 300 {
 			t.Fatalf("%s %s: %d %s", c.method, c.path, status, b)
@@ -179,6 +181,9 @@ func changeSourceSecrets(t *testing.T, n *testNode, logs *lineBuffer) []string {
 	for _, l := range parseLog(logs.String()) {
 		if l.msg() == "source secret changed" && l["action"] == "rotated" {
 			rotations++
+		}
+		if l.msg() == "source secret changed" && l["source"] == "plain" {
+			t.Errorf("a source without secrets has an audit line: %v", l)
 		}
 	}
 	if rotations != 1 {
