@@ -212,13 +212,14 @@ func (e *Engine) newEvent(ctx context.Context, tenant, typ string, data []byte) 
 // pl renders what each delivery sends; nil: the event's payload as it is
 // (a forwarded request).
 func (e *Engine) eventWrite(ev *hookd.Event, targets []*target, pl *payloads) (*hookd.EventWrite, []*task) {
-	return e.leasedWrite(ev, targets, pl, e.heldCount()+len(targets) <= e.cfg.MaxHeld)
+	return e.leasedWrite(ev, targets, pl, e.heldCount()+len(targets) <= e.cfg.MaxHeld, nil)
 }
 
 // leasedWrite is eventWrite, told whether this node has room to lease;
 // without room it still leases the deliveries whose lane takes them at
-// once.
-func (e *Engine) leasedWrite(ev *hookd.Event, targets []*target, pl *payloads, lease bool) (*hookd.EventWrite, []*task) {
+// once, one per endpoint in a write: over records the endpoints a batch
+// has already leased to beyond the room (nil for a single event).
+func (e *Engine) leasedWrite(ev *hookd.Event, targets []*target, pl *payloads, lease bool, over map[string]bool) (*hookd.EventWrite, []*task) {
 	ew := &hookd.EventWrite{Event: ev, Deliveries: make([]*hookd.Delivery, 0, len(targets))}
 	until := ev.CreatedAt.Add(e.cfg.Lease)
 	var tasks []*task
@@ -236,13 +237,26 @@ func (e *Engine) leasedWrite(ev *hookd.Event, targets []*target, pl *payloads, l
 		if pl != nil {
 			d.Shape = pl.shape(tg)
 		}
-		if lease || e.disp.takesMore(tg.ep.ID) {
+		if lease || e.leaseOver(tg.ep.ID, over) {
 			d.LeaseOwner, d.LeaseUntil = e.cfg.NodeID, until
 			tasks = append(tasks, &task{dlv: d, ev: ev, leaseUntil: until})
 		}
 		ew.Deliveries = append(ew.Deliveries, d)
 	}
 	return ew, tasks
+}
+
+// leaseOver reports whether a delivery to endpoint is leased although the
+// node has no room: its lane sends it at once, and this write leased no
+// other delivery to endpoint beyond the room (over, when not nil).
+func (e *Engine) leaseOver(endpoint string, over map[string]bool) bool {
+	if over[endpoint] || !e.disp.takesMore(endpoint) {
+		return false
+	}
+	if over != nil {
+		over[endpoint] = true
+	}
+	return true
 }
 
 // SendTest implements hookd.Engine.

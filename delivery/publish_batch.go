@@ -175,7 +175,7 @@ func (e *Engine) earlierInBatch(ctx context.Context, items []*batchItem) error {
 // then dispatches them.
 func (e *Engine) commitBatch(ctx context.Context, items []*batchItem) error {
 	op := &writeOp{}
-	pending := e.heldCount()
+	pending, over := e.heldCount(), map[string]bool{}
 	for _, it := range items {
 		if !it.fresh() {
 			continue
@@ -185,8 +185,9 @@ func (e *Engine) commitBatch(ctx context.Context, items []*batchItem) error {
 			return err
 		}
 		ev.IdempotencyKey, ev.Method = it.p.IdempotencyKey, it.method
+		ev.Trace = e.cfg.tracer.contextOf(ctx, it.p.Trace)
 		pending += len(targets)
-		it.ew, it.tasks = e.leasedWrite(ev, targets, pl, pending <= e.cfg.MaxHeld)
+		it.ew, it.tasks = e.leasedWrite(ev, targets, pl, pending <= e.cfg.MaxHeld, over)
 		if it.p.IdempotencyKey != "" {
 			it.ew.Key = &hookd.IdempotencyKey{Scope: "evt:" + it.p.TenantID, Key: it.p.IdempotencyKey,
 				Fingerprint: it.fp, RefID: ev.ID, CreatedAt: ev.CreatedAt}
@@ -197,7 +198,7 @@ func (e *Engine) commitBatch(ctx context.Context, items []*batchItem) error {
 	if len(op.events) == 0 {
 		return nil
 	}
-	if err := e.writer.submit(ctx, op, e.cfg.EnqueueWait); err != nil {
+	if err := e.commit(ctx, op); err != nil {
 		if hookd.ErrorCode(err) == hookd.EUNAVAILABLE {
 			e.metrics.refused.Inc()
 		}
@@ -208,7 +209,8 @@ func (e *Engine) commitBatch(ctx context.Context, items []*batchItem) error {
 
 // afterBatch sets the results of the committed items and dispatches their
 // deliveries. An item whose key another node took meanwhile was not
-// stored: it answers the event that holds the key.
+// stored: it answers the event that holds the key, as a duplicate when the
+// request was the same, and as invalid at its /id otherwise.
 func (e *Engine) afterBatch(ctx context.Context, items []*batchItem) error {
 	var tasks []*task
 	var stored int
@@ -218,26 +220,30 @@ func (e *Engine) afterBatch(ctx context.Context, items []*batchItem) error {
 		}
 		if !it.ew.Duplicate {
 			it.res = &hookd.PublishResult{Event: it.ew.Event, Deliveries: len(it.ew.Deliveries)}
+			e.logPublished(it.ew.Event, len(it.ew.Deliveries), "", "")
 			tasks = append(tasks, it.tasks...)
 			stored++
 		}
 	}
 	e.metrics.published.Add(float64(stored))
 	e.hold(tasks)
-	for _, it := range items {
+	var fe []hookd.FieldError
+	for i, it := range items {
 		if it.ew == nil || !it.ew.Duplicate {
 			continue
 		}
-		k, err := e.store.GetIdempotencyKey(ctx, "evt:"+it.p.TenantID, it.p.IdempotencyKey,
-			e.cfg.NowFunc().Add(-e.cfg.IdempotencyTTL))
-		if err != nil {
+		res, err := e.earlier(ctx, "evt:"+it.p.TenantID, it.p, it.fp)
+		switch {
+		case err == nil:
+			it.res = res
+		case hookd.ErrorCode(err) == hookd.EMISMATCH:
+			fe = append(fe, hookd.FieldError{Pointer: itemPointer(i, "/id"), Message: hookd.ErrorMessage(err)})
+		default:
 			return fmt.Errorf("event with idempotency key %q: %w", it.p.IdempotencyKey, err)
 		}
-		ev, err := e.store.GetEvent(ctx, it.p.TenantID, k.RefID)
-		if err != nil {
-			return fmt.Errorf("event with idempotency key %q: %w", it.p.IdempotencyKey, err)
-		}
-		it.res = &hookd.PublishResult{Event: ev, Duplicate: true}
+	}
+	if len(fe) > 0 {
+		return hookd.Invalid("idempotency keys taken meanwhile by other requests; the other events were stored", fe...)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -303,9 +304,36 @@ func TestPublishBatchKeyBeingCommitted(t *testing.T) {
 
 // TestPublishBatchKeyTakenMeanwhile: another node takes a key between the
 // batch's checks and its commit; that event answers the other node's, the
-// rest is stored.
+// rest is stored. When the other node's request differs, the event is
+// invalid at its /id instead, never someone else's event.
 func TestPublishBatchKeyTakenMeanwhile(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name, theirData string
+		same            bool
+	}{{"same request", `{"n":1}`, true}, {"another request", `{"n":99}`, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e, theirs, res, err := publishBatchRacing(t, tc.theirData)
+			if theirs == nil {
+				t.Fatal("the other node published nothing")
+			}
+			if tc.same && (err != nil || !res[1].Duplicate || res[1].Event.ID != theirs.Event.ID || res[0].Duplicate || res[2].Duplicate) {
+				t.Fatalf("PublishBatch = %v, %v; want the middle one the other node's %s", res, err, theirs.Event.ID)
+			}
+			if fe := hookd.ErrorFields(err); !tc.same && (hookd.ErrorCode(err) != hookd.EINVALID || len(fe) != 1 || fe[0].Pointer != "/1/id") {
+				t.Fatalf("PublishBatch = %v, %v; want invalid at /1/id (/events/1/id through the API)", res, err)
+			}
+			if n := countEvents(t, e.store); n != 3 {
+				t.Fatalf("%d events stored, want 3 (two of the batch, one of the other node)", n)
+			}
+		})
+	}
+}
+
+// publishBatchRacing publishes a batch of three whose middle event's key
+// another node takes, with theirData, just before the batch commits.
+func publishBatchRacing(t *testing.T, theirData string) (*env, *hookd.PublishResult, []*hookd.PublishResult, error) {
 	e, log := newLoggedEnv(t, delivery.Config{})
 	other := delivery.New(e.store, delivery.Config{NodeID: "other"})
 	ctx := context.Background()
@@ -320,7 +348,7 @@ func TestPublishBatchKeyTakenMeanwhile(t *testing.T) {
 			once.Do(func() {
 				var err error
 				theirs, err = other.Publish(ctx, &hookd.Publish{TenantID: hookd.DefaultTenant, Type: "order.created",
-					Data: json.RawMessage(`{"n":1}`), IdempotencyKey: "race"})
+					Data: json.RawMessage(theirData), IdempotencyKey: "race"})
 				if err != nil {
 					t.Error(err)
 				}
@@ -328,13 +356,39 @@ func TestPublishBatchKeyTakenMeanwhile(t *testing.T) {
 		}
 	}
 	res, err := e.engine.PublishBatch(ctx, batchOf(3, func(i int) string { return []string{"", "race", ""}[i] }))
-	if err != nil || theirs == nil {
-		t.Fatalf("PublishBatch = %v, other node %v", err, theirs)
+	return e, theirs, res, err
+}
+
+// TestPublishBatchBeyondRoom: a node without room for a batch's deliveries
+// leases no more of them to a healthy endpoint than one publish would; the
+// others are stored for the claimer, and every event still arrives.
+func TestPublishBatchBeyondRoom(t *testing.T) {
+	t.Parallel()
+	e, log := newLoggedEnv(t, delivery.Config{MaxHeld: 1})
+	rc := newReceiver(t, nil)
+	e.endpoint(rc.URL, nil)
+	var leased atomic.Int64
+	log.before = func(b *hookd.Batch) {
+		if len(b.Events) != 50 {
+			return
+		}
+		for _, ew := range b.Events {
+			for _, d := range ew.Deliveries {
+				if d.LeaseOwner != "" {
+					leased.Add(1)
+				}
+			}
+		}
 	}
-	if !res[1].Duplicate || res[1].Event.ID != theirs.Event.ID || res[0].Duplicate || res[2].Duplicate {
-		t.Fatalf("results = %+v %+v %+v, want the middle one the other node's %s", res[0], res[1], res[2], theirs.Event.ID)
+	res, err := e.engine.PublishBatch(context.Background(), batchOf(50, nil))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := countEvents(t, e.store); n != 3 {
-		t.Fatalf("%d events stored, want 3 (two of the batch, one of the other node)", n)
+	if n := leased.Load(); n != 2 {
+		t.Fatalf("%d of 50 deliveries leased at publish, want 2: one within the room, one beyond it for the healthy lane", n)
 	}
+	if len(res) != 50 {
+		t.Fatalf("%d results", len(res))
+	}
+	waitFor(t, 30*time.Second, func() bool { return rc.count.Load() >= 50 })
 }
