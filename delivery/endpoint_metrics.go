@@ -70,8 +70,12 @@ func newEndpointMetrics(reg prometheus.Registerer, top int) *endpointMetrics {
 }
 
 // observe records one attempt to the endpoint; latency is the delivery's
-// latency when the attempt succeeded.
+// latency when the attempt succeeded. It holds m.mu throughout, so that a
+// rerank cannot delete the series of the label chosen here before it is
+// observed (which would bring back a series nobody deletes).
 func (m *endpointMetrics) observe(endpoint string, ok bool, duration, latency time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	label := m.label(endpoint)
 	outcome := "failed"
 	if ok {
@@ -83,9 +87,8 @@ func (m *endpointMetrics) observe(endpoint string, ok bool, duration, latency ti
 }
 
 // label counts an attempt to the endpoint and returns its label value.
+// m.mu is held.
 func (m *endpointMetrics) label(endpoint string) string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.volume[endpoint]++
 	now := m.nowFunc()
 	switch {
