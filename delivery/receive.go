@@ -27,6 +27,7 @@ func (e *Engine) Receive(ctx context.Context, in *hookd.Inbound) error {
 		if err != nil {
 			return fmt.Errorf("forward %d: %w", i, err)
 		}
+		ew.Event.Trace = e.cfg.tracer.contextOf(ctx, f.Trace)
 		w.Events, tasks = append(w.Events, ew), append(tasks, ts...)
 		size += int64(len(ew.Event.Payload))
 	}
@@ -35,10 +36,10 @@ func (e *Engine) Receive(ctx context.Context, in *hookd.Inbound) error {
 		if err != nil {
 			return err
 		}
+		ew.Event.Trace = e.cfg.tracer.contextOf(ctx, p.Trace)
 		w.Events, tasks = append(w.Events, ew), append(tasks, ts...)
 		size += int64(len(ew.Event.Payload))
 	}
-	e.cfg.tracer.stampInbound(ctx, in, w.Events)
 	if err := e.commit(ctx, &writeOp{request: w, bytes: size}); err != nil {
 		return err
 	}

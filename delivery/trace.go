@@ -90,24 +90,6 @@ func (t *tracer) contextOf(ctx context.Context, explicit hookd.TraceContext) hoo
 	return hookd.TraceContext(c)
 }
 
-// stampInbound gives the events of an inbound request (one per forward,
-// then one per publish, as Receive makes them) their trace context.
-func (t *tracer) stampInbound(ctx context.Context, in *hookd.Inbound, events []*hookd.EventWrite) {
-	if t == nil {
-		return
-	}
-	for i, ew := range events {
-		var explicit hookd.TraceContext
-		switch {
-		case i < len(in.Forwards):
-			explicit = in.Forwards[i].Trace
-		case i-len(in.Forwards) < len(in.Publishes):
-			explicit = in.Publishes[i-len(in.Forwards)].Trace
-		}
-		ew.Event.Trace = t.contextOf(ctx, explicit)
-	}
-}
-
 // send makes one attempt of t to tg, under a client span that continues
 // the trace its event was published in when tracing.
 func (e *Engine) send(t *task, tg *target) attemptResult {
