@@ -119,17 +119,6 @@ func publishOne(t *testing.T, e *Engine, typ string) {
 	}
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestHealthSavesInOrder: a failure then a success of one endpoint are
 // saved in that order, even when the first save is slow, so the stored
 // health ends healthy.
@@ -146,14 +135,14 @@ func TestHealthSavesInOrder(t *testing.T) {
 	ep := addEndpoint(t, e, srv.URL)
 	publishOne(t, e, "a.b")
 	<-hs.entered // the save of the failure is held in the store
-	eventually(t, "the success's save queued", func() bool {
+	waitUntil(t, 10*time.Second, func() bool {
 		e.health.mu.Lock()
 		defer e.health.mu.Unlock()
 		j := e.health.pending[ep.ID]
 		return j != nil && j.h.FailingSince.IsZero()
 	})
 	close(hs.hold)
-	eventually(t, "both saves", func() bool { return len(hs.states()) == 2 })
+	waitUntil(t, 10*time.Second, func() bool { return len(hs.states()) == 2 })
 	got := hs.states()
 	if got[0].FailingSince.IsZero() || !got[1].FailingSince.IsZero() {
 		t.Fatalf("saves out of order: %+v", got)
@@ -203,14 +192,14 @@ func TestDisableRetriedUntilStored(t *testing.T) {
 	ep := addEndpoint(t, e, gone.URL, "a.b")
 	addEndpoint(t, e, watcher.URL, hookd.EndpointDisabledEventType)
 	publishOne(t, e, "a.b")
-	eventually(t, "the endpoint disabled", func() bool {
+	waitUntil(t, 10*time.Second, func() bool {
 		got, err := hs.Store.GetEndpoint(context.Background(), hookd.DefaultTenant, ep.ID)
 		return err == nil && !got.Enabled
 	})
 	if hs.failDisable.Load() {
 		t.Fatal("the first disable did not fail")
 	}
-	eventually(t, "endpoint.disabled delivered", func() bool { return seen.Load() == 1 })
+	waitUntil(t, 10*time.Second, func() bool { return seen.Load() == 1 })
 	evs, _, err := hs.Store.ListEvents(context.Background(), hookd.EventFilter{TenantID: hookd.DefaultTenant, Types: []string{hookd.EndpointDisabledEventType}})
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("%d endpoint.disabled events stored (%v), want 1", len(evs), err)
@@ -241,7 +230,7 @@ func TestOverdueDisableAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close(ctx)
-	eventually(t, "the endpoint disabled", func() bool {
+	waitUntil(t, 10*time.Second, func() bool {
 		got, err := st.GetEndpoint(ctx, ep.TenantID, ep.ID)
 		return err == nil && !got.Enabled && got.DisabledReason != ""
 	})

@@ -41,7 +41,7 @@ func TestTraceContinuesFromStore(t *testing.T) {
 	if err := e.store.Commit(context.Background(), &hookd.Batch{Events: []*hookd.EventWrite{{Event: ev, Deliveries: []*hookd.Delivery{d}}}}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the claimed delivery's attempt span", func() bool { return len(exp.GetSpans()) > 0 })
+	waitFor(t, 10*time.Second, func() bool { return len(exp.GetSpans()) > 0 })
 
 	s := exp.GetSpans()[0]
 	if s.Name != http.MethodPost || spantest.Attr(s, "hookd.attempt").AsInt64() != 1 {
@@ -59,17 +59,6 @@ func TestTraceContinuesFromStore(t *testing.T) {
 	}
 	if s.Status.Code.String() != "Error" {
 		t.Errorf("a 500 answer left the attempt span with status %v", s.Status)
-	}
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -97,7 +86,7 @@ func TestTraceFailedConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	var attempt tracetest.SpanStub
-	waitUntil(t, "the attempt span", func() bool {
+	waitFor(t, 10*time.Second, func() bool {
 		for _, s := range exp.GetSpans() {
 			if s.Name == http.MethodPost {
 				attempt = s
