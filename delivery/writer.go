@@ -200,10 +200,7 @@ func (w *writer) lingerResults(stop <-chan struct{}, ops []*writeOp, res []*resu
 			w.pending = append(w.pending, r)
 		case <-t.C:
 			return nil, w.takePending()
-		case <-stop:
-			for len(w.pending) < w.maxBatch && len(w.results) > 0 {
-				w.pending = append(w.pending, <-w.results)
-			}
+		case <-stop: // the next gather drains what is left
 			return nil, w.takePending()
 		}
 	}
