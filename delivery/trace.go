@@ -85,9 +85,7 @@ func (t *tracer) contextOf(ctx context.Context, explicit hookd.TraceContext) hoo
 	if t == nil || !explicit.IsZero() {
 		return explicit
 	}
-	var c traceCarrier
-	t.prop.Inject(ctx, &c)
-	return hookd.TraceContext(c)
+	return servertrace.ContextOf(ctx)
 }
 
 // send makes one attempt of t to tg, under a client span that continues
@@ -105,7 +103,7 @@ func (e *Engine) send(t *task, tg *target) attemptResult {
 
 func (t *tracer) startAttempt(ctx context.Context, tk *task, tg *target) (context.Context, trace.Span) {
 	if tc := tk.ev.Trace; !tc.IsZero() {
-		ctx = t.prop.Extract(ctx, (*traceCarrier)(&tc))
+		ctx = t.prop.Extract(ctx, (*servertrace.Carrier)(&tc))
 	}
 	method := methodOf(tk, tg)
 	attrs := []attribute.KeyValue{
@@ -177,34 +175,3 @@ func injectTrace(ctx context.Context, h http.Header) {
 	}
 	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(h))
 }
-
-// traceCarrier holds a trace context for the W3C propagator.
-type traceCarrier hookd.TraceContext
-
-const (
-	traceparentHeader = "traceparent"
-	tracestateHeader  = "tracestate"
-)
-
-func (c *traceCarrier) Get(key string) string {
-	switch key {
-	case traceparentHeader:
-		return c.Parent
-	case tracestateHeader:
-		return c.State
-	}
-	return ""
-}
-
-func (c *traceCarrier) Set(key, value string) {
-	switch key {
-	case traceparentHeader:
-		c.Parent = value
-	case tracestateHeader:
-		c.State = value
-	}
-}
-
-func (c *traceCarrier) Keys() []string { return []string{traceparentHeader, tracestateHeader} }
-
-var _ propagation.TextMapCarrier = (*traceCarrier)(nil)

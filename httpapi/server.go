@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/catalog"
+	"github.com/hookd/hookd/internal/servertrace"
 )
 
 // Config configures a Server. The zero value of each optional field means
@@ -234,19 +235,19 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		ri := &reqInfo{}
 		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri))
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &servertrace.StatusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				if !sw.wrote {
+				if !sw.Wrote() {
 					s.writeError(sw, r, fmt.Errorf("panic: %v", v))
 				} else {
 					s.logger.ErrorContext(r.Context(), "panic after response started", "route", routeOf(r), "panic", v)
 				}
 			}
-			s.metrics.observe(routeOf(r), sw.status(), time.Since(start))
+			s.metrics.observe(routeOf(r), sw.Status(), time.Since(start))
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -323,35 +324,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 func created(w http.ResponseWriter, location string, v any) error {
 	w.Header().Set("Location", location)
 	return writeJSON(w, http.StatusCreated, v)
-}
-
-// statusWriter remembers the status written through it.
-type statusWriter struct {
-	http.ResponseWriter
-	code  int
-	wrote bool
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if !w.wrote {
-		w.code, w.wrote = code, true
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if !w.wrote {
-		w.code, w.wrote = http.StatusOK, true
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *statusWriter) status() int {
-	if !w.wrote {
-		return http.StatusOK
-	}
-	return w.code
 }

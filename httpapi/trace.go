@@ -21,13 +21,13 @@ func (s *Server) traced(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, span := servertrace.Start(tracer, r)
-		sw, ok := w.(*statusWriter)
+		sw, ok := w.(*servertrace.StatusWriter)
 		if !ok {
-			sw = &statusWriter{ResponseWriter: w}
+			sw = &servertrace.StatusWriter{ResponseWriter: w}
 		}
 		r = r.WithContext(ctx)
 		defer func() {
-			status := sw.status()
+			status := sw.Status()
 			v := recover()
 			if v != nil {
 				status = http.StatusInternalServerError

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -29,10 +28,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		span.SetName(r.Method + " " + src.path)
 		span.SetAttributes(semconv.HTTPRoute(src.path), servertrace.AttrSource.String(src.id))
 	}
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &servertrace.StatusWriter{ResponseWriter: w}
 	defer func() {
 		v := recover()
-		status := sw.code
+		status := sw.Status()
 		if v != nil {
 			status = http.StatusInternalServerError
 		}
@@ -42,26 +41,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	s.serveHTTP(sw, r.WithContext(ctx))
-}
-
-// statusWriter remembers the status written through it.
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
 }
 
 // recordingParent returns a tracer for children of ctx's span, nil when
@@ -138,7 +117,5 @@ func (s *Server) traceReceive(ctx context.Context, src *Source, in *hookd.Inboun
 // context in header form, for the destination's event to carry.
 func startDestination(ctx context.Context, t trace.Tracer, kind, id string) (hookd.TraceContext, trace.Span) {
 	ctx, span := t.Start(ctx, "hookd.destination", trace.WithAttributes(servertrace.AttrDestKind.String(kind), servertrace.AttrDestID.String(id)))
-	c := propagation.MapCarrier{}
-	propagation.TraceContext{}.Inject(ctx, c)
-	return hookd.TraceContext{Parent: c["traceparent"], State: c["tracestate"]}, span
+	return servertrace.ContextOf(ctx), span
 }

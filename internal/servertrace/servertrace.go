@@ -16,6 +16,8 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/hookd/hookd"
 )
 
 // Attributes of hookd's own on its spans, one vocabulary for the API, the
@@ -48,15 +50,14 @@ func Tracer(tp trace.TracerProvider, name string) trace.Tracer {
 	return tp.Tracer(name)
 }
 
-// Propagator reads and writes W3C traceparent and tracestate, and baggage.
-func Propagator() propagation.TextMapPropagator {
-	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
-}
+// propagator reads W3C traceparent and tracestate, and baggage. It holds
+// no state: one value serves every request.
+var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 
 // Start starts the server span of r, named for its method until the route
 // is known, continuing the caller's trace context when it sends one.
 func Start(t trace.Tracer, r *http.Request) (context.Context, trace.Span) {
-	ctx := Propagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx := propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	return t.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(RequestAttributes(r)...))
 }
@@ -100,4 +101,84 @@ func RequestAttributes(r *http.Request) []attribute.KeyValue {
 		attrs = append(attrs, semconv.ClientAddress(host))
 	}
 	return attrs
+}
+
+// Carrier holds a trace context in header form, for the W3C propagator
+// (propagation.TraceContext) to write into or read from.
+type Carrier hookd.TraceContext
+
+const (
+	traceparentHeader = "traceparent"
+	tracestateHeader  = "tracestate"
+)
+
+// Get implements propagation.TextMapCarrier.
+func (c *Carrier) Get(key string) string {
+	switch key {
+	case traceparentHeader:
+		return c.Parent
+	case tracestateHeader:
+		return c.State
+	}
+	return ""
+}
+
+// Set implements propagation.TextMapCarrier.
+func (c *Carrier) Set(key, value string) {
+	switch key {
+	case traceparentHeader:
+		c.Parent = value
+	case tracestateHeader:
+		c.State = value
+	}
+}
+
+// Keys implements propagation.TextMapCarrier.
+func (c *Carrier) Keys() []string { return []string{traceparentHeader, tracestateHeader} }
+
+var _ propagation.TextMapCarrier = (*Carrier)(nil)
+
+// ContextOf returns the trace context of ctx's span in header form, for an
+// event to carry; zero when ctx has no span.
+func ContextOf(ctx context.Context) hookd.TraceContext {
+	var c Carrier
+	propagation.TraceContext{}.Inject(ctx, &c)
+	return hookd.TraceContext(c)
+}
+
+// StatusWriter remembers the status written through it.
+type StatusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+// WriteHeader implements http.ResponseWriter.
+func (w *StatusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write implements http.ResponseWriter.
+func (w *StatusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.code, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Wrote reports whether the response has started.
+func (w *StatusWriter) Wrote() bool { return w.wrote }
+
+// Status is the status written, 200 when nothing was.
+func (w *StatusWriter) Status() int {
+	if !w.wrote {
+		return http.StatusOK
+	}
+	return w.code
 }

@@ -48,3 +48,30 @@ func TestServerSpan(t *testing.T) {
 		t.Errorf("statuses %v %v: only the 503 is an error", spans[0].Status, spans[1].Status)
 	}
 }
+
+func TestStatusWriter(t *testing.T) {
+	rec := httptest.NewRecorder()
+	w := &servertrace.StatusWriter{ResponseWriter: rec}
+	if w.Wrote() || w.Status() != 200 {
+		t.Fatalf("before a write: wrote %v status %d, want false and 200", w.Wrote(), w.Status())
+	}
+	w.WriteHeader(404)
+	w.WriteHeader(500) // the first status counts
+	if !w.Wrote() || w.Status() != 404 || w.Unwrap() != rec {
+		t.Fatalf("after WriteHeader: wrote %v status %d", w.Wrote(), w.Status())
+	}
+}
+
+func TestContextOf(t *testing.T) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewInMemoryExporter()))
+	if tc := servertrace.ContextOf(t.Context()); !tc.IsZero() {
+		t.Fatalf("no span gives %+v", tc)
+	}
+	ctx, span := tp.Tracer("test").Start(t.Context(), "x")
+	defer span.End()
+	tc := servertrace.ContextOf(ctx)
+	want := "00-" + span.SpanContext().TraceID().String() + "-" + span.SpanContext().SpanID().String() + "-01"
+	if tc.Parent != want {
+		t.Fatalf("traceparent %q, want %q", tc.Parent, want)
+	}
+}
