@@ -214,7 +214,7 @@ func TestBenchFigures(t *testing.T) {
 func TestBenchReceiverCountsScenarios(t *testing.T) {
 	t.Parallel()
 	var s scenarioState
-	s.seen = make([]uint64, 2)
+	s.track(128)
 	now := time.Now()
 	for _, b := range []string{`{"t":1,"n":3}`, `{"t":1,"n":3}`, `{"t":1,"n":127}`, `{"t":1,"n":128}`, `{"t":1}`} {
 		s.count("/b/0", []byte(b), now)

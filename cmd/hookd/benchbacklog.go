@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,9 +36,7 @@ func benchBacklogSchedule() []hookd.Duration {
 // publishers more than the backlog.
 func runBacklog(ctx context.Context, o benchOptions, ns *benchNodes, key string, rc *benchReceiver, loopback float64, stdout, stderr io.Writer) error {
 	rc.down.Store(true)
-	rc.seenMu.Lock()
-	rc.seen = make([]uint64, (o.backlog+63)/64)
-	rc.seenMu.Unlock()
+	rc.track(o.backlog)
 	_, err := createEndpoints(ctx, ns.bases[0], key, 1, func(int) httpapi.EndpointInput {
 		return httpapi.EndpointInput{URL: rc.url + "/b/0", MaxConcurrency: 64, RetrySchedule: benchBacklogSchedule()}
 	})
@@ -64,12 +61,11 @@ func runBacklog(ctx context.Context, o benchOptions, ns *benchNodes, key string,
 	rc.down.Store(false)
 	waitDrain(ctx, rc, accepted, up, stdout)
 	drainRSS, cpu := m.end()
-	f := backlogFigures(rc, accepted, up, accRSS, drainRSS, cpu)
+	f, drainRate := backlogFigures(rc, accepted, up, accRSS, drainRSS, cpu)
 	ns.pgAfter(ctx, pg, accepted, f)
 	rc.mu.Lock()
 	lat := slices.Clone(rc.lat)
 	rc.mu.Unlock()
-	drainRate, _ := strconv.ParseFloat(f.values[slices.Index(f.names, "drain_rate")], 64)
 	ratio := 0.0
 	if loopback > 0 {
 		ratio = drainRate / loopback // one HTTP hop a delivery
@@ -148,7 +144,7 @@ func waitDrain(ctx context.Context, rc *benchReceiver, accepted int64, up time.T
 // the first arrival (the retry schedule); drain_rate, events a second from
 // that first arrival to the last; lost, accepted events never delivered;
 // duplicates, events delivered more than once (at-least-once allows it).
-func backlogFigures(rc *benchReceiver, accepted int64, up time.Time, accRSS, drainRSS float64, cpu time.Duration) *figures {
+func backlogFigures(rc *benchReceiver, accepted int64, up time.Time, accRSS, drainRSS float64, cpu time.Duration) (*figures, float64) {
 	f := &figures{}
 	delivered := rc.unique.Load()
 	procFigures(f, max(accRSS, drainRSS), cpu, delivered)
@@ -167,5 +163,5 @@ func backlogFigures(rc *benchReceiver, accepted int64, up time.Time, accRSS, dra
 	f.add("drain_rate", "%.0f", rate)
 	f.add("lost", "%d", accepted-delivered)
 	f.add("duplicates", "%d", rc.dups.Load())
-	return f
+	return f, rate
 }

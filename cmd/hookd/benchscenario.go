@@ -28,6 +28,7 @@ type scenarioState struct {
 	fan map[int64]*fanArrival
 
 	down    atomic.Bool  // answer 503 (--backlog's endpoint is down)
+	tracked atomic.Bool  // seen is set: arrivals are tracked one by one
 	seenMu  sync.Mutex   // guards seen
 	seen    []uint64     // bit n: the event with "n":n arrived (--backlog)
 	unique  atomic.Int64 // events seen at least once
@@ -67,17 +68,25 @@ func (s *scenarioState) arrive(t, now time.Time) {
 	a.last = now
 }
 
+// track makes count note which of events 0 to n-1 arrive (--backlog).
+func (s *scenarioState) track(n int) {
+	s.seenMu.Lock()
+	s.seen = make([]uint64, (n+63)/64)
+	s.seenMu.Unlock()
+	s.tracked.Store(true)
+}
+
 // count records an arrival at path for --slow and --backlog.
 func (s *scenarioState) count(path string, body []byte, now time.Time) {
 	if strings.HasPrefix(path, healthyPath) {
 		s.healthy.Add(1)
 		s.lastHealthy.Store(now.UnixNano())
 	}
-	s.seenMu.Lock()
-	defer s.seenMu.Unlock()
-	if s.seen == nil {
+	if !s.tracked.Load() { // the standard run takes no lock here
 		return
 	}
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
 	n, ok := intField(body, `"n":`)
 	if !ok || n < 0 || n >= int64(len(s.seen))*64 {
 		return
