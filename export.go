@@ -57,15 +57,6 @@ type Records struct {
 	Requests        []*Request
 }
 
-// Len returns the number of rows r holds.
-func (r *Records) Len() int {
-	n := 0
-	for _, k := range Kinds() {
-		n += r.Count(k)
-	}
-	return n
-}
-
 // Count returns the number of rows of kind k that r holds.
 func (r *Records) Count(k Kind) int {
 	switch k {

@@ -15,8 +15,8 @@ import (
 func (s *Store) disableAnnounced(ctx context.Context, tenantID, id string, h hookd.EndpointHealth) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		h.Announce.Duplicate = false
-		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET failing_since = ?1, enabled = 0, disabled_reason = ?4, updated_at = ?5
-			WHERE id = ?2 AND tenant_id = ?3 AND enabled = 1`, micros(h.FailingSince), id, tenantID, h.DisabledReason, micros(s.now()))
+		res, err := tx.ExecContext(ctx, disableEndpointSQL+` AND enabled = 1`,
+			micros(h.FailingSince), id, tenantID, h.DisabledReason, micros(s.now()))
 		if err != nil {
 			return err
 		}

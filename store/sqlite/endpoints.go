@@ -208,6 +208,11 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e *hookd.Endpoint) error {
 	return nil
 }
 
+// disableEndpointSQL disables an endpoint: ?1 failing_since, ?2 id,
+// ?3 tenant, ?4 disabled_reason, ?5 updated_at.
+const disableEndpointSQL = `UPDATE endpoints SET failing_since = ?1, enabled = 0, disabled_reason = ?4, updated_at = ?5
+	WHERE id = ?2 AND tenant_id = ?3`
+
 // SetEndpointHealth writes FailingSince and, with h.Disable, disables the
 // endpoint with h.DisabledReason (which also sets UpdatedAt), with
 // h.Announce in the same transaction (announce.go); it never enables one.
@@ -220,8 +225,7 @@ func (s *Store) SetEndpointHealth(ctx context.Context, tenantID, id string, h ho
 	if h.Disable {
 		// Only this form sets enabled, so that bookkeeping of failures
 		// alone does not bump the change sequence (see the trigger).
-		query = `UPDATE endpoints SET failing_since = ?1, enabled = 0, disabled_reason = ?4, updated_at = ?5
-			WHERE id = ?2 AND tenant_id = ?3`
+		query = disableEndpointSQL
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		args := []any{micros(h.FailingSince), id, tenantID}

@@ -312,12 +312,8 @@ func (s *Store) importConfigRows(r *hookd.Records, add func(hookd.Kind, ...any))
 		add(hookd.KindSources, src.ID, src.Description, spec, micros(src.CreatedAt), micros(src.UpdatedAt))
 	}
 	for _, j := range r.RetryJobs {
-		until := int64(0)
-		if j.LeaseOwner != "" {
-			until = micros(j.LeaseUntil)
-		}
 		add(hookd.KindRetryJobs, j.ID, j.TenantID, encodeJobFilter(j.Filter), j.Status, j.Total, j.Queued, j.Cursor,
-			j.Error, nullable(j.LeaseOwner), until, micros(j.CreatedAt), micros(j.UpdatedAt), micros(j.FinishedAt))
+			j.Error, nullable(j.LeaseOwner), leaseUntil(j.LeaseOwner, j.LeaseUntil), micros(j.CreatedAt), micros(j.UpdatedAt), micros(j.FinishedAt))
 	}
 	for _, k := range r.IdempotencyKeys {
 		ref, err := s.sealKeptReply(k)
