@@ -67,7 +67,7 @@ func restore(ctx context.Context, cfg *config.Config, from, db string, force boo
 		}
 		return err
 	}
-	err = sqlite.Restore(ctx, from, db, force)
+	err = sqlite.Restore(ctx, from, db, force, in)
 	switch {
 	case errors.Is(err, sqlite.ErrLocked):
 		return fmt.Errorf("%s is open in a running hookd (its lock is held): stop it first; nothing was changed", db)

@@ -203,19 +203,23 @@ var ErrNotEmpty = errors.New("the database file is not empty")
 // after checking the backup's integrity. It holds the locks Open takes
 // meanwhile, so it fails with ErrLocked while a Store has the file open,
 // and no Store opens it half-written. A database file that holds data is
-// refused with ErrNotEmpty unless replace. The backup is copied to a
+// refused with ErrNotEmpty unless replace. checked is the backup's
+// Inspection when the caller has just made it (nil: Restore makes it), so
+// that a large backup is read through once. The backup is copied to a
 // temporary file beside path, synced, and renamed over it, after the old
 // database's WAL and shared-memory files are removed (SQLite would
 // otherwise replay the old WAL into the restored file).
-func Restore(ctx context.Context, from, path string, replace bool) error {
+func Restore(ctx context.Context, from, path string, replace bool, checked *Inspection) error {
 	// A file with a write-ahead log beside it is a live database (or a
 	// copy of one): the file alone may lack its last transactions.
 	if fi, err := os.Stat(from + "-wal"); err == nil && fi.Size() > 0 {
 		return fmt.Errorf("restore: %s has a write-ahead log beside it (%s-wal): it is a live database, "+
 			"not a backup; make one of it with hookd backup and restore that", from, from)
 	}
-	if _, err := Inspect(ctx, from); err != nil {
-		return fmt.Errorf("restore: %w", err)
+	if checked == nil {
+		if _, err := Inspect(ctx, from); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
 	}
 	abs, err := realPath(path)
 	if err != nil {

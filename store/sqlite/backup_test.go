@@ -129,17 +129,17 @@ func TestRestore(t *testing.T) {
 	backup := filepath.Join(dir, "backup.db")
 	require.NoError(t, sqlite.Backup(t.Context(), live, backup))
 
-	err := sqlite.Restore(t.Context(), backup, live, true)
+	err := sqlite.Restore(t.Context(), backup, live, true, nil)
 	require.ErrorIs(t, err, sqlite.ErrLocked, "a store that has the file open keeps it")
 	require.NoError(t, s.Close())
 
 	other := filepath.Join(dir, "other.db")
 	o := open(t, other)
 	require.NoError(t, o.Close())
-	err = sqlite.Restore(t.Context(), backup, other, false)
+	err = sqlite.Restore(t.Context(), backup, other, false, nil)
 	require.ErrorIs(t, err, sqlite.ErrNotEmpty)
 
-	require.NoError(t, sqlite.Restore(t.Context(), backup, other, true))
+	require.NoError(t, sqlite.Restore(t.Context(), backup, other, true, nil))
 	restored, err := sqlite.Open(t.Context(), other, sqlite.Options{Cipher: cipherOf(t, live)})
 	require.NoError(t, err)
 	defer restored.Close()
@@ -151,7 +151,7 @@ func TestRestore(t *testing.T) {
 
 	fresh := filepath.Join(dir, "new", "fresh.db")
 	require.NoError(t, os.Mkdir(filepath.Dir(fresh), 0o700))
-	require.NoError(t, sqlite.Restore(t.Context(), backup, fresh, false), "a missing file is restored into")
+	require.NoError(t, sqlite.Restore(t.Context(), backup, fresh, false, nil), "a missing file is restored into")
 }
 
 func TestRestoreRefusesCorrupt(t *testing.T) {
@@ -159,7 +159,7 @@ func TestRestoreRefusesCorrupt(t *testing.T) {
 	bad := filepath.Join(dir, "bad.db")
 	require.NoError(t, os.WriteFile(bad, []byte("this is not a database, not at all, not even close"), 0o600))
 	target := filepath.Join(dir, "hookd.db")
-	err := sqlite.Restore(t.Context(), bad, target, true)
+	err := sqlite.Restore(t.Context(), bad, target, true, nil)
 	require.Error(t, err)
 	_, statErr := os.Stat(target)
 	assert.True(t, os.IsNotExist(statErr), "nothing is created when the backup is refused")
@@ -184,7 +184,7 @@ func TestRestoreRefusesLiveDatabase(t *testing.T) {
 	live := filepath.Join(dir, "live.db")
 	s := open(t, live)
 	storetest.Seed(t, t.Context(), s, 1)
-	err := sqlite.Restore(t.Context(), live, filepath.Join(dir, "target.db"), true)
+	err := sqlite.Restore(t.Context(), live, filepath.Join(dir, "target.db"), true, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "it is a live database, not a backup")
 }
