@@ -16,6 +16,13 @@ import (
 // scrapers, read the store at most once per gaugeTTL.
 const gaugeTTL = 5 * time.Second
 
+// gaugeCostShare bounds the store time the summary takes: a read that took
+// d serves scrapes for at least gaugeCostShare × d, so reading the queue
+// never takes more than 1/gaugeCostShare of one store connection's time,
+// however deep the queue (a million-delivery backlog takes seconds to
+// count on SQLite).
+const gaugeCostShare = 20
+
 // gaugeTimeout bounds one read of the summary.
 const gaugeTimeout = 5 * time.Second
 
@@ -33,7 +40,8 @@ type queueGauges struct {
 	disabled *prometheus.Desc
 
 	mu    sync.Mutex
-	at    time.Time // when stats were read; zero: never
+	at    time.Time     // when stats were read; zero: never
+	ttl   time.Duration // how long they serve: gaugeTTL, or more after a slow read
 	stats hookd.QueueStats
 	err   error
 }
@@ -76,21 +84,23 @@ func (g *queueGauges) Collect(ch chan<- prometheus.Metric) {
 }
 
 // read returns the cached summary, reading the store when it is older
-// than gaugeTTL. A failed read is cached too, so a store in trouble is
-// not asked more often.
+// than its time to live: gaugeTTL, or gaugeCostShare times the last
+// read's duration when that is longer. A failed read is cached too, so a
+// store in trouble is not asked more often.
 func (g *queueGauges) read() (hookd.QueueStats, time.Time, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.nowFunc()
-	if !g.at.IsZero() && now.Sub(g.at) < gaugeTTL && now.Sub(g.at) >= 0 {
+	if age := now.Sub(g.at); !g.at.IsZero() && age < g.ttl && age >= 0 {
 		return g.stats, now, g.err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), gaugeTimeout)
 	defer cancel()
 	g.stats, g.err = g.store.QueueStats(ctx)
-	g.at = now
+	g.at = g.nowFunc()
+	g.ttl = max(gaugeTTL, gaugeCostShare*g.at.Sub(now))
 	if g.err != nil {
 		g.logger.Warn("read queue stats for metrics", hookd.LogKeyError, g.err.Error())
 	}
-	return g.stats, now, g.err
+	return g.stats, g.at, g.err
 }

@@ -15,15 +15,21 @@ import (
 	"github.com/hookd/hookd"
 )
 
-// countingStats is a StatsStore that counts its reads.
+// countingStats is a StatsStore that counts its reads. Each read moves
+// the test's clock on by readTime, when set.
 type countingStats struct {
-	reads atomic.Int64
-	stats hookd.QueueStats
-	err   error
+	reads    atomic.Int64
+	stats    hookd.QueueStats
+	err      error
+	clock    *atomic.Int64
+	readTime time.Duration
 }
 
 func (c *countingStats) QueueStats(context.Context) (hookd.QueueStats, error) {
 	c.reads.Add(1)
+	if c.clock != nil {
+		c.clock.Add(int64(c.readTime))
+	}
 	return c.stats, c.err
 }
 
@@ -91,6 +97,34 @@ func TestQueueGauges(t *testing.T) {
 	st.err = errors.New("database is locked")
 	if got := gathered(t, reg); len(got) != 0 || st.reads.Load() != 2 {
 		t.Fatalf("after %v with a failing store: %v, %d reads", gaugeTTL, got, st.reads.Load())
+	}
+}
+
+// TestQueueGaugesSlowRead: a read that took 2 s serves scrapes for 40 s
+// (gaugeCostShare times as long), not gaugeTTL; once reads are fast again
+// the interval is gaugeTTL again.
+func TestQueueGaugesSlowRead(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixNano())
+	st := &countingStats{stats: hookd.QueueStats{Pending: 1_000_000}, clock: &clock, readTime: 2 * time.Second}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newQueueGauges(st, func() time.Time { return time.Unix(0, clock.Load()) }, slog.New(slog.DiscardHandler)))
+
+	if got := gathered(t, reg); got["hookd_queue_depth,pending"] != 1_000_000 {
+		t.Fatalf("first scrape: %v", got)
+	}
+	st.readTime = 0
+	clock.Add(int64(39 * time.Second)) // 39 s after the read ended
+	gathered(t, reg)
+	if n := st.reads.Load(); n != 1 {
+		t.Fatalf("39 s after a read of 2 s the store was read %d times, want 1", n)
+	}
+	clock.Add(int64(time.Second))
+	gathered(t, reg)
+	clock.Add(int64(gaugeTTL))
+	gathered(t, reg)
+	if n := st.reads.Load(); n != 3 {
+		t.Fatalf("40 s after the slow read, then %v after a fast one: %d reads, want 3", gaugeTTL, n)
 	}
 }
 
