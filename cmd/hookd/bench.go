@@ -59,8 +59,9 @@ func newBenchCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Measure hookd end to end: publish over HTTP, store durably, deliver to a loopback receiver",
 		Long: `bench runs the real server, store, engine and sender in this process against
 a receiver on loopback, with publishers using the REST API (one event per
-request, or --batch N events per request through the batch route). Before the run it measures the loopback ceiling: a bare Go client
-and server exchanging the same request. Its last line is
+request, or --batch N events per request through the batch route). Before
+the run it measures the loopback ceiling: a bare Go client and server
+exchanging the same request. Its last line is
   rate=<events/s> p50=<ms> p99=<ms> loopback=<req/s> ratio=<rate/(loopback/2)> rss_peak_mb=… cpu_ms_per_event=… …
 where latency runs from the start of the publish request to arrival at the
 receiver, rss_peak_mb is the process's peak resident memory during the run

@@ -120,35 +120,23 @@ type loadResult struct {
 // accepted event (at most a minute) and measures.
 func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc *benchReceiver) *loadResult {
 	res := &loadResult{}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency, MaxIdleConns: o.concurrency * 2}}
-	tokens := make(chan struct{}, o.concurrency*4)
-	ctx, cancel := context.WithTimeout(ctx, o.duration)
-	defer cancel()
+	rate := 0
 	if o.rate > 0 { // a token per request: with --batch, rate/batch requests a second
-		go pace(ctx, max(o.rate/max(o.batch, 1), 1), tokens)
+		rate = max(o.rate/max(o.batch, 1), 1)
 	}
 	start := time.Now()
 	cpu0 := cpuTime()
 	m := startMeter()
-	var wg sync.WaitGroup
-	for i := range o.concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p := &publisher{client: client, url: bases[i%len(bases)] + "/v1/tenants/default/events", key: key, pad: o.payloadBytes, batch: 1}
-			if o.batch > 1 {
-				p.url, p.batch = p.url+"/batch", o.batch
-			}
-			if o.inbound {
-				p.url, p.hmacKey = bases[i%len(bases)]+"/in/"+benchSource, []byte(benchSecret)
-			}
-			p.run(ctx, o.rate > 0, tokens, res)
-			res.mu.Lock()
-			res.publishLat = append(res.publishLat, p.lat...)
-			res.mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	publishFor(ctx, o, rate, res, func(i int, client *http.Client) *publisher {
+		p := &publisher{client: client, url: bases[i%len(bases)] + "/v1/tenants/default/events", key: key, pad: o.payloadBytes, batch: 1}
+		if o.batch > 1 {
+			p.url, p.batch = p.url+"/batch", o.batch
+		}
+		if o.inbound {
+			p.url, p.hmacKey = bases[i%len(bases)]+"/in/"+benchSource, []byte(benchSecret)
+		}
+		return p
+	})
 	res.cores = (cpuTime() - cpu0).Seconds() / time.Since(start).Seconds()
 	if o.inbound { // answered means stored: the run ends with the last answer
 		res.peakMB, res.cpu = m.end()
@@ -170,6 +158,31 @@ func runLoad(ctx context.Context, o benchOptions, bases []string, key string, rc
 	res.latencies = slices.Clone(rc.lat)
 	rc.mu.Unlock()
 	return res
+}
+
+// publishFor runs o.concurrency publishers, made by newPublisher, for
+// o.duration: as fast as they can, or rate requests a second in all when
+// rate > 0. What they did adds up in res.
+func publishFor(ctx context.Context, o benchOptions, rate int, res *loadResult, newPublisher func(i int, client *http.Client) *publisher) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency, MaxIdleConns: o.concurrency * 2}}
+	defer client.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	tokens := make(chan struct{}, o.concurrency*4)
+	if rate > 0 {
+		go pace(ctx, rate, tokens)
+	}
+	var wg sync.WaitGroup
+	for i := range o.concurrency {
+		wg.Go(func() {
+			p := newPublisher(i, client)
+			p.run(ctx, rate > 0, tokens, res)
+			res.mu.Lock()
+			res.publishLat = append(res.publishLat, p.lat...)
+			res.mu.Unlock()
+		})
+	}
+	wg.Wait()
 }
 
 // pace sends rate tokens a second, in 1 ms slices, until ctx ends.

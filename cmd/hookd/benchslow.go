@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/hookd/hookd"
@@ -122,23 +121,10 @@ func slowPhase(ctx context.Context, o benchOptions, base, key, typ string, rate,
 // publishPaced publishes events of typ at rate a second for o.duration
 // with o.concurrency publishers, and returns how many were accepted.
 func publishPaced(ctx context.Context, o benchOptions, url, key, typ string, rate int) int64 {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency, MaxIdleConns: o.concurrency * 2}}
-	defer client.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(ctx, o.duration)
-	defer cancel()
-	tokens := make(chan struct{}, o.concurrency*4)
-	go pace(ctx, rate, tokens)
 	res := &loadResult{}
-	var wg sync.WaitGroup
-	for range o.concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p := &publisher{client: client, url: url, key: key, pad: o.payloadBytes, typ: typ}
-			p.run(ctx, true, tokens, res)
-		}()
-	}
-	wg.Wait()
+	publishFor(ctx, o, rate, res, func(_ int, client *http.Client) *publisher {
+		return &publisher{client: client, url: url, key: key, pad: o.payloadBytes, typ: typ}
+	})
 	return res.accepted
 }
 
