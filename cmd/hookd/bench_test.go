@@ -136,7 +136,7 @@ func TestBenchFanout(t *testing.T) {
 	if !benchLine.MatchString(out) {
 		t.Fatalf("no summary line:\n%s", out)
 	}
-	m := hasFigures(t, out, "rss_peak_mb", "cpu_ms_per_event", "fanout_p50_ms", "fanout_p99_ms", "fanout_first_ms", "fanout_events")
+	m := hasFigures(t, out, "rss_peak_mb", "cpu_ms_per_event", "fanout_p50_ms", "fanout_p99_ms", "fanout_first_ms", "fanout_warm_p99_ms", "fanout_events")
 	// A busy machine may publish one event or two in 2 s: every one
 	// published must be complete.
 	published := regexp.MustCompile(`published (\d+) events`).FindStringSubmatch(out)
