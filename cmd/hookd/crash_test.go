@@ -13,27 +13,56 @@ import (
 	"time"
 )
 
-// countingReceiver counts the webhooks it gets by webhook-id.
+// countingReceiver counts the webhooks it gets by webhook-id. Once it has
+// answered holdAfter of them (when set), it holds every further request
+// unanswered until release is called, or until the sender goes away.
 type countingReceiver struct {
 	*httptest.Server
-	mu    sync.Mutex
-	seen  map[string]int
-	delay atomic.Int64 // ns to wait before answering
+	mu        sync.Mutex
+	seen      map[string]int
+	answered  int
+	holdAfter int
+	released  chan struct{}
+	once      sync.Once
 }
 
-func newCountingReceiver(t *testing.T) *countingReceiver {
-	rc := &countingReceiver{seen: map[string]int{}}
+func newCountingReceiver(t *testing.T, holdAfter int) *countingReceiver {
+	rc := &countingReceiver{seen: map[string]int{}, holdAfter: holdAfter, released: make(chan struct{})}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		time.Sleep(time.Duration(rc.delay.Load()))
+		if !rc.wait(r) {
+			return // the sender died: this request never got its answer
+		}
 		rc.mu.Lock()
 		rc.seen[r.Header.Get("webhook-id")]++
+		rc.answered++
 		rc.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))
+	t.Cleanup(rc.release)
 	t.Cleanup(rc.Close)
 	return rc
 }
+
+// wait holds r while the receiver holds requests, and reports whether r
+// is to be answered.
+func (rc *countingReceiver) wait(r *http.Request) bool {
+	rc.mu.Lock()
+	hold := rc.holdAfter > 0 && rc.answered >= rc.holdAfter
+	rc.mu.Unlock()
+	if !hold {
+		return true
+	}
+	select {
+	case <-rc.released:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// release answers the held requests, and every request from now on.
+func (rc *countingReceiver) release() { rc.once.Do(func() { close(rc.released) }) }
 
 func (rc *countingReceiver) missing(ids []string) int {
 	rc.mu.Lock()
@@ -83,8 +112,10 @@ func TestCrashLosesNothing(t *testing.T) {
 		t.Skip("crash test")
 	}
 	const key = "hk_crash_test_key"
-	rc := newCountingReceiver(t)
-	rc.delay.Store(int64(5 * time.Millisecond))
+	// The receiver answers 100 deliveries, then holds the endpoint's 4
+	// attempts in flight: at the kill, most accepted events are stored
+	// and not yet delivered, however fast or slow this machine is.
+	rc := newCountingReceiver(t, 100)
 	dir := t.TempDir()
 	opts := startOptions{Dir: dir, Args: []string{"--ssrf-allow", "127.0.0.0/8"},
 		Env: []string{"HOOKD_API_KEY=" + key, "HOOKD_DELIVERY_LEASE=60s"}}
@@ -97,7 +128,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	}
 
 	accepted := publishUntilKilled(t, client, base, key, p, 5000)
-	rc.delay.Store(0)
+	rc.release()
 	if n := rc.missing(accepted); n == 0 {
 		t.Fatalf("all %d events were delivered before the kill: nothing was in flight", len(accepted))
 	}
