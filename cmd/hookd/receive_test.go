@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,41 +16,10 @@ import (
 	"time"
 )
 
-// bodyReceiver records the "n" of every JSON body it gets.
-type bodyReceiver struct {
-	*httptest.Server
-	mu    sync.Mutex
-	seen  map[int]int
-	delay atomic.Int64
-}
-
-func newBodyReceiver(t *testing.T) *bodyReceiver {
-	rc := &bodyReceiver{seen: map[int]int{}}
-	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		time.Sleep(time.Duration(rc.delay.Load()))
-		var v struct{ N int }
-		if json.Unmarshal(b, &v) == nil {
-			rc.mu.Lock()
-			rc.seen[v.N]++
-			rc.mu.Unlock()
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(rc.Close)
-	return rc
-}
-
-func (rc *bodyReceiver) missing(ns []int) int {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	n := 0
-	for _, i := range ns {
-		if rc.seen[i] == 0 {
-			n++
-		}
-	}
-	return n
+// bodyN keys a forward by the "n" of its JSON body.
+func bodyN(_ *http.Request, body []byte) (int, bool) {
+	var v struct{ N int }
+	return v.N, json.Unmarshal(body, &v) == nil
 }
 
 const inboundConfig = `sources:
@@ -75,8 +43,9 @@ func TestInboundSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test")
 	}
-	rc := newBodyReceiver(t)
-	rc.delay.Store(int64(200 * time.Millisecond)) // forwards stay in flight
+	// The receiver answers 50 forwards, then holds those in flight: at the
+	// kill, most accepted requests are stored and not yet forwarded.
+	rc := newHoldingReceiver(t, 50, bodyN)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "hookd.yaml"), fmt.Appendf(nil, inboundConfig, rc.URL), 0o600); err != nil {
 		t.Fatal(err)
@@ -84,7 +53,7 @@ func TestInboundSurvivesKill(t *testing.T) {
 	opts := startOptions{Dir: dir, Env: []string{"HOOKD_API_KEY=hk_inbound_test", "HOOKD_DELIVERY_LEASE=60s"}}
 	p, base := serveHookd(t, opts)
 	accepted := sendUntilKilled(t, base, p, 500)
-	rc.delay.Store(0)
+	rc.release()
 	if rc.missing(accepted) == 0 {
 		t.Fatalf("all %d requests were forwarded before the kill: nothing was in flight", len(accepted))
 	}
@@ -169,7 +138,7 @@ func TestSourceConfigErrorsNameTheLine(t *testing.T) {
 // reads the request log, and replays the request.
 func TestInboundThroughAPI(t *testing.T) {
 	const key = "hk_inbound_api"
-	rc := newBodyReceiver(t)
+	rc := newHoldingReceiver(t, 0, bodyN)
 	_, base := serveHookd(t, startOptions{Args: []string{"--ssrf-allow", "127.0.0.0/8"}, Env: []string{"HOOKD_API_KEY=" + key}})
 	client := &http.Client{Timeout: 10 * time.Second}
 	src := map[string]any{"id": "api", "verify": []any{map[string]any{"provider": "acme"}}}
@@ -202,9 +171,7 @@ func TestInboundThroughAPI(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		rc.mu.Lock()
-		n := rc.seen[7]
-		rc.mu.Unlock()
+		n := rc.count(7)
 		if n == 2 {
 			break
 		}
