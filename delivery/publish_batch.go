@@ -150,9 +150,27 @@ func (e *Engine) reserveKeys(items []*batchItem) (func(), error) {
 // holder with the same fingerprint makes the item a duplicate, one with
 // another fingerprint a validation failure.
 func (e *Engine) earlierInBatch(ctx context.Context, items []*batchItem) error {
+	fe, err := e.answerFromHolders(ctx, items, func(it *batchItem) bool {
+		return it.p.IdempotencyKey != "" && it.first < 0
+	}, true)
+	if err != nil {
+		return err
+	}
+	if len(fe) > 0 {
+		return hookd.Invalid("invalid events", fe...)
+	}
+	return nil
+}
+
+// answerFromHolders answers each item that pick selects from the event
+// that holds its idempotency key: as that event's duplicate when the
+// fingerprints match, and with a field error at the item's /id when they
+// do not (returned together). A key nobody holds leaves the item as it is
+// when unheldOK, and is an error otherwise.
+func (e *Engine) answerFromHolders(ctx context.Context, items []*batchItem, pick func(*batchItem) bool, unheldOK bool) ([]hookd.FieldError, error) {
 	var fe []hookd.FieldError
 	for i, it := range items {
-		if it.p.IdempotencyKey == "" || it.first >= 0 {
+		if !pick(it) {
 			continue
 		}
 		res, err := e.earlier(ctx, "evt:"+it.p.TenantID, it.p, it.fp)
@@ -161,14 +179,12 @@ func (e *Engine) earlierInBatch(ctx context.Context, items []*batchItem) error {
 			it.res = res
 		case hookd.ErrorCode(err) == hookd.EMISMATCH:
 			fe = append(fe, hookd.FieldError{Pointer: itemPointer(i, "/id"), Message: hookd.ErrorMessage(err)})
-		case !hookd.IsNotFound(err):
-			return err
+		case unheldOK && hookd.IsNotFound(err):
+		default:
+			return nil, fmt.Errorf("event with idempotency key %q: %w", it.p.IdempotencyKey, err)
 		}
 	}
-	if len(fe) > 0 {
-		return hookd.Invalid("invalid events", fe...)
-	}
-	return nil
+	return fe, nil
 }
 
 // commitBatch stores the fresh items with their deliveries in one write,
@@ -227,20 +243,11 @@ func (e *Engine) afterBatch(ctx context.Context, items []*batchItem) error {
 	}
 	e.metrics.published.Add(float64(stored))
 	e.hold(tasks)
-	var fe []hookd.FieldError
-	for i, it := range items {
-		if it.ew == nil || !it.ew.Duplicate {
-			continue
-		}
-		res, err := e.earlier(ctx, "evt:"+it.p.TenantID, it.p, it.fp)
-		switch {
-		case err == nil:
-			it.res = res
-		case hookd.ErrorCode(err) == hookd.EMISMATCH:
-			fe = append(fe, hookd.FieldError{Pointer: itemPointer(i, "/id"), Message: hookd.ErrorMessage(err)})
-		default:
-			return fmt.Errorf("event with idempotency key %q: %w", it.p.IdempotencyKey, err)
-		}
+	fe, err := e.answerFromHolders(ctx, items, func(it *batchItem) bool {
+		return it.ew != nil && it.ew.Duplicate
+	}, false)
+	if err != nil {
+		return err
 	}
 	if len(fe) > 0 {
 		return hookd.Invalid("idempotency keys taken meanwhile by other requests; the other events were stored", fe...)
