@@ -150,24 +150,18 @@ func (e *Engine) reserveKeys(items []*batchItem) (func(), error) {
 // holder with the same fingerprint makes the item a duplicate, one with
 // another fingerprint a validation failure.
 func (e *Engine) earlierInBatch(ctx context.Context, items []*batchItem) error {
-	fe, err := e.answerFromHolders(ctx, items, func(it *batchItem) bool {
+	return e.answerFromHolders(ctx, items, func(it *batchItem) bool {
 		return it.p.IdempotencyKey != "" && it.first < 0
-	}, true)
-	if err != nil {
-		return err
-	}
-	if len(fe) > 0 {
-		return hookd.Invalid("invalid events", fe...)
-	}
-	return nil
+	}, true, "invalid events")
 }
 
 // answerFromHolders answers each item that pick selects from the event
 // that holds its idempotency key: as that event's duplicate when the
 // fingerprints match, and with a field error at the item's /id when they
-// do not (returned together). A key nobody holds leaves the item as it is
-// when unheldOK, and is an error otherwise.
-func (e *Engine) answerFromHolders(ctx context.Context, items []*batchItem, pick func(*batchItem) bool, unheldOK bool) ([]hookd.FieldError, error) {
+// do not (all of them in one EINVALID error with the message invalid). A
+// key nobody holds leaves the item as it is when unheldOK, and is an error
+// otherwise.
+func (e *Engine) answerFromHolders(ctx context.Context, items []*batchItem, pick func(*batchItem) bool, unheldOK bool, invalid string) error {
 	var fe []hookd.FieldError
 	for i, it := range items {
 		if !pick(it) {
@@ -181,10 +175,13 @@ func (e *Engine) answerFromHolders(ctx context.Context, items []*batchItem, pick
 			fe = append(fe, hookd.FieldError{Pointer: itemPointer(i, "/id"), Message: hookd.ErrorMessage(err)})
 		case unheldOK && hookd.IsNotFound(err):
 		default:
-			return nil, fmt.Errorf("event with idempotency key %q: %w", it.p.IdempotencyKey, err)
+			return fmt.Errorf("event with idempotency key %q: %w", it.p.IdempotencyKey, err)
 		}
 	}
-	return fe, nil
+	if len(fe) > 0 {
+		return hookd.Invalid(invalid, fe...)
+	}
+	return nil
 }
 
 // commitBatch stores the fresh items with their deliveries in one write,
@@ -243,14 +240,7 @@ func (e *Engine) afterBatch(ctx context.Context, items []*batchItem) error {
 	}
 	e.metrics.published.Add(float64(stored))
 	e.hold(tasks)
-	fe, err := e.answerFromHolders(ctx, items, func(it *batchItem) bool {
+	return e.answerFromHolders(ctx, items, func(it *batchItem) bool {
 		return it.ew != nil && it.ew.Duplicate
-	}, false)
-	if err != nil {
-		return err
-	}
-	if len(fe) > 0 {
-		return hookd.Invalid("idempotency keys taken meanwhile by other requests; the other events were stored", fe...)
-	}
-	return nil
+	}, false, "idempotency keys taken meanwhile by other requests; the other events were stored")
 }
