@@ -106,9 +106,9 @@ func (s *Server) Budget() *Budget { return s.budget }
 // until ctx ends, then logs what is still queued (within a few seconds).
 func (s *Server) Run(ctx context.Context) { s.rec.run(ctx) }
 
-// serveHTTP serves the source whose path is the request's path.
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	src, err := s.cfg.Registry.Lookup(r.URL.Path)
+// serveSource serves src, the source the registry found at the request's
+// path, or answers the lookup's error.
+func (s *Server) serveSource(w http.ResponseWriter, r *http.Request, src *Source, err error) {
 	if err != nil {
 		status, code, detail := http.StatusInternalServerError, hookd.EINTERNAL, "the source is misconfigured"
 		if hookd.IsNotFound(err) {

@@ -19,12 +19,13 @@ const tracerName = "github.com/hookd/hookd/receive"
 // Registry.Lookup); any other path is answered 404. With a tracer, each
 // request is a server span named for its source's path.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	src, err := s.cfg.Registry.Lookup(r.URL.Path)
 	if s.tracer == nil {
-		s.serveHTTP(w, r)
+		s.serveSource(w, r, src, err)
 		return
 	}
 	ctx, span := servertrace.Start(s.tracer, r)
-	if src, err := s.cfg.Registry.Lookup(r.URL.Path); err == nil {
+	if err == nil {
 		span.SetName(r.Method + " " + src.path)
 		span.SetAttributes(semconv.HTTPRoute(src.path), servertrace.AttrSource.String(src.id))
 	}
@@ -40,7 +41,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(v)
 		}
 	}()
-	s.serveHTTP(sw, r.WithContext(ctx))
+	s.serveSource(sw, r.WithContext(ctx), src, err)
 }
 
 // recordingParent returns a tracer for children of ctx's span, nil when
