@@ -59,16 +59,7 @@ func TestDispatcherDoneAdmitsNext(t *testing.T) {
 func TestDispatcherCircuitOpensAfterFailures(t *testing.T) {
 	t.Parallel()
 	d := newDispatcher(func(string) (int, float64) { return 8, 0 }, time.Now)
-	for i := range circuitThreshold {
-		d.submit(newTestTask("a", "x"+string(rune('a'+i))))
-	}
-	var tasks []*task
-	for range circuitThreshold {
-		tasks = append(tasks, d.take())
-	}
-	for _, tk := range tasks {
-		d.done(tk, false)
-	}
+	openCircuit(d, "a")
 	for i := range 3 {
 		d.submit(newTestTask("a", "y"+string(rune('a'+i))))
 	}
@@ -137,6 +128,21 @@ func waitUntil(t *testing.T, within time.Duration, cond func() bool) {
 }
 
 // queued counts the tasks waiting in lanes, not yet admitted.
+// openCircuit sends circuitThreshold deliveries of endpoint and fails
+// them all, which opens its lane's circuit.
+func openCircuit(d *dispatcher, endpoint string) {
+	for i := range circuitThreshold {
+		d.submit(newTestTask(endpoint, "x"+string(rune('a'+i))))
+	}
+	var failed []*task
+	for range circuitThreshold {
+		failed = append(failed, d.take())
+	}
+	for _, tk := range failed {
+		d.done(tk, false)
+	}
+}
+
 func queued(d *dispatcher) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -233,16 +239,7 @@ func TestDispatcherOpenCircuitSpacesProbes(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{now: time.Unix(1000, 0)}
 	d := newDispatcher(func(string) (int, float64) { return 8, 0 }, clock.Now)
-	for i := range circuitThreshold {
-		d.submit(newTestTask("a", string(rune('a'+i))))
-	}
-	var failed []*task
-	for range circuitThreshold {
-		failed = append(failed, d.take())
-	}
-	for _, tk := range failed {
-		d.done(tk, false)
-	}
+	openCircuit(d, "a")
 	for i := range 3 {
 		d.submit(newTestTask("a", "y"+string(rune('a'+i))))
 	}
