@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/hookd/hookd/internal/pgtest"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/bulkretry"
@@ -78,12 +77,11 @@ func backends(t *testing.T) map[string]func(t *testing.T) backend {
 		t.Cleanup(func() { _ = st.Close() })
 		return func(*testing.T) hookd.Store { return st }
 	}}
-	base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
-	if base == "" {
+	if os.Getenv(pgtest.URLEnv) == "" {
 		return out
 	}
 	out["postgres"] = func(t *testing.T) backend {
-		dsn := pgSchema(t, base)
+		dsn := pgtest.Schema(t)
 		// Every node of one database shares the master key.
 		key, err := secrets.GenerateKey()
 		if err != nil {
@@ -103,32 +101,6 @@ func backends(t *testing.T) map[string]func(t *testing.T) backend {
 		}
 	}
 	return out
-}
-
-// pgSchema creates a schema for the test, dropped at its end, and returns
-// a URL that selects it.
-func pgSchema(t *testing.T, base string) string {
-	name := fmt.Sprintf("hookd_bulk_%d", time.Now().UnixNano())
-	exec := func(sql string) {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), sql); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec("CREATE SCHEMA " + name)
-	t.Cleanup(func() { exec("DROP SCHEMA " + name + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // deadDeliveries stores n dead deliveries and a succeeded one.

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/hookd/hookd/internal/pgtest"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/bulkretry"
@@ -126,7 +125,7 @@ func openStore(t testing.TB, o harnessOptions, c *secrets.Cipher) hookd.Store {
 		err error
 	)
 	if o.postgres {
-		st, err = postgres.Open(ctx, newSchema(t), postgres.Options{Cipher: c})
+		st, err = postgres.Open(ctx, pgtest.Schema(t), postgres.Options{Cipher: c})
 	} else {
 		st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{Cipher: c})
 	}
@@ -135,43 +134,6 @@ func openStore(t testing.TB, o harnessOptions, c *secrets.Cipher) hookd.Store {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	return st
-}
-
-// newSchema creates a schema in the test database, dropped when the test
-// ends, and returns a DSN that selects it. Without HOOKD_TEST_POSTGRES_URL
-// the test is skipped.
-func newSchema(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("HOOKD_TEST_POSTGRES_URL is not set: skipping the PostgreSQL tests")
-	}
-	name := "hookd_ui_test_" + strings.ToLower(hookd.NewID(""))
-	exec := func(sql string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatalf("connect to the test database: %v", err)
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec(`CREATE SCHEMA ` + name)
-	t.Cleanup(func() { exec(`DROP SCHEMA ` + name + ` CASCADE`) })
-	if !strings.HasPrefix(base, "postgres://") && !strings.HasPrefix(base, "postgresql://") {
-		return base + " search_path=" + name
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // newUI returns another dashboard over the same API and master key: as

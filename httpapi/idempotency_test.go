@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookd/hookd/internal/pgtest"
+
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
 	"github.com/hookd/hookd/egress"
@@ -83,11 +85,7 @@ func requireReplay(t *testing.T, first, again response) {
 // of one PostgreSQL database creates one endpoint, and both answer with
 // it; requests racing on one key through both nodes create one endpoint.
 func TestIdempotencyAcrossNodes(t *testing.T) {
-	base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("HOOKD_TEST_POSTGRES_URL is not set: several nodes need PostgreSQL")
-	}
-	dsn := newSchema(t, base)
+	dsn := pgtest.Schema(t) // several nodes need PostgreSQL
 	stA := openStore(t, options{postgres: dsn})
 	key := newAPIKey(t, stA)
 	a, _ := apiNode(t, stA, key)

@@ -6,9 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
+
+	"github.com/hookd/hookd/internal/pgtest"
 
 	"github.com/hookd/hookd"
 	"github.com/hookd/hookd/delivery"
@@ -20,11 +21,7 @@ import (
 // retried by another node, after the first stopped, with the same bytes
 // and method (the transform, random on purpose, does not run again).
 func TestShapesAcrossNodes(t *testing.T) {
-	base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("HOOKD_TEST_POSTGRES_URL is not set: several nodes need PostgreSQL")
-	}
-	dsn := newSchema(t, base)
+	dsn := pgtest.Schema(t) // several nodes need PostgreSQL
 	fast := func(c *delivery.Config) {
 		c.Lease = 300 * time.Millisecond
 		c.PollInterval = 20 * time.Millisecond

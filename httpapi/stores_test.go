@@ -2,17 +2,11 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/secrets"
 	"github.com/hookd/hookd/store/postgres"
 	"github.com/hookd/hookd/store/sqlite"
@@ -54,43 +48,6 @@ func openStore(t *testing.T, o options) hookd.Store {
 func eachStore(t *testing.T, f func(t *testing.T, o options)) {
 	t.Run("sqlite", func(t *testing.T) { f(t, options{}) })
 	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
-		if base == "" {
-			t.Skip("HOOKD_TEST_POSTGRES_URL is not set: skipping the PostgreSQL store")
-		}
-		f(t, options{postgres: newSchema(t, base)})
+		f(t, options{postgres: pgtest.Schema(t)})
 	})
-}
-
-// newSchema creates a schema dropped when the test ends, and returns a
-// DSN whose search_path selects it.
-func newSchema(t *testing.T, base string) string {
-	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "hookd_api_" + hex.EncodeToString(b)
-	pgExec(t, base, "CREATE SCHEMA "+name)
-	t.Cleanup(func() { pgExec(t, base, "DROP SCHEMA "+name+" CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func pgExec(t *testing.T, dsn, sql string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
 }

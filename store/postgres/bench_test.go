@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/store/postgres"
 	"github.com/hookd/hookd/store/storetest"
 )
@@ -11,6 +12,6 @@ import (
 // BenchmarkStore needs HOOKD_TEST_POSTGRES_URL, like the tests.
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, func(b *testing.B) hookd.Store {
-		return open(b, newSchema(b), postgres.Options{})
+		return open(b, pgtest.Schema(b), postgres.Options{})
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/store/postgres"
 )
 
@@ -17,7 +18,7 @@ import (
 // store opens: Open says that it waits, then applies every migration once
 // the lock is free, and reports each.
 func TestMigrationReportsLockWaitAndApplied(t *testing.T) {
-	dsn := newSchema(t)
+	dsn := pgtest.Schema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	holder, err := pgx.Connect(ctx, dsn)

@@ -2,85 +2,18 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/store/postgres"
 	"github.com/hookd/hookd/store/storetest"
 )
-
-// urlEnv names the database the tests run against. Each test works in a
-// schema of its own, created and dropped by the test.
-const urlEnv = "HOOKD_TEST_POSTGRES_URL"
-
-// baseURL returns the test database's URL. Without one the test is
-// skipped; with one, a server that cannot be reached fails the test, so
-// that CI never passes by skipping.
-func baseURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv(urlEnv)
-	if u == "" {
-		t.Skip(urlEnv + " is not set: skipping the PostgreSQL tests (./.ci/run sets it; see the README)")
-	}
-	return u
-}
-
-// newSchema creates an empty schema in the test database, drops it when
-// the test ends, and returns a DSN whose search_path selects it.
-func newSchema(t testing.TB) string {
-	t.Helper()
-	base := baseURL(t)
-	name := "hookd_test_" + randomHex(6)
-	admin(t, base, `CREATE SCHEMA `+name)
-	t.Cleanup(func() { admin(t, base, `DROP SCHEMA `+name+` CASCADE`) })
-	return withSearchPath(t, base, name)
-}
-
-// admin runs one statement on its own connection to the test database.
-func admin(t testing.TB, dsn, sql string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to the test database (%s): %v", urlEnv, err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
-
-// withSearchPath adds search_path=schema to a URL or keyword/value DSN.
-func withSearchPath(t testing.TB, dsn, schema string) string {
-	t.Helper()
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		return dsn + " search_path=" + schema
-	}
-	u, err := url.Parse(dsn)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 func open(t testing.TB, dsn string, opts postgres.Options) *postgres.Store {
 	t.Helper()
@@ -93,14 +26,14 @@ func open(t testing.TB, dsn string, opts postgres.Options) *postgres.Store {
 }
 
 func TestStore(t *testing.T) {
-	baseURL(t)
+	pgtest.BaseURL(t)
 	storetest.Run(t, func(t *testing.T) hookd.Store {
-		return open(t, newSchema(t), postgres.Options{})
+		return open(t, pgtest.Schema(t), postgres.Options{})
 	})
 }
 
 func TestConcurrentOpensMigrateOnce(t *testing.T) {
-	dsn := newSchema(t)
+	dsn := pgtest.Schema(t)
 	const nodes = 4
 	var (
 		wg     sync.WaitGroup
@@ -135,7 +68,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 }
 
 func TestSkipMigrations(t *testing.T) {
-	dsn := newSchema(t)
+	dsn := pgtest.Schema(t)
 	_, err := postgres.Open(t.Context(), dsn, withCipher(postgres.Options{SkipMigrations: true}))
 	require.Error(t, err, "an empty schema is refused")
 	assert.Contains(t, err.Error(), "hookd migrate")
@@ -192,7 +125,7 @@ func drain(ch <-chan struct{}) {
 }
 
 func TestDueNotify(t *testing.T) {
-	dsn := newSchema(t)
+	dsn := pgtest.Schema(t)
 	a, b := open(t, dsn, postgres.Options{}), open(t, dsn, postgres.Options{})
 	ch := a.DueNotify()
 	requireWoken(t, ch, "listening") // the first signal says the LISTEN is in place
@@ -219,7 +152,7 @@ func TestDueNotify(t *testing.T) {
 }
 
 func TestHeartbeat(t *testing.T) {
-	s := open(t, newSchema(t), postgres.Options{})
+	s := open(t, pgtest.Schema(t), postgres.Options{})
 	ctx := t.Context()
 	now := time.Now()
 	n, err := s.Heartbeat(ctx, "a", now, 10*time.Second)
@@ -244,7 +177,7 @@ func TestHeartbeat(t *testing.T) {
 // without idempotency keys: when a later statement of the pipeline fails,
 // the earlier ones are rolled back with it.
 func TestCommitWithoutKeysIsAtomic(t *testing.T) {
-	s := open(t, newSchema(t), postgres.Options{})
+	s := open(t, pgtest.Schema(t), postgres.Options{})
 	ctx := t.Context()
 	first := commitDue(t, s, "")
 	now := time.Now().UTC()
@@ -266,7 +199,7 @@ func TestCommitWithoutKeysIsAtomic(t *testing.T) {
 }
 
 func TestCopyCoversEveryTable(t *testing.T) {
-	s := open(t, newSchema(t), postgres.Options{})
+	s := open(t, pgtest.Schema(t), postgres.Options{})
 	tables, err := postgres.TableNames(s, t.Context())
 	require.NoError(t, err)
 	storetest.RequireTablesCopied(t, tables, postgres.UncopiedTables())

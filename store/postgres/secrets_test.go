@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookd/hookd"
+	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/secrets"
 	"github.com/hookd/hookd/store/postgres"
 	"github.com/hookd/hookd/store/storetest"
@@ -46,9 +47,9 @@ func TestOpenRequiresCipher(t *testing.T) {
 }
 
 func TestSecrets(t *testing.T) {
-	baseURL(t)
+	pgtest.BaseURL(t)
 	storetest.RunSecrets(t, storetest.SecretsBackend{
-		NewDBFunc: func(t *testing.T) string { return newSchema(t) },
+		NewDBFunc: func(t *testing.T) string { return pgtest.Schema(t) },
 		OpenFunc: func(t *testing.T, db string, c *secrets.Cipher) (hookd.Store, error) {
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
@@ -121,13 +122,13 @@ func selectAll(t *testing.T, db, schema string) []byte {
 // sealed when the store opens, and a key stored as a bare SHA-256 works
 // once more, then is kept as a keyed hash.
 func TestLegacyCleartext(t *testing.T) {
-	dsn := newSchema(t)
+	dsn := pgtest.Schema(t)
 	s := open(t, dsn, postgres.Options{})
 	require.NoError(t, s.Close())
 	legacy := sha256.Sum256([]byte("test"))
-	admin(t, dsn, `INSERT INTO sources (id, description, spec, created_at, updated_at)
+	pgtest.Exec(t, dsn, `INSERT INTO sources (id, description, spec, created_at, updated_at)
 		VALUES ('old', '', '{"verify":[{"token":{"value":"legacy-token-123"}}]}', now(), now())`)
-	admin(t, dsn, `INSERT INTO api_keys (id, name, hash, prefix, created_at, legacy)
+	pgtest.Exec(t, dsn, `INSERT INTO api_keys (id, name, hash, prefix, created_at, legacy)
 		VALUES ('key_old', 'generated', '\x`+hex.EncodeToString(legacy[:])+`', '', now(), true)`)
 
 	s = open(t, dsn, postgres.Options{})
