@@ -27,6 +27,7 @@ type eventReader struct {
 	array bool
 	n     int // events read
 	done  bool
+	held  *httpapi.PublishInput // read, but beyond the last batch's bytes: the next batch's first
 }
 
 // newEventReader tells the two forms apart by the first byte that is not
@@ -58,11 +59,15 @@ func newEventReader(r io.Reader) (*eventReader, error) {
 }
 
 // next returns up to max events, fewer at the end of the input, and no
-// more than maxBytes of them (one at least).
+// more than maxBytes of them as the request encodes them (one at least:
+// an event too large for any batch is the server's to refuse).
 func (er *eventReader) next(max, maxBytes int) ([]httpapi.PublishInput, error) {
 	var out []httpapi.PublishInput
 	size := 0
-	for len(out) < max && size < maxBytes && !er.done {
+	if er.held != nil {
+		out, size, er.held = append(out, *er.held), encodedSize(*er.held), nil
+	}
+	for len(out) < max && !er.done {
 		more, err := er.more()
 		if err != nil {
 			return nil, err
@@ -76,10 +81,21 @@ func (er *eventReader) next(max, maxBytes int) ([]httpapi.PublishInput, error) {
 			return nil, fmt.Errorf("event %d (at byte %d): %w", er.n, er.dec.InputOffset(), err)
 		}
 		er.n++
-		out = append(out, ev)
-		size += len(ev.Data) + len(ev.Type) + len(ev.ID) + 64
+		n := encodedSize(ev)
+		if len(out) > 0 && size+n > maxBytes {
+			er.held = &ev
+			break
+		}
+		out, size = append(out, ev), size+n
 	}
 	return out, nil
+}
+
+// encodedSize is the bytes ev takes in a batch request's body, with the
+// comma before it.
+func encodedSize(ev httpapi.PublishInput) int {
+	b, _ := json.Marshal(ev)
+	return len(b) + 1
 }
 
 // more reports whether another event follows; at the end it checks that

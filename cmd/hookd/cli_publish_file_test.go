@@ -24,8 +24,15 @@ func TestEventReader(t *testing.T) {
 	}{
 		{"array", `[{"type":"a.b","data":1},{"type":"a.b","data":2,"id":"k"}]`, 1000, 1 << 20, []int{2, 0}, ""},
 		{"ndjson", "{\"type\":\"a.b\",\"data\":1}\n\n{\"type\":\"a.b\",\"data\":2}\n{\"type\":\"a.b\",\"data\":3}\n", 2, 1 << 20, []int{2, 1, 0}, ""},
-		{"by bytes", `[{"type":"a.b","data":"` + strings.Repeat("x", 100) + `"},{"type":"a.b","data":1},{"type":"a.b","data":1}]`,
-			1000, 200, []int{2, 1, 0}, ""},
+		// Each event of 100 x takes 124 bytes: two fit in 300, the third
+		// waits for the next batch rather than take it over.
+		{"by bytes", "[" + strings.Repeat(`{"type":"a.b","data":"`+strings.Repeat("x", 100)+`"},`, 2) +
+			`{"type":"a.b","data":"` + strings.Repeat("x", 100) + `"}]`, 1000, 300, []int{2, 1, 0}, ""},
+		// HTML characters take 6 bytes each once encoded: 40 of them are 240.
+		{"escaped bytes", `[{"type":"a.b","data":"` + strings.Repeat("<", 40) + `"},{"type":"a.b","data":1}]`,
+			1000, 260, []int{1, 1, 0}, ""},
+		{"larger than a batch", `[{"type":"a.b","data":1},{"type":"a.b","data":"` + strings.Repeat("x", 300) + `"},{"type":"a.b","data":1}]`,
+			1000, 200, []int{1, 1, 1, 0}, ""},
 		{"empty", " \n ", 1000, 1 << 20, []int{0}, ""},
 		{"empty array", "[]", 1000, 1 << 20, []int{0}, ""},
 		{"unknown member", `{"type":"a.b","data":1,"x":2}`, 1000, 1 << 20, nil, `event 0`},
