@@ -40,8 +40,8 @@ func newHoldingReceiver[K comparable](t *testing.T, holdAfter int, key func(r *h
 		rc.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	t.Cleanup(rc.release)
 	t.Cleanup(rc.Close)
+	t.Cleanup(rc.release) // first: Close waits for the held requests
 	return rc
 }
 
