@@ -390,8 +390,8 @@ func startBenchNode(ctx context.Context, cfg *config.Config, logger *slog.Logger
 	}, nil
 }
 
-// createBenchEndpoints creates n endpoints of the default tenant, all
-// pointing at the receiver.
+// createBenchEndpoints creates the run's o.endpoints endpoints of the
+// default tenant, each at its own path of the receiver.
 // The shapes of the bench's endpoints with --template and --transform:
 // Chalk's wire format, and a transform into FireHydrant's that keeps the
 // publisher's send time ("t") first, for the latency.
@@ -410,7 +410,6 @@ const (
 )
 
 func createBenchEndpoints(ctx context.Context, base, key, url string, o benchOptions) error {
-	client := httpapi.NewClient(base, key)
 	in := httpapi.EndpointInput{MaxConcurrency: 64}
 	if o.template || o.transform {
 		if err := json.Unmarshal([]byte(`{"template":`+benchTemplate+`}`), &in.Payload); err != nil {
@@ -420,14 +419,12 @@ func createBenchEndpoints(ctx context.Context, base, key, url string, o benchOpt
 	if o.transform {
 		in.Transform = benchTransform
 	}
-	for i := range o.endpoints {
-		in.URL = fmt.Sprintf("%s/ep/%d", url, i)
-		_, err := client.CreateEndpoint(ctx, "default", in)
-		if err != nil {
-			return fmt.Errorf("create endpoint: %w", err)
-		}
-	}
-	return nil
+	_, err := createEndpoints(ctx, base, key, o.endpoints, func(i int) httpapi.EndpointInput {
+		ep := in
+		ep.URL = fmt.Sprintf("%s/ep/%d", url, i)
+		return ep
+	})
+	return err
 }
 
 func randomKey() string {

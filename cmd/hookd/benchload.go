@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -394,20 +393,11 @@ func percentile(ds []time.Duration, q float64) float64 {
 
 // rssText reports the process's resident memory, now and at its peak.
 func rssText() string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
+	rss, hwm := procMemory()
+	if rss == 0 {
 		return "unknown"
 	}
-	var now, peak string
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			now = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			peak = strings.TrimSpace(v)
-		}
-	}
-	return fmt.Sprintf("RSS %s (peak %s)", now, peak)
+	return fmt.Sprintf("RSS %d kB (peak %d kB)", rss>>10, hwm>>10)
 }
 
 // writerStats reads a node's group-commit metrics: transactions, writes
