@@ -6,10 +6,10 @@ import (
 )
 
 // StatsStore summarizes the store for the gauges of GET /metrics. Its
-// queries are cheap (they read the deliveries that have not ended, through
-// the index the claimer uses, and the endpoints), yet they are not free:
-// callers cache the answer for a few seconds rather than calling it on
-// every scrape.
+// queries read the deliveries that have not ended, through the index the
+// claimer uses, and the endpoints: their cost grows with the queue (seconds
+// for a million waiting deliveries), so callers cache the answer rather
+// than calling it on every scrape.
 type StatsStore interface {
 	// QueueStats counts the deliveries waiting to be sent and the disabled
 	// endpoints, of every tenant.

@@ -20,17 +20,6 @@ var (
 	_ hookd.Importer = (*Store)(nil)
 )
 
-// UncopiedTables returns the tables of the schema that hold no hookd.Kind,
-// with the reason a copy leaves them out. Every other table must be a
-// Kind: a test compares the schema with both lists.
-func UncopiedTables() map[string]string {
-	return map[string]string{
-		"change_seq":       "a counter the triggers keep; the target's own grows with the import",
-		"goose_db_version": "the migrations applied; the target applies its own",
-		"nodes":            "heartbeats of the running nodes, which the target's nodes write themselves",
-	}
-}
-
 // knownKind reports whether k is a hookd.Kind, so that its name may be
 // used as a table name in a statement.
 func knownKind(k hookd.Kind) bool { return slices.Contains(hookd.Kinds(), k) }

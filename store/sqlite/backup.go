@@ -225,15 +225,17 @@ func Restore(ctx context.Context, from, path string, replace bool, checked *Insp
 	if err != nil {
 		return fmt.Errorf("restore %s: %w", path, err)
 	}
-	if same, err := sameFile(from, abs); err != nil || same {
-		return errors.Join(err, fmt.Errorf("restore: %s is the database itself", from))
+	if same, err := sameFile(from, abs); err != nil {
+		return fmt.Errorf("restore %s: %w", path, err)
+	} else if same {
+		return fmt.Errorf("restore: %s is the database itself", from)
 	}
 	l, err := lockFile(abs)
 	if err != nil {
 		return fmt.Errorf("restore %s: %w", abs, err)
 	}
 	defer l.unlock()
-	empty, err := IsEmpty(abs)
+	empty, err := isEmpty(abs)
 	if err != nil {
 		return fmt.Errorf("restore %s: %w", abs, err)
 	}
@@ -307,8 +309,8 @@ func SyncDir(dir string) error {
 	return errors.Join(d.Sync(), d.Close())
 }
 
-// IsEmpty reports whether the file at path is missing or empty.
-func IsEmpty(path string) (bool, error) {
+// isEmpty reports whether the file at path is missing or empty.
+func isEmpty(path string) (bool, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return true, nil

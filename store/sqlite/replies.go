@@ -31,7 +31,7 @@ func replyAD(scope, key string) string { return replyADPrefix + scope + "\x00" +
 // TakeReplyKey reserves k unless a live record holds its key.
 func (s *Store) TakeReplyKey(ctx context.Context, k *hookd.ReplyKey, lapsed, abandoned time.Time) (*hookd.ReplyKey, bool, error) {
 	scope := replyScopePrefix + k.Scope
-	created := micros(k.CreatedAt.UTC().Truncate(time.Microsecond))
+	created := micros(k.CreatedAt)
 	var held *hookd.ReplyKey
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (`+keyCols+`) VALUES (?1, ?2, '', ?3, ?4)

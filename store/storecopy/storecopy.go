@@ -110,7 +110,7 @@ func copyKind(ctx context.Context, from hookd.Exporter, to hookd.Importer, k hoo
 // prepareTarget refuses a target that holds data, or clears it when
 // replace is set.
 func prepareTarget(ctx context.Context, to hookd.Importer, replace bool) error {
-	held, err := Holds(ctx, to)
+	held, err := holds(ctx, to)
 	if err != nil {
 		return err
 	}
@@ -128,10 +128,10 @@ func prepareTarget(ctx context.Context, to hookd.Importer, replace bool) error {
 	return nil
 }
 
-// Holds returns what s holds beyond what every new store holds (the
+// holds returns what s holds beyond what every new store holds (the
 // default tenant and its own store secrets), as "kind=N" strings; none
 // for a store just created.
-func Holds(ctx context.Context, s hookd.Importer) ([]string, error) {
+func holds(ctx context.Context, s hookd.Importer) ([]string, error) {
 	var held []string
 	for _, k := range hookd.Kinds() {
 		if k == hookd.KindStoreSecrets {
