@@ -38,7 +38,7 @@ type lane struct {
 	failures int     // consecutive failures: the circuit opens at circuitThreshold
 
 	completed bool      // an attempt to it ended: it may use its whole concurrency
-	slowLast  bool      // its latest attempt took slowAfter or longer
+	slowLast  bool      // its latest attempt took defaultSlowAfter or longer
 	progress  time.Time // its latest completion, or when its attempts went in flight
 	nextProbe time.Time // open circuit: the next attempt may not start before
 	parked    bool      // waiting in dispatcher.parked for the slow lanes' share
@@ -73,11 +73,10 @@ type dispatcher struct {
 	limitsFunc func(endpointID string) (concurrency int, ratePerSec float64)
 	nowFunc    func() time.Time // the monotonic wall clock of timers and rate limits
 
-	// Slow lanes (latest attempt took slowAfter or more, or attempts in
+	// Slow lanes (latest attempt took defaultSlowAfter or more, or attempts in
 	// flight without one ending for that long) share at most slowCap
 	// attempts in flight, so that however many endpoints are slow, the
 	// others keep the rest of the workers. 0: no cap.
-	slowAfter    time.Duration
 	slowCap      int
 	slowInflight int
 	parked       []*lane // slow lanes waiting for the share
@@ -89,7 +88,6 @@ func newDispatcher(limits func(string) (int, float64), now func() time.Time) *di
 		wake:       make(chan struct{}, 1),
 		limitsFunc: limits,
 		nowFunc:    now,
-		slowAfter:  defaultSlowAfter,
 	}
 	d.cond = sync.NewCond(&d.mu)
 	return d
@@ -173,9 +171,9 @@ func (d *dispatcher) run(ln *lane, slow, open bool, now time.Time) {
 }
 
 // isSlow reports whether the lane counts as slow: its latest attempt was,
-// or its attempts in flight have gone slowAfter without one ending.
+// or its attempts in flight have gone defaultSlowAfter without one ending.
 func (d *dispatcher) isSlow(ln *lane, now time.Time) bool {
-	return ln.slowLast || (ln.inflight > 0 && now.Sub(ln.progress) >= d.slowAfter)
+	return ln.slowLast || (ln.inflight > 0 && now.Sub(ln.progress) >= defaultSlowAfter)
 }
 
 // wakeAt has the timer goroutine admit the lane again at t. d.mu is held.
@@ -260,7 +258,7 @@ func (d *dispatcher) done(t *task, succeeded bool) {
 	now := d.nowFunc()
 	ln.completed, ln.progress = true, now
 	if !t.started.IsZero() {
-		ln.slowLast = now.Sub(t.started) >= d.slowAfter
+		ln.slowLast = now.Sub(t.started) >= defaultSlowAfter
 	}
 	if t.slowSlot {
 		t.slowSlot = false

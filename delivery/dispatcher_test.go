@@ -127,7 +127,6 @@ func waitUntil(t *testing.T, within time.Duration, cond func() bool) {
 	}
 }
 
-// queued counts the tasks waiting in lanes, not yet admitted.
 // openCircuit sends circuitThreshold deliveries of endpoint and fails
 // them all, which opens its lane's circuit.
 func openCircuit(d *dispatcher, endpoint string) {
@@ -143,6 +142,7 @@ func openCircuit(d *dispatcher, endpoint string) {
 	}
 }
 
+// queued counts the tasks waiting in lanes, not yet admitted.
 func queued(d *dispatcher) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -146,7 +146,7 @@ func (e *Engine) refreshLoop() {
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if _, err := e.router.routes(ctx); err != nil {
-			e.cfg.Logger.Error("reload routes", "err", err)
+			e.cfg.Logger.Error("reload routes", hookd.LogKeyError, err)
 		}
 		cancel()
 		rest := time.NewTimer(4 * time.Since(start))

@@ -32,6 +32,7 @@ type attemptResult struct {
 	// transformFailed: the endpoint's transform failed, so no request was
 	// made; such attempts do not count toward disabling the endpoint.
 	transformFailed bool
+	timedOut        bool // no answer within the endpoint's timeout
 }
 
 // newAttempt starts the record of the next attempt of t to tg.
@@ -69,7 +70,7 @@ func (s *sender) send(ctx context.Context, t *task, tg *target) attemptResult {
 	if err != nil {
 		a.Latency = time.Since(start)
 		a.Error = describe(err, tg.timeout)
-		return attemptResult{attempt: a}
+		return attemptResult{attempt: a, timedOut: errors.Is(err, context.DeadlineExceeded)}
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, hookd.MaxResponseBody))
 	_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)

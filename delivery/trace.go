@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -22,8 +21,7 @@ import (
 // a child of the span its event was published in. A nil *tracer (no
 // TracerProvider, or a no-op one) traces nothing and costs a nil check.
 type tracer struct {
-	t    trace.Tracer
-	prop propagation.TraceContext
+	t trace.Tracer
 }
 
 // newTracer returns the tracer of tp, nil when tp traces nothing.
@@ -103,7 +101,7 @@ func (e *Engine) send(t *task, tg *target) attemptResult {
 
 func (t *tracer) startAttempt(ctx context.Context, tk *task, tg *target) (context.Context, trace.Span) {
 	if tc := tk.ev.Trace; !tc.IsZero() {
-		ctx = t.prop.Extract(ctx, (*servertrace.Carrier)(&tc))
+		ctx = propagation.TraceContext{}.Extract(ctx, (*servertrace.Carrier)(&tc))
 	}
 	method := methodOf(tk, tg)
 	attrs := []attribute.KeyValue{
@@ -154,7 +152,7 @@ func endAttempt(span trace.Span, res attemptResult) {
 		switch {
 		case res.transformFailed:
 			kind = "transform"
-		case strings.HasPrefix(a.Error, "timed out"):
+		case res.timedOut:
 			kind = "timeout"
 		}
 		span.SetAttributes(semconv.ErrorTypeKey.String(kind))

@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,41 @@ func BenchmarkPublishDeliverTraced(b *testing.B) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	benchPublishDeliver(b, delivery.Config{Workers: 64, MaxConcurrency: 64, TracerProvider: tp})
+}
+
+// TestTraceTimedOut marks an attempt that got no answer within the
+// endpoint's timeout as error.type "timeout".
+func TestTraceTimedOut(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	release := make(chan struct{})
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // never answers in time
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(rc.Close)
+	t.Cleanup(func() { close(release) })
+	e := newEnv(t, delivery.Config{TracerProvider: tp, Schedule: []time.Duration{time.Hour}})
+	e.endpoint(rc.URL, func(ep *hookd.Endpoint) { ep.Timeout = 50 * time.Millisecond })
+	if _, err := e.engine.Publish(context.Background(), &hookd.Publish{TenantID: hookd.DefaultTenant, Type: "a.b", Data: []byte(`1`)}); err != nil {
+		t.Fatal(err)
+	}
+	var attempt tracetest.SpanStub
+	waitFor(t, 10*time.Second, func() bool {
+		for _, s := range exp.GetSpans() {
+			if s.Name == http.MethodPost {
+				attempt = s
+				return true
+			}
+		}
+		return false
+	})
+	if errType := spantest.Attr(attempt, "error.type").AsString(); errType != "timeout" {
+		t.Errorf("error.type = %q, want timeout (status %+v)", errType, attempt.Status)
+	}
 }
 
 // TestTraceFailedConnection marks an attempt that got no answer as an

@@ -207,7 +207,20 @@ func (w *writer) lingerResults(stop <-chan struct{}, ops []*writeOp, res []*resu
 	return nil, w.takePending()
 }
 
+// takePending ends the linger: it returns the waiting results with those
+// already queued behind them (up to the batch size), so that results sent
+// together are committed together whichever of the timer, a stop or a
+// result the linger's select saw first.
 func (w *writer) takePending() []*resultOp {
+	for len(w.pending) < w.maxBatch {
+		select {
+		case r := <-w.results:
+			w.pending = append(w.pending, r)
+			continue
+		default:
+		}
+		break
+	}
 	res := w.pending
 	w.pending = nil
 	return res
