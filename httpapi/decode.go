@@ -283,33 +283,7 @@ func decodePublish(b []byte, in *PublishInput) error {
 
 func fastPublish(b []byte, in *PublishInput) bool {
 	dec := json.NewDecoder(bytes.NewReader(b))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return false
-	}
-	for dec.More() {
-		key, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return false
-		}
-		switch key {
-		case "data":
-			in.Data = raw
-		case "type":
-			err = json.Unmarshal(raw, &in.Type)
-		case "id":
-			err = json.Unmarshal(raw, &in.ID)
-		default:
-			return false
-		}
-		if err != nil {
-			return false
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
+	if !fastEvent(dec, in) {
 		return false
 	}
 	_, err := dec.Token()
