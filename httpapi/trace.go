@@ -21,23 +21,9 @@ func (s *Server) traced(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, span := servertrace.Start(tracer, r)
-		sw, ok := w.(*servertrace.StatusWriter)
-		if !ok {
-			sw = &servertrace.StatusWriter{ResponseWriter: w}
-		}
 		r = r.WithContext(ctx)
-		defer func() {
-			status := sw.Status()
-			v := recover()
-			if v != nil {
-				status = http.StatusInternalServerError
-			}
-			endServerSpan(span, infoOf(r).pattern, status)
-			if v != nil {
-				panic(v)
-			}
-		}()
-		next.ServeHTTP(sw, r)
+		servertrace.Serve(w, func(sw http.ResponseWriter) { next.ServeHTTP(sw, r) },
+			func(status int) { endServerSpan(span, infoOf(r).pattern, status) })
 	})
 }
 

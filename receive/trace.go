@@ -29,19 +29,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		span.SetName(r.Method + " " + src.path)
 		span.SetAttributes(semconv.HTTPRoute(src.path), servertrace.AttrSource.String(src.id))
 	}
-	sw := &servertrace.StatusWriter{ResponseWriter: w}
-	defer func() {
-		v := recover()
-		status := sw.Status()
-		if v != nil {
-			status = http.StatusInternalServerError
-		}
-		servertrace.End(span, status)
-		if v != nil {
-			panic(v)
-		}
-	}()
-	s.serveSource(sw, r.WithContext(ctx), src, err)
+	servertrace.Serve(w, func(sw http.ResponseWriter) { s.serveSource(sw, r.WithContext(ctx), src, err) },
+		func(status int) { servertrace.End(span, status) })
 }
 
 // recordingParent returns a tracer for children of ctx's span, nil when

@@ -59,7 +59,7 @@ var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceCont
 func Start(t trace.Tracer, r *http.Request) (context.Context, trace.Span) {
 	ctx := propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	return t.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(RequestAttributes(r)...))
+		trace.WithAttributes(requestAttributes(r)...))
 }
 
 // End records the response status on span, marks a 5xx answer as an
@@ -73,9 +73,31 @@ func End(span trace.Span, status int) {
 	span.End()
 }
 
-// RequestAttributes are the HTTP semantic conventions' attributes of a
+// Serve runs serve with a StatusWriter over w (w itself when it is one),
+// then calls end with the status answered: 500 when serve panicked, and
+// the panic goes on after end. It is the body of a traced server handler.
+func Serve(w http.ResponseWriter, serve func(http.ResponseWriter), end func(status int)) {
+	sw, ok := w.(*StatusWriter)
+	if !ok {
+		sw = &StatusWriter{ResponseWriter: w}
+	}
+	defer func() {
+		status := sw.Status()
+		v := recover()
+		if v != nil {
+			status = http.StatusInternalServerError
+		}
+		end(status)
+		if v != nil {
+			panic(v)
+		}
+	}()
+	serve(sw)
+}
+
+// requestAttributes are the HTTP semantic conventions' attributes of a
 // server request known before it is served.
-func RequestAttributes(r *http.Request) []attribute.KeyValue {
+func requestAttributes(r *http.Request) []attribute.KeyValue {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"

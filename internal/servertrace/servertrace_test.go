@@ -1,6 +1,7 @@
 package servertrace_test
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -74,4 +75,25 @@ func TestContextOf(t *testing.T) {
 	if tc.Parent != want {
 		t.Fatalf("traceparent %q, want %q", tc.Parent, want)
 	}
+}
+
+// TestServe: end gets the status the handler wrote (200 when it wrote
+// none), and 500 for a handler that panicked, whose panic goes on.
+func TestServe(t *testing.T) {
+	var got int
+	end := func(status int) { got = status }
+	servertrace.Serve(httptest.NewRecorder(), func(w http.ResponseWriter) { w.WriteHeader(http.StatusTeapot) }, end)
+	if got != http.StatusTeapot {
+		t.Errorf("status %d, want 418", got)
+	}
+	servertrace.Serve(httptest.NewRecorder(), func(http.ResponseWriter) {}, end)
+	if got != http.StatusOK {
+		t.Errorf("status %d with nothing written, want 200", got)
+	}
+	defer func() {
+		if v := recover(); v != "boom" || got != http.StatusInternalServerError {
+			t.Errorf("recovered %v with status %d; want the panic to go on after a 500", v, got)
+		}
+	}()
+	servertrace.Serve(httptest.NewRecorder(), func(http.ResponseWriter) { panic("boom") }, end)
 }
