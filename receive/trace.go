@@ -25,6 +25,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, span := servertrace.Start(s.tracer, r)
+	ctx = context.WithValue(ctx, tracerKey{}, s.tracer)
 	if err == nil {
 		span.SetName(r.Method + " " + src.path)
 		span.SetAttributes(semconv.HTTPRoute(src.path), servertrace.AttrSource.String(src.id))
@@ -32,6 +33,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	servertrace.Serve(w, func(sw http.ResponseWriter) { s.serveSource(sw, r.WithContext(ctx), src, err) },
 		func(status int) { servertrace.End(span, status) })
 }
+
+// tracerKey holds, in a traced request's context, the Server's tracer, so
+// that the request's child spans need not ask the provider for it (the
+// SDK takes a provider-wide lock for each such lookup).
+type tracerKey struct{}
 
 // recordingParent returns a tracer for children of ctx's span, nil when
 // that span records nothing (tracing off, or not sampled): then no child
@@ -41,7 +47,10 @@ func recordingParent(ctx context.Context) trace.Tracer {
 	if !parent.IsRecording() {
 		return nil
 	}
-	return parent.TracerProvider().Tracer(tracerName)
+	if t, ok := ctx.Value(tracerKey{}).(trace.Tracer); ok {
+		return t
+	}
+	return parent.TracerProvider().Tracer(tracerName) // a span the Server did not start
 }
 
 // traceVerify runs verification (see verify) under a "hookd.verify" span
