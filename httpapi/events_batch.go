@@ -23,11 +23,7 @@ const batchRoute = "POST /v1/tenants/{tenant}/events/batch"
 // Idempotency-Key header, if any, names the request (see idempotent);
 // each event's own key is its id.
 func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) error {
-	b, err := readBody(r)
-	if hookd.ErrorCode(err) == hookd.ETOOLARGE {
-		return errorf(hookd.ETOOLARGE, "the request body is larger than %d bytes, the most one batch may be: send fewer events per request",
-			s.cfg.MaxBatchBody)
-	}
+	b, err := readBody(r) // beyond MaxBatchBody: 413 naming the limit, with or without an Idempotency-Key
 	if err != nil {
 		return err
 	}
@@ -220,7 +216,7 @@ func batchEvents(b []byte) ([]json.RawMessage, error) {
 		return nil, err
 	}
 	if in.Events == nil {
-		return nil, invalid("/events", "is required: a list of 1 to 1000 events")
+		return nil, invalid("/events", "is required: a list of 1 to "+strconv.Itoa(hookd.MaxPublishBatch)+" events")
 	}
 	// A shape fastBatch leaves to decodeJSON, such as a repeated member:
 	// each event as decoded, data byte for byte.
