@@ -49,10 +49,11 @@ func newCopyCmd(stdout, stderr io.Writer) *cobra.Command {
 			"  hookd copy --from postgres://hookd@db:5432/hookd --from-secrets-key-file hookd.key --to sqlite:hookd.db",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := f.check(); err != nil {
+			from, to, err := f.check()
+			if err != nil {
 				return err
 			}
-			return runCopy(cmd.Context(), &f, stdout, stderr)
+			return runCopy(cmd.Context(), &f, from, to, stdout, stderr)
 		},
 	}
 	fl := cmd.Flags()
@@ -68,30 +69,33 @@ func newCopyCmd(stdout, stderr io.Writer) *cobra.Command {
 }
 
 // check refuses flag combinations that cannot work, before anything is
-// opened.
-func (f *copyFlags) check() error {
+// opened, and returns the configurations of the two stores.
+func (f *copyFlags) check() (from, to *config.Config, err error) {
 	switch {
 	case f.from == "" || f.to == "":
-		return &usageError{errors.New("both --from and --to are required (see 'hookd copy --help')")}
+		return nil, nil, &usageError{errors.New("both --from and --to are required (see 'hookd copy --help')")}
 	case f.fromKey != "" && f.fromKeyFile != "":
-		return &usageError{errors.New("give at most one of --from-secrets-key and --from-secrets-key-file")}
+		return nil, nil, &usageError{errors.New("give at most one of --from-secrets-key and --from-secrets-key-file")}
 	case f.toKey != "" && f.toKeyFile != "":
-		return &usageError{errors.New("give at most one of --to-secrets-key and --to-secrets-key-file")}
+		return nil, nil, &usageError{errors.New("give at most one of --to-secrets-key and --to-secrets-key-file")}
 	case f.pageSize < 1 || f.pageSize > 100000:
-		return &usageError{fmt.Errorf("--page-size must be between 1 and 100000, not %d", f.pageSize)}
+		return nil, nil, &usageError{fmt.Errorf("--page-size must be between 1 and 100000, not %d", f.pageSize)}
 	}
-	from, err := storeConfig("--from", f.from)
-	if err != nil {
-		return err
+	if f.toKey != "" {
+		if _, err := secrets.ParseKey(f.toKey); err != nil {
+			return nil, nil, &usageError{fmt.Errorf("--to-secrets-key: %w", err)}
+		}
 	}
-	to, err := storeConfig("--to", f.to)
-	if err != nil {
-		return err
+	if from, err = storeConfig("--from", f.from); err != nil {
+		return nil, nil, err
+	}
+	if to, err = storeConfig("--to", f.to); err != nil {
+		return nil, nil, err
 	}
 	if from.Database == to.Database {
-		return &usageError{errors.New("--from and --to name the same store")}
+		return nil, nil, &usageError{errors.New("--from and --to name the same store")}
 	}
-	return nil
+	return from, to, nil
 }
 
 // storeConfig is the configuration of the store a --from or --to flag
@@ -108,15 +112,11 @@ func storeConfig(flag, spec string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// runCopy opens both stores and copies.
-func runCopy(ctx context.Context, f *copyFlags, stdout, stderr io.Writer) error {
-	from, _ := storeConfig("--from", f.from)
-	to, _ := storeConfig("--to", f.to)
+// runCopy opens both stores and copies. The target's master key is
+// taken (and a new key file made, when that is its source) only once the
+// source has opened, so that a refused source leaves nothing behind.
+func runCopy(ctx context.Context, f *copyFlags, from, to *config.Config, stdout, stderr io.Writer) error {
 	fromKey, err := sourceCipher(from, f)
-	if err != nil {
-		return err
-	}
-	toCipher, keyNote, err := targetCipher(to, f, fromKey)
 	if err != nil {
 		return err
 	}
@@ -132,6 +132,10 @@ func runCopy(ctx context.Context, f *copyFlags, stdout, stderr io.Writer) error 
 		return fmt.Errorf("open the source: %w", err)
 	}
 	defer src.Close()
+	toCipher, keyNote, err := targetCipher(to, f, fromKey)
+	if err != nil {
+		return err
+	}
 	dst, err := openStoreWith(ctx, to, toCipher, logger, migrateHooks{})
 	if errors.Is(err, sqlite.ErrLocked) {
 		return fmt.Errorf("open the target: %w (stop hookd serve first)", err)

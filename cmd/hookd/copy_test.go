@@ -140,6 +140,8 @@ func TestCopyRefusals(t *testing.T) {
 	}
 	_, err := os.Stat(other)
 	assert.True(t, os.IsNotExist(err), "no refused copy created the target")
+	_, err = os.Stat(other + ".key")
+	assert.True(t, os.IsNotExist(err), "no refused copy created the target's key file")
 }
 
 func TestCopyRefusesServedSource(t *testing.T) {
