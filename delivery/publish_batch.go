@@ -26,8 +26,15 @@ type batchItem struct {
 // earlier item nor of a stored event.
 func (it *batchItem) fresh() bool { return it.first < 0 && it.res == nil }
 
-// PublishBatch implements hookd.Engine.
-func (e *Engine) PublishBatch(ctx context.Context, ps []*hookd.Publish) ([]*hookd.PublishResult, error) {
+// PublishBatch implements hookd.Engine. The batch is one "hookd.publish"
+// span when tracing, under which its events are stored and delivered.
+func (e *Engine) PublishBatch(ctx context.Context, ps []*hookd.Publish) (res []*hookd.PublishResult, err error) {
+	ctx, end := e.cfg.tracer.publishBatch(ctx, ps)
+	defer func() { end(err) }()
+	return e.publishBatch(ctx, ps)
+}
+
+func (e *Engine) publishBatch(ctx context.Context, ps []*hookd.Publish) ([]*hookd.PublishResult, error) {
 	e.gate.RLock()
 	defer e.gate.RUnlock()
 	if e.closed {

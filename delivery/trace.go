@@ -55,6 +55,26 @@ func (t *tracer) publish(ctx context.Context, p *hookd.Publish) (context.Context
 	}
 }
 
+// publishBatch starts the span of a batch publish, the parent of its
+// events' deliveries; the returned function ends it with its outcome.
+func (t *tracer) publishBatch(ctx context.Context, ps []*hookd.Publish) (context.Context, func(error)) {
+	if t == nil {
+		return ctx, noEndBatch
+	}
+	attrs := []attribute.KeyValue{servertrace.AttrEvents.Int(len(ps))}
+	if len(ps) > 0 {
+		attrs = append(attrs, servertrace.AttrTenant.String(ps[0].TenantID))
+	}
+	ctx, span := t.t.Start(ctx, "hookd.publish", trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...))
+	return ctx, func(err error) {
+		endWith(span, err)
+		span.End()
+	}
+}
+
+// noEndBatch is publishBatch's noEnd.
+func noEndBatch(error) {}
+
 // commit queues op for the group commit and waits for it, under a span
 // covering that wait when tracing.
 func (e *Engine) commit(ctx context.Context, op *writeOp) error {

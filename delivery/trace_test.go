@@ -141,3 +141,41 @@ func TestTraceFailedConnection(t *testing.T) {
 		t.Errorf("error.type = %q, want _OTHER", errType)
 	}
 }
+
+// TestTraceBatchPublish: a batch is one hookd.publish span with its event
+// count, the parent of its commit and of every event's attempts.
+func TestTraceBatchPublish(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	rc := newReceiver(t, nil)
+	e := newEnv(t, delivery.Config{TracerProvider: tp})
+	e.endpoint(rc.URL, nil)
+	ps := []*hookd.Publish{
+		{TenantID: hookd.DefaultTenant, Type: "a.b", Data: []byte(`1`)},
+		{TenantID: hookd.DefaultTenant, Type: "a.b", Data: []byte(`2`)},
+	}
+	if _, err := e.engine.PublishBatch(context.Background(), ps); err != nil {
+		t.Fatal(err)
+	}
+	byName := func(name string) []tracetest.SpanStub {
+		var out []tracetest.SpanStub
+		for _, s := range exp.GetSpans() {
+			if s.Name == name {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	waitFor(t, 10*time.Second, func() bool { return len(byName(http.MethodPost)) == 2 })
+	pubs := byName("hookd.publish")
+	if len(pubs) != 1 || spantest.Attr(pubs[0], "hookd.events").AsInt64() != 2 {
+		t.Fatalf("publish spans %d (want 1 with hookd.events=2)", len(pubs))
+	}
+	id := pubs[0].SpanContext.SpanID()
+	for _, s := range append(byName("hookd.commit"), byName(http.MethodPost)...) {
+		if s.Parent.SpanID() != id {
+			t.Errorf("%s span's parent is %s, want the batch's publish span %s", s.Name, s.Parent.SpanID(), id)
+		}
+	}
+}

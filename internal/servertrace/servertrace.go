@@ -30,6 +30,7 @@ const (
 	AttrEndpointID = attribute.Key("hookd.endpoint.id")
 	AttrAttempt    = attribute.Key("hookd.attempt")
 	AttrDeliveries = attribute.Key("hookd.deliveries")
+	AttrEvents     = attribute.Key("hookd.events")
 	AttrDuplicate  = attribute.Key("hookd.duplicate")
 	AttrSource     = attribute.Key("hookd.source")
 	AttrRequestID  = attribute.Key("hookd.request.id")
