@@ -27,8 +27,8 @@ func (e *Engine) Publish(ctx context.Context, p *hookd.Publish) (res *hookd.Publ
 	if p.IdempotencyKey == "" {
 		return e.publish(ctx, p, data, method, nil)
 	}
-	scope := "evt:" + p.TenantID
-	release, err := e.reserveKey(scope, p.IdempotencyKey)
+	scope := eventScope(p.TenantID)
+	release, err := e.reserveKeys(idemKey{scope, p.IdempotencyKey})
 	if err != nil {
 		return nil, err
 	}
@@ -95,18 +95,34 @@ func fingerprint(p *hookd.Publish, data []byte) []byte {
 	return h.Sum(nil)
 }
 
-// reserveKey marks a key as being committed on this node.
-func (e *Engine) reserveKey(scope, key string) (func(), error) {
-	k := scope + "\x00" + key
+// eventScope is the idempotency scope of a tenant's events.
+func eventScope(tenant string) string { return "evt:" + tenant }
+
+// idemKey is an idempotency key in its scope.
+type idemKey struct{ scope, key string }
+
+// reserveKeys marks keys as being committed on this node: all of them, or
+// none when one is busy (ECONFLICT). The returned function frees them.
+func (e *Engine) reserveKeys(keys ...idemKey) (func(), error) {
+	ks := make([]string, len(keys))
+	for i, k := range keys {
+		ks[i] = k.scope + "\x00" + k.key
+	}
 	e.keysMu.Lock()
 	defer e.keysMu.Unlock()
-	if _, busy := e.keys[k]; busy {
-		return nil, hookd.Errorf(hookd.ECONFLICT, "a request with idempotency key %q is still being processed", key)
+	for i, k := range ks {
+		if _, busy := e.keys[k]; busy {
+			return nil, hookd.Errorf(hookd.ECONFLICT, "a request with idempotency key %q is still being processed", keys[i].key)
+		}
 	}
-	e.keys[k] = struct{}{}
+	for _, k := range ks {
+		e.keys[k] = struct{}{}
+	}
 	return func() {
 		e.keysMu.Lock()
-		delete(e.keys, k)
+		for _, k := range ks {
+			delete(e.keys, k)
+		}
 		e.keysMu.Unlock()
 	}, nil
 }

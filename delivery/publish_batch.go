@@ -48,7 +48,7 @@ func (e *Engine) publishBatch(ctx context.Context, ps []*hookd.Publish) ([]*hook
 	if err != nil {
 		return nil, err
 	}
-	release, err := e.reserveKeys(items)
+	release, err := e.reserveBatchKeys(items)
 	if err != nil {
 		return nil, err
 	}
@@ -125,32 +125,16 @@ func appendInvalid(fe []hookd.FieldError, i int, err error) ([]hookd.FieldError,
 
 func itemPointer(i int, ptr string) string { return "/" + strconv.Itoa(i) + ptr }
 
-// reserveKeys marks every key of the batch as being committed on this
-// node, or none of them when one is busy (ECONFLICT).
-func (e *Engine) reserveKeys(items []*batchItem) (func(), error) {
-	var keys []string
-	e.keysMu.Lock()
-	defer e.keysMu.Unlock()
+// reserveBatchKeys marks every key of the batch as being committed on
+// this node, or none of them when one is busy (ECONFLICT).
+func (e *Engine) reserveBatchKeys(items []*batchItem) (func(), error) {
+	var keys []idemKey
 	for _, it := range items {
-		if it.p.IdempotencyKey == "" || it.first >= 0 {
-			continue
+		if it.p.IdempotencyKey != "" && it.first < 0 {
+			keys = append(keys, idemKey{eventScope(it.p.TenantID), it.p.IdempotencyKey})
 		}
-		k := "evt:" + it.p.TenantID + "\x00" + it.p.IdempotencyKey
-		if _, busy := e.keys[k]; busy {
-			return nil, hookd.Errorf(hookd.ECONFLICT, "a request with idempotency key %q is still being processed", it.p.IdempotencyKey)
-		}
-		keys = append(keys, k)
 	}
-	for _, k := range keys {
-		e.keys[k] = struct{}{}
-	}
-	return func() {
-		e.keysMu.Lock()
-		for _, k := range keys {
-			delete(e.keys, k)
-		}
-		e.keysMu.Unlock()
-	}, nil
+	return e.reserveKeys(keys...)
 }
 
 // earlierInBatch looks up the stored holders of the batch's keys: a
@@ -174,7 +158,7 @@ func (e *Engine) answerFromHolders(ctx context.Context, items []*batchItem, pick
 		if !pick(it) {
 			continue
 		}
-		res, err := e.earlier(ctx, "evt:"+it.p.TenantID, it.p, it.fp)
+		res, err := e.earlier(ctx, eventScope(it.p.TenantID), it.p, it.fp)
 		switch {
 		case err == nil:
 			it.res = res
@@ -209,7 +193,7 @@ func (e *Engine) commitBatch(ctx context.Context, items []*batchItem) error {
 		pending += len(targets)
 		it.ew, it.tasks = e.leasedWrite(ev, targets, pl, pending <= e.cfg.MaxHeld, over)
 		if it.p.IdempotencyKey != "" {
-			it.ew.Key = &hookd.IdempotencyKey{Scope: "evt:" + it.p.TenantID, Key: it.p.IdempotencyKey,
+			it.ew.Key = &hookd.IdempotencyKey{Scope: eventScope(it.p.TenantID), Key: it.p.IdempotencyKey,
 				Fingerprint: it.fp, RefID: ev.ID, CreatedAt: ev.CreatedAt}
 		}
 		op.events = append(op.events, it.ew)
