@@ -50,7 +50,7 @@ func (t *tracer) publish(ctx context.Context, p *hookd.Publish) (context.Context
 			span.SetAttributes(servertrace.AttrEventID.String(res.Event.ID), servertrace.AttrDeliveries.Int(res.Deliveries),
 				servertrace.AttrDuplicate.Bool(res.Duplicate))
 		}
-		endWith(span, err)
+		servertrace.Fail(span, err)
 		span.End()
 	}
 }
@@ -67,7 +67,7 @@ func (t *tracer) publishBatch(ctx context.Context, ps []*hookd.Publish) (context
 	}
 	ctx, span := t.t.Start(ctx, "hookd.publish", trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...))
 	return ctx, func(err error) {
-		endWith(span, err)
+		servertrace.Fail(span, err)
 		span.End()
 	}
 }
@@ -84,17 +84,9 @@ func (e *Engine) commit(ctx context.Context, op *writeOp) error {
 	}
 	ctx, span := t.t.Start(ctx, "hookd.commit", trace.WithSpanKind(trace.SpanKindInternal))
 	err := e.writer.submit(ctx, op, e.cfg.EnqueueWait)
-	endWith(span, err)
+	servertrace.Fail(span, err)
 	span.End()
 	return err
-}
-
-// endWith marks span failed when err is set.
-func endWith(span trace.Span, err error) {
-	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, hookd.ErrorMessage(err))
-	}
 }
 
 // contextOf returns the trace context an event made under ctx carries:

@@ -103,10 +103,7 @@ func (s *Server) traceReceive(ctx context.Context, src *Source, in *hookd.Inboun
 		if orig != "" {
 			span.SetAttributes(servertrace.AttrDuplicate.Bool(true))
 		}
-		if err != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, hookd.ErrorMessage(err))
-		}
+		servertrace.Fail(span, err)
 		span.End()
 	}
 	return orig, err

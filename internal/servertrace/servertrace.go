@@ -63,6 +63,14 @@ func Start(t trace.Tracer, r *http.Request) (context.Context, trace.Span) {
 		trace.WithAttributes(requestAttributes(r)...))
 }
 
+// Fail marks span failed with err, when err is set.
+func Fail(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, hookd.ErrorMessage(err))
+	}
+}
+
 // End records the response status on span, marks a 5xx answer as an
 // error, and ends it.
 func End(span trace.Span, status int) {
