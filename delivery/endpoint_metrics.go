@@ -28,15 +28,24 @@ const rerankEvery = time.Minute
 // "other" from then on.
 type endpointMetrics struct {
 	top      int
-	nowFunc  func() time.Time
 	attempts *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	latency  *prometheus.HistogramVec
 
 	mu      sync.Mutex
-	volume  map[string]float64 // attempts by endpoint id, decaying
-	labeled map[string]bool    // the endpoints with their own label
-	rankAt  time.Time          // when the top set is chosen next
+	volume  map[string]float64         // attempts by endpoint id, decaying
+	labeled map[string]bool            // the endpoints with their own label
+	series  map[string]*endpointSeries // by label value: made on first use, dropped with the label
+	rankAt  time.Time                  // when the top set is chosen next
+}
+
+// endpointSeries are the series of one label value, so that an attempt
+// costs no label lookup. An attempt holding the series of a label that a
+// rerank has just dropped records into series no longer exported, and
+// brings none back.
+type endpointSeries struct {
+	succeeded, failed prometheus.Counter
+	duration, latency prometheus.Observer
 }
 
 // newEndpointMetrics registers the per-endpoint metrics for the top
@@ -46,8 +55,7 @@ func newEndpointMetrics(reg prometheus.Registerer, top int) *endpointMetrics {
 		return nil
 	}
 	m := &endpointMetrics{
-		top:     top,
-		nowFunc: time.Now,
+		top: top,
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookd_endpoint_attempts_total",
 			Help: `Delivery attempts by endpoint (the top endpoints by volume; the others under endpoint="other") and outcome (succeeded, failed).`,
@@ -64,33 +72,47 @@ func newEndpointMetrics(reg prometheus.Registerer, top int) *endpointMetrics {
 		}, []string{"endpoint"}),
 		volume:  make(map[string]float64),
 		labeled: make(map[string]bool),
+		series:  make(map[string]*endpointSeries),
 	}
 	reg.MustRegister(m.attempts, m.duration, m.latency)
 	return m
 }
 
-// observe records one attempt to the endpoint; latency is the delivery's
-// latency when the attempt succeeded. It holds m.mu throughout, so that a
-// rerank cannot delete the series of the label chosen here before it is
-// observed (which would bring back a series nobody deletes).
-func (m *endpointMetrics) observe(endpoint string, ok bool, duration, latency time.Duration) {
+// observe records one attempt to the endpoint at now; latency is the
+// delivery's latency when the attempt succeeded.
+func (m *endpointMetrics) observe(endpoint string, ok bool, duration, latency time.Duration, now time.Time) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	label := m.label(endpoint)
-	outcome := "failed"
+	sr := m.seriesOf(m.label(endpoint, now))
+	m.mu.Unlock()
 	if ok {
-		outcome = "succeeded"
-		m.latency.WithLabelValues(label).Observe(latency.Seconds())
+		sr.succeeded.Inc()
+		sr.latency.Observe(latency.Seconds())
+	} else {
+		sr.failed.Inc()
 	}
-	m.attempts.WithLabelValues(label, outcome).Inc()
-	m.duration.WithLabelValues(label).Observe(duration.Seconds())
+	sr.duration.Observe(duration.Seconds())
+}
+
+// seriesOf returns the series of a label value, made on first use. m.mu
+// is held.
+func (m *endpointMetrics) seriesOf(label string) *endpointSeries {
+	sr := m.series[label]
+	if sr == nil {
+		sr = &endpointSeries{
+			succeeded: m.attempts.WithLabelValues(label, "succeeded"),
+			failed:    m.attempts.WithLabelValues(label, "failed"),
+			duration:  m.duration.WithLabelValues(label),
+			latency:   m.latency.WithLabelValues(label),
+		}
+		m.series[label] = sr
+	}
+	return sr
 }
 
 // label counts an attempt to the endpoint and returns its label value.
 // m.mu is held.
-func (m *endpointMetrics) label(endpoint string) string {
+func (m *endpointMetrics) label(endpoint string, now time.Time) string {
 	m.volume[endpoint]++
-	now := m.nowFunc()
 	switch {
 	case m.rankAt.IsZero():
 		m.rankAt = now.Add(rerankEvery)
@@ -128,6 +150,7 @@ func (m *endpointMetrics) rerank() {
 			m.attempts.DeletePartialMatch(l)
 			m.duration.DeletePartialMatch(l)
 			m.latency.DeletePartialMatch(l)
+			delete(m.series, id)
 		}
 	}
 	m.labeled = top
@@ -145,6 +168,6 @@ func (m *endpointMetrics) rerank() {
 func (e *Engine) observe(t *task, a *hookd.Attempt, oc outcome, upd *hookd.DeliveryUpdate, now time.Time) {
 	e.logAttempt(t, a, oc, upd)
 	if e.perEndpoint != nil {
-		e.perEndpoint.observe(t.dlv.EndpointID, oc == outcomeSucceeded, a.Latency, now.Sub(t.ev.CreatedAt))
+		e.perEndpoint.observe(t.dlv.EndpointID, oc == outcomeSucceeded, a.Latency, now.Sub(t.ev.CreatedAt), now)
 	}
 }

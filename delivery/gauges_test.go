@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -135,13 +134,12 @@ func TestEndpointMetricsTopN(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := newEndpointMetrics(reg, 2)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	m.nowFunc = func() time.Time { return now }
 	for range 3 {
-		m.observe("ep_a", true, time.Millisecond, time.Second)
+		m.observe("ep_a", true, time.Millisecond, time.Second, now)
 	}
-	m.observe("ep_b", false, time.Millisecond, 0)
+	m.observe("ep_b", false, time.Millisecond, 0, now)
 	for range 5 {
-		m.observe("ep_c", true, time.Millisecond, time.Second)
+		m.observe("ep_c", true, time.Millisecond, time.Second, now)
 	}
 	got := gathered(t, reg)
 	if got["hookd_endpoint_attempts_total,ep_a,succeeded"] != 3 || got["hookd_endpoint_attempts_total,ep_b,failed"] != 1 ||
@@ -149,19 +147,18 @@ func TestEndpointMetricsTopN(t *testing.T) {
 		t.Fatalf("before ranking: %v", got)
 	}
 	now = now.Add(rerankEvery)
-	m.observe("ep_c", true, time.Millisecond, time.Second)
+	m.observe("ep_c", true, time.Millisecond, time.Second, now)
 	got = gathered(t, reg)
 	if got["hookd_endpoint_attempts_total,ep_c,succeeded"] != 1 || got["hookd_endpoint_attempts_total,ep_a,succeeded"] != 3 {
 		t.Fatalf("after ranking: %v", got)
 	}
-	var labels []string
-	for k := range got {
-		labels = append(labels, k)
-	}
-	slices.Sort(labels)
-	for _, k := range labels {
-		if slices.Contains([]string{"hookd_endpoint_attempts_total,ep_b,failed", "hookd_endpoint_attempt_duration_seconds,ep_b"}, k) {
-			t.Fatalf("ep_b left the top but keeps its series: %v", labels)
+	for _, k := range []string{"hookd_endpoint_attempts_total,ep_b,failed", "hookd_endpoint_attempt_duration_seconds,ep_b"} {
+		if _, ok := got[k]; ok {
+			t.Fatalf("ep_b left the top but keeps its series %s: %v", k, got)
 		}
+	}
+	m.observe("ep_b", false, time.Millisecond, 0, now)
+	if got = gathered(t, reg); got["hookd_endpoint_attempts_total,other,failed"] != 1 {
+		t.Fatalf("ep_b, out of the top, must count under other: %v", got)
 	}
 }
