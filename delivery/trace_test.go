@@ -92,16 +92,7 @@ func TestTraceTimedOut(t *testing.T) {
 	if _, err := e.engine.Publish(context.Background(), &hookd.Publish{TenantID: hookd.DefaultTenant, Type: "a.b", Data: []byte(`1`)}); err != nil {
 		t.Fatal(err)
 	}
-	var attempt tracetest.SpanStub
-	waitFor(t, 10*time.Second, func() bool {
-		for _, s := range exp.GetSpans() {
-			if s.Name == http.MethodPost {
-				attempt = s
-				return true
-			}
-		}
-		return false
-	})
+	attempt := firstAttemptSpan(t, exp)
 	if errType := spantest.Attr(attempt, "error.type").AsString(); errType != "timeout" {
 		t.Errorf("error.type = %q, want timeout (status %+v)", errType, attempt.Status)
 	}
@@ -121,16 +112,7 @@ func TestTraceFailedConnection(t *testing.T) {
 	if _, err := e.engine.Publish(context.Background(), &hookd.Publish{TenantID: hookd.DefaultTenant, Type: "a.b", Data: []byte(`1`)}); err != nil {
 		t.Fatal(err)
 	}
-	var attempt tracetest.SpanStub
-	waitFor(t, 10*time.Second, func() bool {
-		for _, s := range exp.GetSpans() {
-			if s.Name == http.MethodPost {
-				attempt = s
-				return true
-			}
-		}
-		return false
-	})
+	attempt := firstAttemptSpan(t, exp)
 	if attempt.Status.Code.String() != "Error" || attempt.Status.Description == "" {
 		t.Errorf("attempt status %+v, want an error with its reason", attempt.Status)
 	}
@@ -178,4 +160,20 @@ func TestTraceBatchPublish(t *testing.T) {
 			t.Errorf("%s span's parent is %s, want the batch's publish span %s", s.Name, s.Parent.SpanID(), id)
 		}
 	}
+}
+
+// firstAttemptSpan waits for the span of a delivery attempt and returns it.
+func firstAttemptSpan(t *testing.T, exp *tracetest.InMemoryExporter) tracetest.SpanStub {
+	t.Helper()
+	var attempt tracetest.SpanStub
+	waitFor(t, 10*time.Second, func() bool {
+		for _, s := range exp.GetSpans() {
+			if s.Name == http.MethodPost {
+				attempt = s
+				return true
+			}
+		}
+		return false
+	})
+	return attempt
 }

@@ -4,25 +4,19 @@ package main
 // (HOOKD_TEST_POSTGRES_URL; skipped without it), a receiver on loopback.
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/hookd/hookd/internal/pgtest"
 )
-
-// pgURLEnv names the PostgreSQL server of the tests; each test creates
-// its own database there.
-const pgURLEnv = "HOOKD_TEST_POSTGRES_URL"
 
 // testSecretsKey is the master key of the tests' PostgreSQL databases
 // (every node of one database needs the same).
@@ -33,36 +27,18 @@ const testSecretsKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 // the test is skipped; with it, an unreachable server fails the test.
 func newTestDatabase(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv(pgURLEnv)
-	if base == "" {
-		t.Skip(pgURLEnv + " is not set: skipping the PostgreSQL tests (./.ci/run sets it; see the README)")
-	}
+	base := pgtest.BaseURL(t)
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatalf("%s: %v", pgURLEnv, err)
+		t.Fatalf("%s: %v", pgtest.URLEnv, err)
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "hookd_test_" + hex.EncodeToString(b)
-	pgAdmin(t, base, "CREATE DATABASE "+name)
-	t.Cleanup(func() { pgAdmin(t, base, "DROP DATABASE "+name+" WITH (FORCE)") })
+	pgtest.Exec(t, base, "CREATE DATABASE "+name)
+	t.Cleanup(func() { pgtest.Exec(t, base, "DROP DATABASE "+name+" WITH (FORCE)") })
 	u.Path = "/" + name
 	return u.String()
-}
-
-// pgAdmin runs one statement on the test server.
-func pgAdmin(t *testing.T, dsn, sql string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to the test server (%s): %v", pgURLEnv, err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
 }
 
 // flightReceiver answers webhooks and counts them by webhook-id, with the
